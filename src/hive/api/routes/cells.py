@@ -1,0 +1,50 @@
+"""Cells: create (201 at once, provisioning in the background), read, retry, delete."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+
+from hive.api.deps import Runtime
+from hive.api.schemas import CellList, CellOut, CreateCell, DeletedCell
+from hive.provisioning.lifecycle import CreateCellRequest
+
+router = APIRouter(prefix="/api/cells", tags=["cells"])
+
+
+@router.post("", status_code=201)
+async def create_cell(body: CreateCell, runtime: Runtime) -> CellOut:
+    cell = await runtime.cells.create(
+        CreateCellRequest(
+            workspace_id=body.workspace_id,
+            template_id=body.template_id,
+            name=body.name,
+            description=body.description,
+            base_ref=body.base_ref,
+        )
+    )
+    return CellOut.of(cell)
+
+
+@router.get("")
+async def list_cells(
+    runtime: Runtime, workspace_id: str | None = Query(default=None, alias="workspaceId")
+) -> CellList:
+    if workspace_id is not None:
+        await runtime.stores.workspaces.get(workspace_id)  # 404 for an unknown workspace
+    cells = await runtime.stores.cells.list(workspace_id=workspace_id)
+    return CellList(cells=[CellOut.of(cell) for cell in cells])
+
+
+@router.get("/{cell_id}")
+async def get_cell(cell_id: str, runtime: Runtime) -> CellOut:
+    return CellOut.of(await runtime.stores.cells.get(cell_id))
+
+
+@router.post("/{cell_id}/retry", status_code=202)
+async def retry_cell(cell_id: str, runtime: Runtime) -> CellOut:
+    return CellOut.of(await runtime.cells.retry(cell_id))
+
+
+@router.delete("/{cell_id}")
+async def delete_cell(cell_id: str, runtime: Runtime) -> DeletedCell:
+    return DeletedCell.model_validate(await runtime.cells.delete(cell_id))

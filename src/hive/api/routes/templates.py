@@ -1,0 +1,60 @@
+"""Templates of a workspace's config, valid or not, with secrets redacted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from hive.api.deps import Runtime
+from hive.config.loader import TemplateEntry
+from hive.core.redaction import redact_env
+
+router = APIRouter(prefix="/api/templates", tags=["templates"])
+
+
+def _redacted(document: dict[str, Any]) -> dict[str, Any]:
+    """Copy of a template document with env values of secret-looking names hidden."""
+    out = dict(document)
+    if isinstance(out.get("env"), dict):
+        out["env"] = redact_env(out["env"])
+    services = out.get("services")
+    if isinstance(services, dict):
+        out["services"] = {
+            name: (
+                {**svc, "env": redact_env(svc["env"])}
+                if isinstance(svc, dict) and isinstance(svc.get("env"), dict)
+                else svc
+            )
+            for name, svc in services.items()
+        }
+    return out
+
+
+def template_body(entry: TemplateEntry) -> dict[str, Any]:
+    if entry.template is not None:
+        document = entry.template.model_dump(by_alias=True, exclude_none=True, mode="json")
+    else:
+        document = dict(entry.raw)
+    body = {**_redacted(document), "id": entry.id, "valid": entry.valid}
+    if not entry.valid:
+        body["errors"] = [{"path": e.path, "message": e.message} for e in entry.errors]
+    return body
+
+
+@router.get("")
+async def list_templates(
+    runtime: Runtime, workspace_id: str = Query(alias="workspaceId")
+) -> dict[str, Any]:
+    workspace = await runtime.stores.workspaces.get(workspace_id)
+    config = await runtime.configs.aget(workspace.path)
+    defaults = (
+        config.defaults.model_dump(by_alias=True, exclude_none=True) if config.defaults else {}
+    )
+    return {
+        "workspaceId": workspace.id,
+        "file": str(config.file),
+        "templates": [template_body(entry) for entry in config.templates.values()],
+        "defaults": defaults,
+        "errors": [{"path": e.path, "message": e.message} for e in config.errors],
+    }

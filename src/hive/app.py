@@ -1,0 +1,47 @@
+"""`create_app(settings)`: the FastAPI application, with start-up recovery in its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from hive import __version__
+from hive.api.errors import install_error_handlers
+from hive.api.routes import cells, health, templates, timings, workspaces
+from hive.api.security import LocalOnlyMiddleware, is_loopback_name
+from hive.provisioning.workspaces import register_workspace
+from hive.runtime import HiveRuntime
+from hive.settings import Settings
+
+
+def create_app(settings: Settings, *, register: Sequence[Path] = ()) -> FastAPI:
+    """Build the app; `register` are repositories to register as workspaces at start-up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await HiveRuntime.start(settings)
+        try:
+            for path in register:
+                await register_workspace(runtime.stores.workspaces, path)
+            app.state.runtime = runtime
+            yield
+        finally:
+            await runtime.close()
+
+    app = FastAPI(title="Hive", version=__version__, lifespan=lifespan)
+    extra_hosts = frozenset() if is_loopback_name(settings.host) else frozenset({settings.host})
+    app.add_middleware(LocalOnlyMiddleware, extra_hosts=extra_hosts)
+    install_error_handlers(app)
+    # Static paths before parametrised ones: /api/cells/timings/global beats /{cell_id}.
+    for router in (
+        health.router,
+        workspaces.router,
+        templates.router,
+        timings.router,
+        cells.router,
+    ):
+        app.include_router(router)
+    return app

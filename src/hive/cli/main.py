@@ -1,0 +1,252 @@
+"""`hive`: serve a workspace, and create, inspect and remove cells through the HTTP API."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from hive.cli.client import ClientError, HiveClient
+from hive.cli.follow import follow_cell
+from hive.cli.render import (
+    cells_table,
+    print_cell,
+    print_template_errors,
+    templates_table,
+    timings_table,
+)
+from hive.cli.workspace_resolution import resolve_workspace
+
+app = typer.Typer(
+    help="Hive: an isolated cell (worktree, env, setup) for every coding agent.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+workspace_app = typer.Typer(help="Register and list workspaces.", no_args_is_help=True)
+config_app = typer.Typer(help="Work with hive.config.json.", no_args_is_help=True)
+app.add_typer(workspace_app, name="workspace")
+app.add_typer(config_app, name="config")
+
+UrlOption = Annotated[
+    str | None, typer.Option("--url", envvar="HIVE_URL", help="Address of the Hive server.")
+]
+CellArgument = Annotated[str, typer.Argument(help="Cell id (or a unique prefix).")]
+NoWaitOption = Annotated[bool, typer.Option("--no-wait", help="Return without following.")]
+WorkspaceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--workspace", "-w", help="Workspace id, label or path (default: the current repository)."
+    ),
+]
+
+
+def _console() -> Console:
+    return Console(highlight=False)
+
+
+@contextmanager
+def _client(url: str | None) -> Iterator[HiveClient]:
+    """A client whose errors end the command with the message, the hint and exit code 1."""
+    console = Console(stderr=True, highlight=False)
+    try:
+        with HiveClient(url) as client:
+            yield client
+    except ClientError as exc:
+        console.print(f"[red bold]error:[/] {exc.message}", markup=True)
+        if exc.hint:
+            console.print(f"[bold]hint:[/] {exc.hint}")
+        raise typer.Exit(1) from None
+
+
+def _cell_id(client: HiveClient, given: str) -> str:
+    """Accept the id prefix `hive ls` shows."""
+    if len(given) == 32:
+        return given
+    matches = [c["id"] for c in client.get("/api/cells")["cells"] if c["id"].startswith(given)]
+    if len(matches) == 1:
+        return str(matches[0])
+    if not matches:
+        raise ClientError(f"no cell id starts with '{given}'", hint="`hive ls` lists cells")
+    raise ClientError(f"'{given}' matches {len(matches)} cells", hint="give more of the id")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default 4483).")] = None,
+) -> None:
+    """Run the Hive server; the repository you run it in is registered as a workspace."""
+    from hive.cli.serving import serve_forever
+
+    serve_forever(host=host, port=port, cwd=Path.cwd())
+
+
+@app.command()
+def demo(
+    check: Annotated[bool, typer.Option("--check", help="Exit 0 after cleaning up.")] = False,
+) -> None:
+    """Make a sample repository, serve it, create a cell and follow it to ready."""
+    from hive.cli.demo import run_demo
+
+    raise typer.Exit(run_demo(check=check, console=_console()))
+
+
+@app.command()
+def templates(url: UrlOption = None, workspace: WorkspaceOption = None) -> None:
+    """List the workspace's templates, with errors for invalid ones."""
+    console = _console()
+    with _client(url) as client:
+        workspace_id = resolve_workspace(client, workspace)
+        body = client.get("/api/templates", workspaceId=workspace_id)
+    console.print(templates_table(body["templates"], body["defaults"].get("templateId")))
+    print_template_errors(console, body["templates"])
+    for error in body.get("errors", []):
+        console.print(f"[red]config[/]: {error['path']}: {error['message']}")
+
+
+@app.command()
+def new(
+    template: Annotated[str, typer.Argument(help="Template id (see `hive templates`).")],
+    name: Annotated[str, typer.Argument(help="A name for the cell; free text.")],
+    brief: Annotated[
+        str | None, typer.Option("--brief", "-b", help="What the agent should do.")
+    ] = None,
+    base_ref: Annotated[
+        str | None, typer.Option("--base", help="Branch, tag or commit to start from.")
+    ] = None,
+    no_wait: Annotated[
+        bool, typer.Option("--no-wait", help="Return once the cell exists.")
+    ] = False,
+    url: UrlOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Create a cell from a template and follow it until it is ready (or failed)."""
+    console = _console()
+    with _client(url) as client:
+        body: dict[str, Any] = {
+            "workspaceId": resolve_workspace(client, workspace),
+            "templateId": template,
+            "name": name,
+            "description": brief,
+            "baseRef": base_ref,
+        }
+        cell = client.post("/api/cells", {k: v for k, v in body.items() if v is not None})
+        console.print(f"cell [bold]{cell['id']}[/] ({cell['branchName']}) {cell['status']}")
+        if no_wait:
+            return
+        final = follow_cell(client, console, cell["id"], since_run=cell.get("runId"))
+    raise typer.Exit(0 if final["status"] == "ready" else 1)
+
+
+@app.command("ls")
+def list_cells(
+    url: UrlOption = None,
+    workspace: WorkspaceOption = None,
+    every: Annotated[bool, typer.Option("--all", "-a", help="Cells of every workspace.")] = False,
+) -> None:
+    """List cells."""
+    with _client(url) as client:
+        workspace_id = None if every else resolve_workspace(client, workspace)
+        cells = client.get("/api/cells", workspaceId=workspace_id)["cells"]
+    _console().print(cells_table(cells) if cells else "no cells")
+
+
+@app.command()
+def show(
+    cell: CellArgument,
+    url: UrlOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the raw JSON.")] = False,
+) -> None:
+    """Show one cell, including its last setup error."""
+    with _client(url) as client:
+        body = client.get(f"/api/cells/{_cell_id(client, cell)}")
+    if as_json:
+        print(json.dumps(body, indent=2))
+    else:
+        print_cell(_console(), body)
+
+
+@app.command()
+def rm(cell: CellArgument, url: UrlOption = None) -> None:
+    """Delete a cell: its worktree, and its branch unless the branch holds new commits."""
+    console = _console()
+    with _client(url) as client:
+        outcome = client.delete(f"/api/cells/{_cell_id(client, cell)}")
+    console.print(f"deleted cell {outcome['id']}")
+    branch = outcome.get("branch") or {}
+    if branch.get("deleted"):
+        console.print(f"  branch {branch['name']} deleted (no new commits)")
+    elif branch:
+        console.print(f"  [yellow]branch {branch['name']} {branch.get('reason', 'kept')}[/]")
+    for warning in outcome.get("warnings", []):
+        console.print(f"  [yellow]warning:[/] {warning}")
+
+
+@app.command()
+def retry(cell: CellArgument, url: UrlOption = None, no_wait: NoWaitOption = False) -> None:
+    """Resume a failed cell from the step that failed."""
+    console = _console()
+    with _client(url) as client:
+        body = client.post(f"/api/cells/{_cell_id(client, cell)}/retry")
+        console.print(f"retrying cell [bold]{body['id']}[/] (attempt {body['attempt']})")
+        if no_wait:
+            return
+        final = follow_cell(client, console, body["id"], since_run=body.get("runId"))
+    raise typer.Exit(0 if final["status"] == "ready" else 1)
+
+
+@app.command()
+def timings(cell: CellArgument, url: UrlOption = None) -> None:
+    """Show every timed step of a cell's workflows."""
+    console = _console()
+    with _client(url) as client:
+        body = client.get(f"/api/cells/{_cell_id(client, cell)}/timings")
+    console.print(timings_table(body["steps"]))
+    for run in body["runs"]:
+        status = (
+            "[green]ok[/]" if run["status"] == "ok" else f"[red]failed at {run['failedStep']}[/]"
+        )
+        console.print(
+            f"{run['workflow']} run {run['runId']} (attempt {run['attempt']}): "
+            f"{run['totalMs']:.0f} ms, {status}"
+        )
+
+
+@workspace_app.command("add")
+def workspace_add(
+    path: Annotated[Path, typer.Argument(help="A git repository with hive.config.json.")],
+    label: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    url: UrlOption = None,
+) -> None:
+    """Register a repository as a workspace."""
+    with _client(url) as client:
+        body = client.post("/api/workspaces", {"path": str(path.resolve()), "label": label})
+    _console().print(f"workspace [bold]{body['label']}[/] {body['id']} {body['path']}")
+
+
+@workspace_app.command("ls")
+def workspace_ls(url: UrlOption = None) -> None:
+    """List registered workspaces."""
+    with _client(url) as client:
+        body = client.get("/api/workspaces")
+    for workspace in body["workspaces"]:
+        _console().print(f"{workspace['id']}  {workspace['label']}  {workspace['path']}")
+
+
+@config_app.command("schema")
+def config_schema() -> None:
+    """Print the JSON Schema of hive.config.json (for editors)."""
+    from hive.config.export import config_json_schema
+
+    json.dump(config_json_schema(), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+def run() -> None:
+    app()

@@ -1,0 +1,123 @@
+"""How the CLI shows cells, templates and timings (Rich)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+_STATUS_STYLE = {
+    "ready": "green",
+    "error": "red",
+    "spawning": "yellow",
+    "pending": "yellow",
+    "archived": "dim",
+    "deleting": "dim",
+}
+
+
+def status_text(status: str) -> str:
+    return f"[{_STATUS_STYLE.get(status, 'white')}]{status}[/]"
+
+
+def cells_table(cells: list[dict[str, Any]]) -> Table:
+    table = Table(box=None, header_style="bold")
+    for column in ("ID", "NAME", "STATUS", "TEMPLATE", "BRANCH", "CREATED"):
+        table.add_column(column)
+    for cell in cells:
+        table.add_row(
+            cell["id"][:12],
+            cell["name"],
+            status_text(cell["status"]),
+            cell["templateId"],
+            cell["branchName"],
+            cell["createdAt"],
+        )
+    return table
+
+
+def templates_table(templates: list[dict[str, Any]], default_id: str | None) -> Table:
+    table = Table(box=None, header_style="bold")
+    for column in ("ID", "LABEL", "VALID", "SETUP", "DESCRIPTION"):
+        table.add_column(column)
+    for template in templates:
+        marker = " (default)" if template["id"] == default_id else ""
+        valid = "[green]yes[/]" if template["valid"] else "[red]no[/]"
+        table.add_row(
+            template["id"] + marker,
+            str(template.get("label", "")),
+            valid,
+            str(len(template.get("setup", []) or [])),
+            str(template.get("description", "") or ""),
+        )
+    return table
+
+
+def print_template_errors(console: Console, templates: list[dict[str, Any]]) -> None:
+    for template in templates:
+        for error in template.get("errors", []):
+            console.print(f"[red]{template['id']}[/]: {error['path']}: {error['message']}")
+
+
+def print_cell(console: Console, cell: dict[str, Any]) -> None:
+    rows = [
+        ("id", cell["id"]),
+        ("name", cell["name"]),
+        ("status", status_text(cell["status"])),
+        ("template", cell["templateId"]),
+        ("worktree", cell["workspacePath"]),
+        ("branch", cell["branchName"]),
+        (
+            "base commit",
+            cell["baseCommit"][:12] + (f" ({cell['baseRef']})" if cell["baseRef"] else ""),
+        ),
+        ("created", cell["createdAt"]),
+        ("updated", cell["updatedAt"]),
+    ]
+    if cell.get("description"):
+        rows.insert(2, ("brief", cell["description"]))
+    for key, value in rows:
+        console.print(f"[bold]{key:>12}[/]  {value}")
+    if cell.get("lastSetupError"):
+        print_setup_error(console, cell["lastSetupError"])
+
+
+def print_setup_error(console: Console, error: dict[str, Any]) -> None:
+    console.print(f"[red bold]failed at {error.get('step')}[/]: {error.get('message')}")
+    if error.get("command"):
+        console.print(f"  command: {error['command']} (exit code {error.get('exitCode')})")
+    if error.get("outputTail"):
+        console.print("  output (tail):", style="dim")
+        for line in str(error["outputTail"]).splitlines():
+            console.print(f"    {line}", style="dim", markup=False, highlight=False)
+    if error.get("hint"):
+        console.print(f"  [bold]what to do:[/] {error['hint']}")
+
+
+def step_line(step: dict[str, Any]) -> str:
+    ok = step["status"] == "ok"
+    mark = "[green]✓[/]" if ok else "[red]✗[/]"
+    indent = "    " if ":" in step["step"] else "  "
+    line = f"{indent}{mark} {step['step']} [dim]{step['durationMs']:.0f} ms[/]"
+    if not ok and step.get("error"):
+        line += f"  [red]{step['error']}[/]"
+    return line
+
+
+def timings_table(steps: list[dict[str, Any]]) -> Table:
+    table = Table(box=None, header_style="bold")
+    for column in ("WORKFLOW", "ATTEMPT", "STEP", "STATUS", "MS", "STARTED"):
+        table.add_column(column, justify="right" if column == "MS" else "left")
+    for step in steps:
+        name = step["step"] if ":" not in step["step"] else "  " + step["step"]
+        status = "[green]ok[/]" if step["status"] == "ok" else "[red]error[/]"
+        table.add_row(
+            step["workflow"],
+            str(step["attempt"]),
+            name,
+            status,
+            f"{step['durationMs']:.1f}",
+            step["startedAt"],
+        )
+    return table

@@ -1,0 +1,249 @@
+"""Find, read and validate a workspace's `hive.config.json`, template by template.
+
+One broken template must not take the others down: each is validated on its own and
+reported as a `TemplateEntry`; problems outside `templates` are collected on the
+`WorkspaceConfig` and never stop the templates from loading. Only a file that cannot
+be read, parsed, or has no `templates` object raises `ConfigError`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from hive.config.jsonc import parse_jsonc
+from hive.config.schema import (
+    SERVICE_TYPES,
+    Defaults,
+    HiveConfig,
+    OpencodeConfig,
+    Template,
+    with_template_id,
+)
+from hive.core.errors import ConfigError
+
+CONFIG_FILENAMES = ("hive.config.json", "hive.config.jsonc")
+
+_EXAMPLE = (
+    '{"promptSources": [], "templates": '
+    '{"default": {"id": "default", "label": "Default", "type": "manual"}}}'
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One validation problem; `path` uses the JSON keys, e.g. `templates.web.setup[1]`."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateEntry:
+    """A template as found in the file: `template` is set exactly when `valid`."""
+
+    id: str
+    valid: bool
+    template: Template | None
+    raw: dict[str, Any]
+    errors: list[FieldError] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceConfig:
+    """A loaded config file. `errors` holds problems outside any one template."""
+
+    file: Path
+    mtime_ns: int
+    templates: dict[str, TemplateEntry]
+    defaults: Defaults | None
+    opencode: OpencodeConfig | None
+    prompt_sources: list[str]
+    errors: list[FieldError] = field(default_factory=list)
+
+    def template(self, id: str) -> TemplateEntry | None:
+        return self.templates.get(id)
+
+    def valid_templates(self) -> list[Template]:
+        return [e.template for e in self.templates.values() if e.template is not None]
+
+    def all_errors(self) -> list[FieldError]:
+        """Top-level errors followed by every template's, in file order."""
+        errors = list(self.errors)
+        for entry in self.templates.values():
+            errors.extend(entry.errors)
+        return errors
+
+
+def find_config_file(root: Path) -> Path | None:
+    """The config file in `root`, `hive.config.json` winning over `.jsonc`."""
+    for name in CONFIG_FILENAMES:
+        candidate = root / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_workspace_config(root: Path) -> WorkspaceConfig:
+    """Load the config file at the root of the repository `root`."""
+    path = find_config_file(root)
+    if path is None:
+        raise ConfigError(
+            f"no {' or '.join(CONFIG_FILENAMES)} in {root}",
+            file=str(root / CONFIG_FILENAMES[0]),
+            hint=f"create {CONFIG_FILENAMES[0]} in the repository root, e.g. {_EXAMPLE}",
+        )
+    return load_config(path)
+
+
+def load_config(path: Path) -> WorkspaceConfig:
+    """Read and validate one config file. Blocking: run it in a thread from async code."""
+    mtime_ns, text = _read(path)
+    name = str(path)
+    document = parse_jsonc(text, file=name)
+    if not isinstance(document, dict):
+        raise ConfigError(
+            f"{name}: the config must be a JSON object, not {_json_type(document)}",
+            file=name,
+            hint=f"start from {_EXAMPLE}",
+        )
+    raw_templates = document.get("templates")
+    if not isinstance(raw_templates, dict):
+        found = "missing" if "templates" not in document else _json_type(raw_templates)
+        raise ConfigError(
+            f"{name}: `templates` must be an object of templates by id ({found})",
+            file=name,
+            hint='add "templates": {} with at least one template',
+        )
+
+    top, errors = _validate_top_level(document)
+    templates = {key: _validate_template(key, raw) for key, raw in raw_templates.items()}
+    default_id = top.defaults.template_id if top.defaults is not None else None
+    if default_id is not None and default_id not in templates:
+        known = ", ".join(templates) or "none"
+        errors.append(
+            FieldError("defaults.templateId", f"unknown template {default_id!r} (defined: {known})")
+        )
+    return WorkspaceConfig(
+        file=path,
+        mtime_ns=mtime_ns,
+        templates=templates,
+        defaults=top.defaults,
+        opencode=top.opencode,
+        prompt_sources=list(top.prompt_sources),
+        errors=errors,
+    )
+
+
+def _read(path: Path) -> tuple[int, str]:
+    # Stat the open file before reading: if it changes meanwhile, the recorded
+    # mtime is older than the content and a cache re-reads it next time.
+    name = str(path)
+    try:
+        with path.open("rb") as handle:
+            mtime_ns = os.fstat(handle.fileno()).st_mtime_ns
+            data = handle.read()
+    except OSError as exc:
+        raise ConfigError(
+            f"{name}: cannot read config file: {exc.strerror or exc}",
+            file=name,
+            hint="check that the file exists and is readable by the Hive server",
+        ) from exc
+    try:
+        return mtime_ns, data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{name}: config file is not valid UTF-8 (byte {exc.start})",
+            file=name,
+            hint="save the file as UTF-8",
+        ) from exc
+
+
+def _validate_top_level(document: dict[str, Any]) -> tuple[HiveConfig, list[FieldError]]:
+    """Everything but the templates; keys that fail are reported and then ignored."""
+    rest = {**document, "templates": {}}
+    try:
+        return HiveConfig.model_validate(rest), []
+    except ValidationError as exc:
+        errors = [_field_error(err["loc"], err["msg"]) for err in exc.errors()]
+        broken = {err["loc"][0] for err in exc.errors() if err["loc"]}
+    # Every top-level field but `templates` is optional, so dropping the broken
+    # keys leaves a document that validates.
+    kept = {key: value for key, value in rest.items() if key not in broken}
+    return HiveConfig.model_validate(kept), errors
+
+
+def _validate_template(key: str, raw: Any) -> TemplateEntry:
+    raw_dict = raw if isinstance(raw, dict) else {}
+    if not key:
+        error = FieldError(_json_path(["templates", key]), "template id must not be empty")
+        return TemplateEntry(id=key, valid=False, template=None, raw=raw_dict, errors=[error])
+    try:
+        template = Template.model_validate(with_template_id(key, raw))
+    except ValidationError as exc:
+        errors = [
+            _field_error(["templates", key, *_strip_service_tags(err["loc"])], err["msg"])
+            for err in exc.errors()
+        ]
+        return TemplateEntry(id=key, valid=False, template=None, raw=raw_dict, errors=errors)
+    return TemplateEntry(id=key, valid=True, template=template, raw=raw_dict, errors=[])
+
+
+def _strip_service_tags(loc: Sequence[str | int]) -> list[str | int]:
+    # Errors inside a service carry the union tag after the service name
+    # (services.api.process.run); it is not a key in the file, so drop it.
+    parts = list(loc)
+    if len(parts) >= 3 and parts[0] == "services" and parts[2] in SERVICE_TYPES:
+        del parts[2]
+    return parts
+
+
+def _field_error(loc: Sequence[str | int], message: str) -> FieldError:
+    parts = list(loc)
+    # pydantic reports a bad dict key as (..., key, "[key]").
+    if parts and parts[-1] == "[key]":
+        parts.pop()
+        message = f"invalid key: {message}"
+    return FieldError(_json_path(parts), message)
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_$-]+")
+
+
+def _json_path(parts: Sequence[str | int]) -> str:
+    """`templates.web.setup[1]`; keys that would be ambiguous are quoted: `a["x.y"]`."""
+    path = ""
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif _PLAIN_KEY.fullmatch(part):
+            path += f".{part}" if path else part
+        else:
+            path += f"[{json.dumps(part)}]"
+    return path
+
+
+def _json_type(value: Any) -> str:
+    match value:
+        case None:
+            return "null"
+        case bool():
+            return "a boolean"
+        case int() | float():
+            return "a number"
+        case str():
+            return "a string"
+        case list():
+            return "an array"
+        case _:
+            return "an object"

@@ -1,0 +1,267 @@
+"""Pydantic model of `hive.config.json`, a superset of the TypeScript Hive's schema.
+
+Python names are snake_case; the JSON keys are their camelCase aliases, exactly as
+Hive writes them. Every model forbids unknown keys so typos surface as errors.
+Where we are more lenient than Hive (optional `promptSources`, template `id` and
+`label`, service `type`), Hive's files still load unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Strict,
+    StringConstraints,
+    Tag,
+    field_validator,
+)
+from pydantic.alias_generators import to_camel
+
+NonEmptyStr = Annotated[str, StringConstraints(min_length=1)]
+TemplateId = NonEmptyStr
+ServiceName = NonEmptyStr
+#: JSON "number": int or float, never a numeric string or a bool, never NaN/Infinity.
+Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+AgentMode = Literal["plan", "build"]
+
+
+class HiveModel(BaseModel):
+    """Shared configuration: camelCase aliases, unknown keys rejected, immutable."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        # JSON has no coercions: "5000" is not a number and 1 is not a string.
+        strict=True,
+        use_attribute_docstrings=True,
+    )
+
+
+# --- services -------------------------------------------------------------------
+
+
+class ProcessService(HiveModel):
+    """A long-running process started in the cell's worktree."""
+
+    supported: ClassVar[bool] = True
+
+    type: Literal["process"] = "process"
+    """Service type; may be omitted for process services."""
+    run: str
+    """Command to run the service."""
+    setup: list[str] = Field(default_factory=list)
+    """Setup commands to run before the main command."""
+    cwd: str | None = None
+    """Working directory for the service, relative to the worktree."""
+    env: dict[str, str] = Field(default_factory=dict)
+    """Environment variables for the service."""
+    ready_timeout_ms: Number | None = None
+    """Milliseconds to wait for the service to be ready."""
+    stop: str | None = None
+    """Command to stop the service gracefully."""
+
+
+class DockerService(HiveModel):
+    """A Docker container. Accepted for compatibility; Hive cannot run it yet."""
+
+    supported: ClassVar[bool] = False
+
+    type: Literal["docker"]
+    """Service type."""
+    image: str
+    """Docker image to use."""
+    command: str | None = None
+    """Command overriding the image's default."""
+    ports: list[str] = Field(default_factory=list)
+    """Port mappings, e.g. '3000:3000'."""
+    env: dict[str, str] = Field(default_factory=dict)
+    """Environment variables for the container."""
+    volumes: list[str] = Field(default_factory=list)
+    """Volume mappings."""
+    ready_timeout_ms: Number | None = None
+    """Milliseconds to wait for the service to be ready."""
+
+
+class ComposeService(HiveModel):
+    """A docker-compose project. Accepted for compatibility; Hive cannot run it yet."""
+
+    supported: ClassVar[bool] = False
+
+    type: Literal["compose"]
+    """Service type."""
+    file: str
+    """Path to the docker-compose.yml file."""
+    services: list[str] = Field(default_factory=list)
+    """Specific compose services to run; all when empty."""
+    env: dict[str, str] = Field(default_factory=dict)
+    """Environment variables for the compose project."""
+
+
+#: The tags of the `Service` union. They show up in pydantic error locations, between
+#: the service name and the field, and the loader strips them from error paths.
+SERVICE_TYPES = ("process", "docker", "compose")
+
+
+def _service_type(value: Any) -> str | None:
+    # Hive requires `type`; we default it to "process". A non-object is routed to
+    # ProcessService so the error says "should be an object", not "bad type".
+    if isinstance(value, dict):
+        kind = value.get("type", "process")
+        return kind if isinstance(kind, str) else None
+    if isinstance(value, BaseModel):
+        return getattr(value, "type", None)
+    return "process"
+
+
+Service = Annotated[
+    Annotated[ProcessService, Tag("process")]
+    | Annotated[DockerService, Tag("docker")]
+    | Annotated[ComposeService, Tag("compose")],
+    Discriminator(
+        _service_type,
+        custom_error_type="service_type",
+        custom_error_message="Service type should be 'process', 'docker' or 'compose'",
+    ),
+]
+
+
+# --- agent ----------------------------------------------------------------------
+
+
+class ModelRef(HiveModel):
+    """A model of an OpenCode provider."""
+
+    provider_id: str
+    """OpenCode provider identifier."""
+    id: str
+    """Model identifier within the provider."""
+    variant: str | None = None
+    """Optional model variant identifier."""
+
+
+_DEPRECATED: dict[str, Any] = {"deprecated": True}
+
+
+class AgentConfig(HiveModel):
+    """The coding agent a template's cells start with."""
+
+    model: ModelRef | None = None
+    """Model for this template's agent."""
+    provider_id: str | None = Field(default=None, json_schema_extra=_DEPRECATED)
+    """Deprecated, use `model.providerId`: OpenCode provider identifier."""
+    model_id: str | None = Field(default=None, json_schema_extra=_DEPRECATED)
+    """Deprecated, use `model.id`: model identifier within the provider."""
+    variant: str | None = Field(default=None, json_schema_extra=_DEPRECATED)
+    """Deprecated, use `model.variant`: model variant identifier."""
+    agent_id: str | None = None
+    """Agent preset identifier."""
+
+
+# --- templates ------------------------------------------------------------------
+
+
+def _label_from_id(data: dict[str, Any]) -> str:
+    # `data` holds the fields validated so far; `id` is absent only if it was invalid.
+    return str(data.get("id", ""))
+
+
+def _id_is_optional(schema: dict[str, Any]) -> None:
+    # The model needs `id`, but `with_template_id` fills it from the template's key,
+    # so editors must not demand it.
+    required = [name for name in schema.get("required", []) if name != "id"]
+    if required:
+        schema["required"] = required
+    else:
+        schema.pop("required", None)
+
+
+class Template(HiveModel):
+    """A recipe for cells: services, setup, prompts and agent."""
+
+    model_config = ConfigDict(json_schema_extra=_id_is_optional)
+
+    id: TemplateId
+    """Template identifier; defaults to the template's key in `templates`."""
+    label: str = Field(default_factory=_label_from_id)
+    """Display name; defaults to the id."""
+    type: Literal["manual"] = "manual"
+    """Template type."""
+    description: str | None = None
+    """Longer description shown when choosing a template (Python Hive extension)."""
+    services: dict[ServiceName, Service] = Field(default_factory=dict)
+    """Services the template's cells run, by name."""
+    env: dict[str, str] = Field(default_factory=dict)
+    """Environment variables for setup, services and teardown."""
+    setup: list[str] = Field(default_factory=list)
+    """Commands to run once before starting the template's services."""
+    prompts: list[str] = Field(default_factory=list)
+    """Prompt files or directories, relative to the workspace root."""
+    agent: AgentConfig | None = None
+    """Agent configuration for this template."""
+    teardown: list[str] = Field(default_factory=list)
+    """Cleanup commands run when a cell stops."""
+    include_patterns: list[NonEmptyStr] = Field(default_factory=list)
+    """Gitignored files to copy into worktrees, e.g. '.env' or '*.local'."""
+    ignore_patterns: list[NonEmptyStr] = Field(default_factory=list)
+    """Glob patterns to skip when copying included files into worktrees."""
+
+
+def with_template_id(key: str, raw: Any) -> Any:
+    """The raw template under `key`, with `id` defaulted to the key."""
+    if isinstance(raw, dict) and "id" not in raw:
+        return {"id": key, **raw}
+    return raw
+
+
+# --- top level ------------------------------------------------------------------
+
+
+class OpencodeConfig(HiveModel):
+    """OpenCode settings shared by all templates."""
+
+    token: str | None = None
+    """Authentication token, or a reference to an environment variable holding it."""
+    default_provider: NonEmptyStr | None = None
+    """Provider used when a template names none."""
+    default_model: str | None = None
+    """Model used when a template names none."""
+    default_mode: AgentMode | None = None
+    """Agent mode for new cells."""
+
+
+class Defaults(HiveModel):
+    """Defaults for creating cells."""
+
+    template_id: str | None = None
+    """Template used when none is chosen."""
+    start_mode: AgentMode | None = None
+    """Agent mode for new cells."""
+
+
+class HiveConfig(HiveModel):
+    """Hive workspace configuration (`hive.config.json`)."""
+
+    schema_uri: str | None = Field(default=None, alias="$schema")
+    """JSON Schema reference, for editors."""
+    opencode: OpencodeConfig | None = None
+    """OpenCode settings shared by all templates."""
+    prompt_sources: list[str] = Field(default_factory=list)
+    """Glob patterns of prompt fragments used to assemble agent briefs."""
+    templates: dict[TemplateId, Template]
+    """Cell templates, by id."""
+    defaults: Defaults | None = None
+    """Defaults for creating cells."""
+
+    @field_validator("templates", mode="before")
+    @classmethod
+    def _ids_from_keys(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: with_template_id(key, raw) for key, raw in value.items()}
+        return value

@@ -1,0 +1,1 @@
+"""Workflows that make, repair and remove cells: ordered steps, timed and persisted."""

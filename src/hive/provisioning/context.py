@@ -1,0 +1,105 @@
+"""What one workflow run knows, and the `timed` block every step and sub-step runs in."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from hive.config.schema import Template
+from hive.core.errors import HiveError
+from hive.core.steps import Workflow
+from hive.settings import Settings
+from hive.store.cells import CellStore
+from hive.store.clock import now_iso
+from hive.store.records import CellRecord, TimingEvent, WorkspaceRecord
+from hive.store.timings import TimingStore
+from hive.store.workspaces import WorkspaceStore
+
+
+@dataclass(frozen=True)
+class Stores:
+    workspaces: WorkspaceStore
+    cells: CellStore
+    timings: TimingStore
+
+
+def describe_error(exc: BaseException) -> str:
+    if isinstance(exc, asyncio.CancelledError):
+        return "cancelled"
+    if isinstance(exc, HiveError):
+        return exc.message
+    return f"{type(exc).__name__}: {exc}"
+
+
+class ActiveRuns(Protocol):
+    async def cancel(self, cell_id: str) -> bool:
+        """Stop the cell's running workflow, if any; True when one was stopped."""
+        ...
+
+
+@dataclass
+class RunContext:
+    """State of one run; `cell` is refreshed by steps that change the record."""
+
+    settings: Settings
+    stores: Stores
+    workflow: Workflow
+    run_id: str
+    attempt: int
+    cell: CellRecord
+    workspace: WorkspaceRecord
+    template: Template | None
+    runs: ActiveRuns
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    current_step: str | None = None
+    outcome: dict[str, Any] = field(default_factory=dict)
+    """What the run decided that its caller reports (a kept branch, warnings)."""
+
+    @asynccontextmanager
+    async def timed(self, step: str) -> AsyncIterator[dict[str, Any]]:
+        """Time the block and persist one timing row, ok or error; yields its metadata."""
+        metadata: dict[str, Any] = {}
+        started_at = now_iso()
+        began = time.perf_counter()
+        try:
+            yield metadata
+        except BaseException as exc:
+            elapsed = (time.perf_counter() - began) * 1000
+            await asyncio.shield(
+                self.record(step, started_at, elapsed, metadata, error=describe_error(exc))
+            )
+            raise
+        await self.record(step, started_at, (time.perf_counter() - began) * 1000, metadata)
+
+    async def record(
+        self,
+        step: str,
+        started_at: str,
+        duration_ms: float,
+        metadata: dict[str, Any] | None = None,
+        *,
+        error: str | None = None,
+    ) -> None:
+        """Persist one timing row for `step` of this run."""
+        await self.stores.timings.add(
+            TimingEvent(
+                cell_id=self.cell.id,
+                cell_name=self.cell.name,
+                workspace_id=self.cell.workspace_id,
+                template_id=self.cell.template_id,
+                workflow=str(self.workflow),
+                run_id=self.run_id,
+                step=step,
+                status="ok" if error is None else "error",
+                started_at=started_at,
+                duration_ms=round(duration_ms, 3),
+                attempt=self.attempt,
+                error=error,
+                metadata=metadata or None,
+            )
+        )

@@ -1,0 +1,107 @@
+"""Bodies of the create workflow's steps, and the workflow itself as data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hive.config.schema import Template
+from hive.core.errors import StepError
+from hive.core.status import CellStatus
+from hive.core.steps import Step, substep
+from hive.provisioning.context import RunContext
+from hive.provisioning.environment import command_environment
+from hive.provisioning.workflow import StepSpec
+from hive.services.shell import run_shell_command
+from hive.workspace.git import head_commit
+from hive.workspace.include_copy import copy_included
+from hive.workspace.worktree import add_worktree, worktree_exists
+
+
+def require_template(ctx: RunContext) -> Template:
+    if ctx.template is None:
+        raise StepError(
+            f"template '{ctx.cell.template_id}' is no longer usable in the workspace config",
+            hint="restore the template in hive.config.json (GET /api/templates shows its "
+            "errors), then retry the cell",
+        )
+    return ctx.template
+
+
+def retry_hint(ctx: RunContext) -> str:
+    return f"then retry: `hive retry {ctx.cell.id}` or POST /api/cells/{ctx.cell.id}/retry"
+
+
+async def create_worktree(ctx: RunContext, metadata: dict[str, Any]) -> None:
+    template = require_template(ctx)
+    repo, path = ctx.workspace.path, ctx.cell.worktree_path
+    metadata.update(path=str(path), branch=ctx.cell.branch_name)
+    if await worktree_exists(repo, path):
+        metadata["reused"] = True  # a retry after a later sub-step failed
+    else:
+        async with ctx.timed(substep(Step.CREATE_WORKTREE, "git_add")) as meta:
+            meta.update(branch=ctx.cell.branch_name, startCommit=ctx.cell.base_commit)
+            await add_worktree(repo, path, ctx.cell.branch_name, ctx.cell.base_commit)
+    async with ctx.timed(substep(Step.CREATE_WORKTREE, "include_copy")) as meta:
+        report = await copy_included(
+            repo, path, template.include_patterns, template.ignore_patterns
+        )
+        meta.update(report.metadata())
+    async with ctx.timed(substep(Step.CREATE_WORKTREE, "base_commit")) as meta:
+        head = await head_commit(path)
+        meta["baseCommit"] = head
+        if head != ctx.cell.base_commit:
+            raise StepError(
+                f"the worktree at {path} is at {head[:12]}, not at the cell's base commit "
+                f"{ctx.cell.base_commit[:12]}",
+                hint=f"delete the cell and create it again; {retry_hint(ctx)}",
+            )
+
+
+async def run_setup(ctx: RunContext, metadata: dict[str, Any]) -> None:
+    template = require_template(ctx)
+    env = command_environment(ctx.environ, ctx.cell, str(ctx.workspace.path), template.env)
+    log_path = ctx.settings.logs_root / ctx.cell.id / "setup.log"
+    metadata.update(commands=len(template.setup), log=str(log_path))
+    for index, command in enumerate(template.setup):
+        async with ctx.timed(substep(Step.RUN_SETUP, str(index + 1))) as meta:
+            meta["command"] = command
+            result = await run_shell_command(
+                command,
+                cwd=ctx.cell.worktree_path,
+                env=env,
+                log_path=log_path,
+                timeout=ctx.settings.setup_timeout_s,
+                grace=ctx.settings.kill_grace_s,
+            )
+            meta["exitCode"] = result.exit_code
+            if result.timed_out or result.exit_code != 0:
+                what = (
+                    f"timed out after {ctx.settings.setup_timeout_s:g}s"
+                    if result.timed_out
+                    else f"failed with exit code {result.exit_code}"
+                )
+                raise StepError(
+                    f"setup command {index + 1} of {len(template.setup)} {what}: {command}",
+                    command=command,
+                    exit_code=result.exit_code,
+                    output_tail=result.output_tail,
+                    hint=(
+                        f"fix templates.{ctx.cell.template_id}.setup[{index}] in the workspace "
+                        f"config, or repair the worktree at {ctx.cell.worktree_path} "
+                        f"(full log: {log_path}); {retry_hint(ctx)}"
+                    ),
+                )
+
+
+async def mark_ready(ctx: RunContext, metadata: dict[str, Any]) -> None:
+    ctx.cell = await ctx.stores.cells.transition(
+        ctx.cell.id, CellStatus.READY, last_setup_error=None, run_id=None
+    )
+    metadata["status"] = str(ctx.cell.status)
+
+
+CREATE_WORKFLOW: tuple[StepSpec, ...] = (
+    StepSpec(Step.CREATE_WORKTREE, create_worktree),
+    StepSpec(Step.RUN_SETUP, run_setup),
+    StepSpec(Step.MARK_READY, mark_ready, timeout_s=30),
+)

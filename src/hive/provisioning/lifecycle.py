@@ -1,0 +1,154 @@
+"""Requests on cells: create (validate, insert, start the run), retry and delete."""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from hive.config.cache import ConfigCache
+from hive.core.errors import ConflictError, InvalidInputError, NotFoundError
+from hive.core.status import CellStatus
+from hive.core.steps import Step, Workflow
+from hive.provisioning.context import RunContext, Stores
+from hive.provisioning.runner import Runner
+from hive.settings import Settings
+from hive.store.clock import now_iso
+from hive.store.records import CellRecord
+from hive.workspace.git import head_commit, resolve_commit
+from hive.workspace.worktree import branch_name_for
+
+MAX_NAME_LENGTH = 120
+
+
+@dataclass(frozen=True)
+class CreateCellRequest:
+    workspace_id: str
+    template_id: str
+    name: str
+    description: str | None = None
+    base_ref: str | None = None
+
+
+def clean_name(name: str) -> str:
+    """A cell name is free text for people; refuse only what cannot be shown."""
+    cleaned = name.strip()
+    if not cleaned:
+        raise InvalidInputError("name: a cell needs a non-empty name")
+    if len(cleaned) > MAX_NAME_LENGTH:
+        raise InvalidInputError(f"name: at most {MAX_NAME_LENGTH} characters")
+    if any(unicodedata.category(ch) == "Cc" for ch in cleaned):
+        raise InvalidInputError("name: control characters (newlines, tabs) are not allowed")
+    return cleaned
+
+
+class CellLifecycle:
+    def __init__(
+        self, settings: Settings, stores: Stores, configs: ConfigCache, runner: Runner
+    ) -> None:
+        self._settings = settings
+        self._stores = stores
+        self._configs = configs
+        self._runner = runner
+
+    async def create(self, request: CreateCellRequest) -> CellRecord:
+        """Validate, insert the cell (`pending`) and start provisioning; returns at once."""
+        received_at, began = now_iso(), time.perf_counter()
+        name = clean_name(request.name)
+        workspace = await self._stores.workspaces.get(request.workspace_id)
+        config = await self._configs.aget(workspace.path)
+        entry = config.template(request.template_id)
+        if entry is None:
+            known = ", ".join(sorted(config.templates)) or "none"
+            raise NotFoundError(
+                f"template '{request.template_id}' is not defined in {config.file}",
+                hint=f"known templates: {known}",
+            )
+        if not entry.valid:
+            problems = "; ".join(f"{e.path}: {e.message}" for e in entry.errors)
+            raise InvalidInputError(
+                f"template '{request.template_id}' in {config.file} is invalid: {problems}",
+                hint="fix the template in the config file; it is re-read on the next request",
+            )
+        base_commit = await self._base_commit(workspace.path, request.base_ref)
+        cell_id = uuid.uuid4().hex
+        validated_ms = (time.perf_counter() - began) * 1000
+        stamp = now_iso()
+        cell = CellRecord(
+            id=cell_id,
+            workspace_id=workspace.id,
+            name=name,
+            description=request.description,
+            template_id=request.template_id,
+            status=CellStatus.PENDING,
+            worktree_path=self._settings.worktrees_root / cell_id,
+            branch_name=branch_name_for(name, cell_id),
+            base_ref=request.base_ref,
+            base_commit=base_commit,
+            last_setup_error=None,
+            completed_steps=(),
+            run_id=uuid.uuid4().hex[:12],
+            attempt=1,
+            created_at=stamp,
+            updated_at=stamp,
+        )
+        insert_began = time.perf_counter()
+        await self._stores.cells.insert(cell)
+        inserted_ms = (time.perf_counter() - insert_began) * 1000
+        ctx = RunContext(
+            settings=self._settings,
+            stores=self._stores,
+            workflow=Workflow.CREATE,
+            run_id=cell.run_id or "",
+            attempt=cell.attempt,
+            cell=cell,
+            workspace=workspace,
+            template=entry.template,
+            runs=self._runner,
+        )
+        await ctx.record(
+            str(Step.CREATE_REQUEST_RECEIVED),
+            received_at,
+            validated_ms,
+            {"templateId": request.template_id, "baseRef": request.base_ref},
+        )
+        await ctx.record(str(Step.CREATE_CELL_RECORD), stamp, inserted_ms, {"cellId": cell_id})
+        self._runner.start_create(cell)
+        return cell
+
+    async def _base_commit(self, repo: Any, base_ref: str | None) -> str:
+        if base_ref is None:
+            return await head_commit(repo)
+        commit = await resolve_commit(repo, base_ref)
+        if commit is None:
+            raise InvalidInputError(
+                f"baseRef: '{base_ref}' is not a branch, tag or commit of {repo}",
+                hint="use `git branch`, `git tag` or `git log` in the workspace to pick one",
+            )
+        return commit
+
+    async def retry(self, cell_id: str) -> CellRecord:
+        """Resume a failed create from the step that failed."""
+        cell = await self._stores.cells.get(cell_id)
+        if cell.status != CellStatus.ERROR:
+            raise ConflictError(
+                f"cell '{cell_id}' is {cell.status}; only a cell in error can be retried"
+            )
+        if self._runner.is_running(cell_id):
+            raise ConflictError(f"cell '{cell_id}' is already being provisioned")
+        # Spawning before the answer, so nobody reads the old error as the retry's result;
+        # the conditional transition also turns a second, racing retry into a conflict.
+        cell = await self._stores.cells.transition(
+            cell_id,
+            CellStatus.SPAWNING,
+            attempt=cell.attempt + 1,
+            run_id=uuid.uuid4().hex[:12],
+            last_setup_error=None,
+        )
+        self._runner.start_create(cell, Workflow.RETRY)
+        return cell
+
+    async def delete(self, cell_id: str) -> dict[str, Any]:
+        return await self._runner.delete(cell_id)

@@ -1,0 +1,240 @@
+"""Runs workflows for cells in the background: one at a time per cell, failures recorded.
+
+The runner owns the asyncio tasks of running workflows (they cannot outlive the
+process anyway); everything a restarted server needs — statuses, completed steps,
+the last error — is in the database, and `recover` acts on it at start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from hive.config.cache import ConfigCache
+from hive.config.schema import Template
+from hive.core.errors import ConflictError, HiveError, StepError
+from hive.core.status import CellStatus
+from hive.core.steps import CREATE_STEPS, Step, Workflow
+from hive.provisioning.context import RunContext, Stores, describe_error
+from hive.provisioning.create_steps import CREATE_WORKFLOW
+from hive.provisioning.delete_steps import delete_workflow
+from hive.provisioning.workflow import StepSpec
+from hive.settings import Settings
+from hive.store.clock import now_iso
+from hive.store.records import CellRecord
+
+log = logging.getLogger(__name__)
+
+
+def error_payload(
+    exc: BaseException, step: str | None, run_id: str, attempt: int
+) -> dict[str, Any]:
+    """The cell's `lastSetupError`: what failed, where, and what to do about it."""
+    payload: dict[str, Any] = {
+        "step": step,
+        "message": describe_error(exc),
+        "runId": run_id,
+        "attempt": attempt,
+        "at": now_iso(),
+    }
+    if isinstance(exc, HiveError) and exc.hint:
+        payload["hint"] = exc.hint
+    if isinstance(exc, StepError):
+        payload.update(command=exc.command, exitCode=exc.exit_code, outputTail=exc.output_tail)
+    if not isinstance(exc, HiveError):
+        payload["hint"] = "an unexpected error inside Hive; the server log has the traceback"
+    return payload
+
+
+class Runner:
+    def __init__(
+        self,
+        settings: Settings,
+        stores: Stores,
+        configs: ConfigCache,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self._settings = settings
+        self._stores = stores
+        self._configs = configs
+        self._environ = dict(os.environ if environ is None else environ)
+        self._creates: dict[str, asyncio.Task[None]] = {}
+        self._deletes: dict[str, asyncio.Task[dict[str, Any]]] = {}
+        self._closing = False
+
+    # -- create / retry ------------------------------------------------------------
+
+    def is_running(self, cell_id: str) -> bool:
+        task = self._creates.get(cell_id)
+        return task is not None and not task.done()
+
+    def start_create(self, cell: CellRecord, workflow: Workflow = Workflow.CREATE) -> None:
+        """Run the create workflow (or resume it, for a retry) in the background."""
+        if self.is_running(cell.id):
+            raise ConflictError(
+                f"cell '{cell.id}' is already being provisioned",
+                hint="wait for the running attempt to finish (`hive show ID`)",
+            )
+        task = asyncio.create_task(self._run_create(cell, workflow), name=f"create:{cell.id}")
+        self._creates[cell.id] = task
+        task.add_done_callback(lambda done: self._forget(self._creates, cell.id, done))
+
+    async def _run_create(self, cell: CellRecord, workflow: Workflow) -> None:
+        run_id = cell.run_id or uuid.uuid4().hex[:12]
+        if cell.status != CellStatus.SPAWNING:
+            try:
+                cell = await self._stores.cells.transition(
+                    cell.id, CellStatus.SPAWNING, run_id=run_id, last_setup_error=None
+                )
+            except HiveError:
+                return  # deleted before the run began: nothing to provision
+        ctx = await self._context(cell, workflow, run_id)
+        try:
+            for spec in CREATE_WORKFLOW:
+                if str(spec.step) in ctx.cell.completed_steps:
+                    continue
+                await self._run_step(ctx, spec)
+                ctx.cell = await self._stores.cells.update(
+                    cell.id, completed_steps=[*ctx.cell.completed_steps, str(spec.step)]
+                )
+        except asyncio.CancelledError:
+            if self._closing:
+                await asyncio.shield(self._fail(ctx, _interrupted(), ctx.current_step))
+            raise
+        except Exception as exc:
+            if not isinstance(exc, HiveError):
+                log.exception("cell %s: step %s crashed", cell.id, ctx.current_step)
+            await self._fail(ctx, exc, ctx.current_step)
+
+    async def _fail(self, ctx: RunContext, exc: BaseException, step: str | None) -> None:
+        payload = error_payload(exc, step, ctx.run_id, ctx.attempt)
+        # Deleted or being deleted meanwhile: the delete owns the cell now.
+        with contextlib.suppress(HiveError):
+            ctx.cell = await self._stores.cells.transition(
+                ctx.cell.id, CellStatus.ERROR, last_setup_error=payload, run_id=None
+            )
+
+    async def cancel(self, cell_id: str) -> bool:
+        task = self._creates.get(cell_id)
+        if task is None or task.done():
+            return False
+        task.cancel()
+        await asyncio.wait([task], timeout=self._settings.cleanup_step_timeout_s)
+        return True
+
+    # -- delete --------------------------------------------------------------------
+
+    async def delete(self, cell_id: str) -> dict[str, Any]:
+        """Mark the cell deleting (hidden at once), then clean up; waits for the outcome."""
+        running = self._deletes.get(cell_id)
+        if running is None or running.done():
+            cell = await self._stores.cells.transition(cell_id, CellStatus.DELETING)
+            running = self._start_delete(cell)
+        # Shielded: a client that disconnects must not leave a half-deleted cell.
+        return await asyncio.shield(running)
+
+    def _start_delete(self, cell: CellRecord) -> asyncio.Task[dict[str, Any]]:
+        task = asyncio.create_task(self._run_delete(cell), name=f"delete:{cell.id}")
+        self._deletes[cell.id] = task
+        task.add_done_callback(lambda done: self._forget(self._deletes, cell.id, done))
+        return task
+
+    async def _run_delete(self, cell: CellRecord) -> dict[str, Any]:
+        run_id = uuid.uuid4().hex[:12]
+        ctx = await self._context(cell, Workflow.DELETE, run_id)
+        warnings: list[str] = []
+        for spec in delete_workflow(self._settings.cleanup_step_timeout_s):
+            try:
+                await self._run_step(ctx, spec)
+            except Exception as exc:
+                if not spec.best_effort:
+                    await self._fail(ctx, exc, ctx.current_step)
+                    raise
+                warnings.append(f"{spec.step}: {describe_error(exc)}")
+        return {
+            "id": cell.id,
+            "deleted": True,
+            "branch": ctx.outcome.get("branch"),
+            "warnings": warnings,
+        }
+
+    # -- shared --------------------------------------------------------------------
+
+    async def _run_step(self, ctx: RunContext, spec: StepSpec) -> None:
+        ctx.current_step = str(spec.step)
+        async with ctx.timed(str(spec.step)) as metadata:
+            try:
+                async with asyncio.timeout(spec.timeout_s):
+                    await spec.run(ctx, metadata)
+            except TimeoutError as exc:
+                raise StepError(
+                    f"step '{spec.step}' did not finish within {spec.timeout_s:g}s",
+                    hint="see the step's timing metadata and the server log; then retry",
+                ) from exc
+
+    async def _context(self, cell: CellRecord, workflow: Workflow, run_id: str) -> RunContext:
+        workspace = await self._stores.workspaces.get(cell.workspace_id)
+        return RunContext(
+            settings=self._settings,
+            stores=self._stores,
+            workflow=workflow,
+            run_id=run_id,
+            attempt=cell.attempt,
+            cell=cell,
+            workspace=workspace,
+            template=await self._template(workspace.path, cell.template_id),
+            runs=self,
+            environ=self._environ,
+        )
+
+    async def _template(self, root: Any, template_id: str) -> Template | None:
+        try:
+            config = await self._configs.aget(root)
+        except HiveError:
+            return None
+        entry = config.template(template_id)
+        return entry.template if entry is not None and entry.valid else None
+
+    @staticmethod
+    def _forget(tasks: dict[str, Any], cell_id: str, done: asyncio.Task[Any]) -> None:
+        if tasks.get(cell_id) is done:
+            del tasks[cell_id]
+
+    # -- server start and stop -----------------------------------------------------
+
+    async def recover(self) -> None:
+        """Finish what a stopped server left: resume deletes, fail interrupted creates."""
+        for cell in await self._stores.cells.list(statuses=[CellStatus.DELETING]):
+            self._start_delete(cell)
+        interrupted = [CellStatus.PENDING, CellStatus.SPAWNING]
+        for cell in await self._stores.cells.list(statuses=interrupted):
+            step = next(
+                (str(s) for s in CREATE_STEPS if str(s) not in cell.completed_steps),
+                str(Step.MARK_READY),
+            )
+            payload = error_payload(_interrupted(), step, cell.run_id or "", cell.attempt)
+            await self._stores.cells.transition(
+                cell.id, CellStatus.ERROR, last_setup_error=payload, run_id=None
+            )
+
+    async def close(self) -> None:
+        """Stop running creates (their processes with them) and let deletes finish."""
+        self._closing = True
+        creates = [task for task in self._creates.values() if not task.done()]
+        for task in creates:
+            task.cancel()
+        pending = creates + [task for task in self._deletes.values() if not task.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=self._settings.cleanup_step_timeout_s)
+
+
+def _interrupted() -> StepError:
+    return StepError(
+        "provisioning was interrupted because the Hive server stopped",
+        hint="retry the cell: `hive retry ID` or POST /api/cells/ID/retry",
+    )

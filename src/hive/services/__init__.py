@@ -1,0 +1,1 @@
+"""Processes Hive starts for a cell: shell commands now, supervised services later."""

@@ -1,0 +1,121 @@
+"""Run one template shell command (`bash -lc`) in its own process group, logged, with a timeout."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from hive.services.process_group import stop_process_group
+
+_TAIL_BYTES = 4000
+_TAIL_LINES = 40
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    command: str
+    exit_code: int | None
+    """None when the command was stopped because it ran out of time."""
+    timed_out: bool
+    duration_ms: float
+    output_tail: str
+
+
+def shell_argv(command: str, env: Mapping[str, str]) -> list[str]:
+    """`bash -lc` argv that keeps the caller's PATH ahead of the one login files set.
+
+    A login shell reads /etc/profile, which on Debian replaces PATH outright; without
+    this, tools the user runs Hive with (a virtualenv, nvm, pyenv) would vanish.
+    """
+    path = env.get("PATH")
+    prefix = f'export PATH={shlex.quote(path)}:"$PATH"\n' if path else ""
+    return ["bash", "-lc", prefix + command]
+
+
+def read_tail(
+    path: Path, *, start: int = 0, max_bytes: int = _TAIL_BYTES, max_lines: int = _TAIL_LINES
+) -> str:
+    """Last lines of a log file written after byte `start` (blocking; call in a thread)."""
+    try:
+        with path.open("rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            begin = max(start, size - max_bytes)
+            handle.seek(begin)
+            data = handle.read()
+    except FileNotFoundError:
+        return ""
+    lines = data.decode("utf-8", errors="replace").splitlines()
+    if begin > start and lines:
+        lines = lines[1:]  # the first line was cut in the middle
+    return "\n".join(lines[-max_lines:])
+
+
+def _open_log(log_path: Path, command: str) -> int:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.write(fd, f"$ {command}\n".encode())
+    return fd
+
+
+def _close_log(fd: int, note: str) -> None:
+    os.write(fd, note.encode())
+    os.close(fd)
+
+
+async def run_shell_command(
+    command: str,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    log_path: Path,
+    timeout: float,  # noqa: ASYNC109 - the command's own limit, enforced with its group
+    grace: float,
+) -> CommandResult:
+    """Run `command` to completion; output goes straight to `log_path`.
+
+    On timeout or cancellation the whole process group is stopped; leftovers a finished
+    command forked into the background are stopped too, so no setup process outlives it.
+    """
+    fd = await asyncio.to_thread(_open_log, log_path, command)
+    start_offset = await asyncio.to_thread(os.lseek, fd, 0, os.SEEK_CUR)
+    started = time.perf_counter()
+    timed_out = False
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *shell_argv(command, env),
+            cwd=cwd,
+            env=dict(env),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=fd,
+            stderr=fd,
+            start_new_session=True,
+        )
+    except BaseException:
+        await asyncio.to_thread(_close_log, fd, "[hive] could not start the command\n")
+        raise
+    try:
+        await asyncio.wait_for(process.wait(), timeout=timeout)
+    except TimeoutError:
+        timed_out = True
+    finally:
+        # Runs on success, timeout and cancellation alike.
+        await asyncio.shield(stop_process_group(process.pid, grace=grace, leader=process))
+        note = (
+            f"[hive] timed out after {timeout:g}s; process group stopped\n"
+            if timed_out
+            else f"[hive] exit code {process.returncode}\n"
+        )
+        await asyncio.to_thread(_close_log, fd, note)
+    tail = await asyncio.to_thread(read_tail, log_path, start=start_offset)
+    return CommandResult(
+        command=command,
+        exit_code=None if timed_out else process.returncode,
+        timed_out=timed_out,
+        duration_ms=(time.perf_counter() - started) * 1000,
+        output_tail=tail,
+    )

@@ -1,0 +1,76 @@
+"""Server settings: where state lives and how long steps may take. Built once per app."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 4483
+
+
+class Settings(BaseModel):
+    """Everything the server needs to know about its surroundings."""
+
+    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+
+    hive_home: Path
+    """Directory holding the database, logs and (by default) cell worktrees."""
+
+    host: str = DEFAULT_HOST
+    """Interface the server binds; loopback unless the user says otherwise."""
+
+    port: int = DEFAULT_PORT
+    """TCP port of the HTTP API."""
+
+    cells_root: Path | None = None
+    """Where cell worktrees are made; `$HIVE_HOME/cells` when unset."""
+
+    setup_timeout_s: float = 600.0
+    """Longest a single template setup command may run before it is stopped."""
+
+    cleanup_step_timeout_s: float = 60.0
+    """Longest a best-effort cleanup step (during delete) may take."""
+
+    kill_grace_s: float = 5.0
+    """Time between SIGTERM and SIGKILL when stopping a process group."""
+
+    @property
+    def database_path(self) -> Path:
+        return self.hive_home / "hive.db"
+
+    @property
+    def worktrees_root(self) -> Path:
+        return self.cells_root if self.cells_root is not None else self.hive_home / "cells"
+
+    @property
+    def logs_root(self) -> Path:
+        return self.hive_home / "logs"
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Read `HIVE_*` variables; explicit keyword overrides win."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {
+            "hive_home": Path(env.get("HIVE_HOME") or platformdirs.user_data_dir("hive")),
+        }
+        mapping = {
+            "HIVE_HOST": "host",
+            "HIVE_PORT": "port",
+            "HIVE_CELLS_ROOT": "cells_root",
+            "HIVE_SETUP_TIMEOUT": "setup_timeout_s",
+        }
+        for var, field in mapping.items():
+            if env.get(var):
+                values[field] = env[var]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.model_validate(values)

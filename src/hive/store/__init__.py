@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy Core tables and queries over one SQLite database (WAL)."""

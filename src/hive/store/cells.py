@@ -1,0 +1,157 @@
+"""Queries over cells. Status changes go through `transition`, which obeys core's table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hive.core.errors import NotFoundError, TransitionError
+from hive.core.status import TRANSITIONS, CellStatus, check_transition
+from hive.store.clock import now_iso
+from hive.store.records import CellRecord
+from hive.store.tables import cells
+
+_COLUMNS = {
+    "workspace_id",
+    "name",
+    "description",
+    "template_id",
+    "worktree_path",
+    "branch_name",
+    "base_ref",
+    "base_commit",
+    "last_setup_error",
+    "completed_steps",
+    "run_id",
+    "attempt",
+}
+
+
+def _record(row: Any) -> CellRecord:
+    return CellRecord(
+        id=row.id,
+        workspace_id=row.workspace_id,
+        name=row.name,
+        description=row.description,
+        template_id=row.template_id,
+        status=CellStatus(row.status),
+        worktree_path=Path(row.worktree_path),
+        branch_name=row.branch_name,
+        base_ref=row.base_ref,
+        base_commit=row.base_commit,
+        last_setup_error=row.last_setup_error,
+        completed_steps=tuple(row.completed_steps or ()),
+        run_id=row.run_id,
+        attempt=row.attempt,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _sources_of(target: CellStatus) -> list[str]:
+    return [str(source) for source, targets in TRANSITIONS.items() if target in targets]
+
+
+def _column_values(fields: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(fields) - _COLUMNS
+    if unknown:
+        raise ValueError(f"not updatable cell columns: {sorted(unknown)}")
+    return {k: (list(v) if k == "completed_steps" else v) for k, v in fields.items()}
+
+
+def _not_found(cell_id: str) -> NotFoundError:
+    return NotFoundError(
+        f"cell '{cell_id}' does not exist (or is being deleted)",
+        hint="list cells with GET /api/cells or `hive ls`",
+    )
+
+
+class CellStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def insert(self, cell: CellRecord) -> None:
+        values = {name: getattr(cell, name) for name in _COLUMNS}
+        values.update(
+            id=cell.id,
+            status=str(cell.status),
+            worktree_path=str(cell.worktree_path),
+            completed_steps=list(cell.completed_steps),
+            created_at=cell.created_at,
+            updated_at=cell.updated_at,
+        )
+        async with self._engine.begin() as conn:
+            await conn.execute(insert(cells).values(**values))
+
+    async def find(self, cell_id: str) -> CellRecord | None:
+        """The cell whatever its status, hidden ones included."""
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(cells).where(cells.c.id == cell_id))).first()
+        return _record(row) if row else None
+
+    async def get(self, cell_id: str, *, include_hidden: bool = False) -> CellRecord:
+        cell = await self.find(cell_id)
+        if cell is None or (cell.status == CellStatus.DELETING and not include_hidden):
+            raise _not_found(cell_id)
+        return cell
+
+    async def list(
+        self,
+        *,
+        workspace_id: str | None = None,
+        statuses: Iterable[CellStatus] | None = None,
+        include_hidden: bool = False,
+    ) -> list[CellRecord]:
+        query = select(cells).order_by(cells.c.created_at, cells.c.id)
+        if workspace_id is not None:
+            query = query.where(cells.c.workspace_id == workspace_id)
+        if statuses is not None:
+            query = query.where(cells.c.status.in_([str(s) for s in statuses]))
+        elif not include_hidden:
+            query = query.where(cells.c.status != str(CellStatus.DELETING))
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_record(row) for row in rows]
+
+    async def update(self, cell_id: str, **fields: Any) -> CellRecord:
+        """Change non-status columns."""
+        values = _column_values(fields)
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(cells).where(cells.c.id == cell_id).values(**values, updated_at=now_iso())
+            )
+        if result.rowcount == 0:
+            raise _not_found(cell_id)
+        return await self.get(cell_id, include_hidden=True)
+
+    async def transition(self, cell_id: str, target: CellStatus, **fields: Any) -> CellRecord:
+        """Move the cell to `target` if the transition table allows it from its current status.
+
+        The check and the write are one conditional UPDATE, so two racing callers cannot
+        both succeed with incompatible transitions.
+        """
+        values = _column_values(fields)
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(cells)
+                .where(cells.c.id == cell_id, cells.c.status.in_(_sources_of(target)))
+                .values(**values, status=str(target), updated_at=now_iso())
+            )
+        if result.rowcount == 0:
+            current = await self.find(cell_id)
+            if current is None:
+                raise _not_found(cell_id)
+            check_transition(current.status, target)
+            raise TransitionError(
+                f"cell '{cell_id}' changed status while moving to '{target}'",
+                hint="read the cell again and retry",
+            )
+        return await self.get(cell_id, include_hidden=True)
+
+    async def delete(self, cell_id: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(cells).where(cells.c.id == cell_id))

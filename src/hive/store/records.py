@@ -1,0 +1,56 @@
+"""Rows as typed, immutable records: what the store hands to the rest of Hive."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hive.core.status import CellStatus
+
+
+@dataclass(frozen=True)
+class WorkspaceRecord:
+    id: str
+    path: Path
+    label: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class CellRecord:
+    id: str
+    workspace_id: str
+    name: str
+    description: str | None
+    template_id: str
+    status: CellStatus
+    worktree_path: Path
+    branch_name: str
+    base_ref: str | None
+    base_commit: str
+    last_setup_error: dict[str, Any] | None
+    completed_steps: tuple[str, ...]
+    run_id: str | None
+    attempt: int
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class TimingEvent:
+    cell_id: str
+    cell_name: str
+    workspace_id: str
+    template_id: str
+    workflow: str
+    run_id: str
+    step: str
+    status: str
+    started_at: str
+    duration_ms: float
+    attempt: int
+    error: str | None = None
+    metadata: dict[str, Any] | None = None
+    id: int | None = None
+    created_at: str | None = None

@@ -1,0 +1,72 @@
+"""Table definitions. The schema itself is created and evolved by Alembic migrations."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("path", String, nullable=False, unique=True),
+    Column("label", String, nullable=False),
+    Column("created_at", String, nullable=False),
+)
+
+cells = Table(
+    "cells",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("workspace_id", String, ForeignKey("workspaces.id"), nullable=False, index=True),
+    Column("name", String, nullable=False),
+    Column("description", Text, nullable=True),
+    Column("template_id", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("worktree_path", String, nullable=False),
+    Column("branch_name", String, nullable=False),
+    Column("base_ref", String, nullable=True),
+    Column("base_commit", String, nullable=False),
+    Column("last_setup_error", JSON, nullable=True),
+    # Steps of the create workflow already done: a retry resumes after them.
+    Column("completed_steps", JSON, nullable=False),
+    Column("run_id", String, nullable=True),
+    Column("attempt", Integer, nullable=False),
+    Column("created_at", String, nullable=False),
+    Column("updated_at", String, nullable=False),
+)
+
+# No foreign key to cells on purpose: timing history outlives deleted cells.
+cell_timing_events = Table(
+    "cell_timing_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("cell_id", String, nullable=False),
+    Column("cell_name", String, nullable=False),
+    Column("workspace_id", String, nullable=False),
+    Column("template_id", String, nullable=False),
+    Column("workflow", String, nullable=False),
+    Column("run_id", String, nullable=False),
+    Column("step", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("started_at", String, nullable=False),
+    Column("duration_ms", Float, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("error", Text, nullable=True),
+    Column("metadata", JSON, nullable=True),
+    Column("created_at", String, nullable=False),
+    Index("ix_timing_cell", "cell_id", "id"),
+    Index("ix_timing_template", "template_id", "id"),
+)

@@ -1,0 +1,79 @@
+"""Queries over cell timing events: one row per finished step, kept after cells are gone."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hive.store.clock import now_iso
+from hive.store.records import TimingEvent
+from hive.store.tables import cell_timing_events as t
+
+
+@dataclass(frozen=True)
+class TimingFilter:
+    cell_id: str | None = None
+    template_id: str | None = None
+    workflow: str | None = None
+    workspace_id: str | None = None
+    status: str | None = None
+    run_ids: tuple[str, ...] | None = None
+    limit: int | None = None
+
+
+def _record(row: Any) -> TimingEvent:
+    return TimingEvent(
+        id=row.id,
+        cell_id=row.cell_id,
+        cell_name=row.cell_name,
+        workspace_id=row.workspace_id,
+        template_id=row.template_id,
+        workflow=row.workflow,
+        run_id=row.run_id,
+        step=row.step,
+        status=row.status,
+        started_at=row.started_at,
+        duration_ms=row.duration_ms,
+        attempt=row.attempt,
+        error=row.error,
+        metadata=row.metadata,
+        created_at=row.created_at,
+    )
+
+
+class TimingStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def add(self, event: TimingEvent) -> TimingEvent:
+        values: dict[str, Any] = asdict(event)
+        values.pop("id")
+        values["created_at"] = now_iso()
+        async with self._engine.begin() as conn:
+            result = await conn.execute(insert(t).values(**values))
+        new_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
+        return replace(event, id=new_id, created_at=values["created_at"])
+
+    async def query(self, where: TimingFilter) -> list[TimingEvent]:
+        """Matching events oldest first; with a limit, the newest `limit` of them."""
+        query = select(t)
+        for column, value in (
+            (t.c.cell_id, where.cell_id),
+            (t.c.template_id, where.template_id),
+            (t.c.workflow, where.workflow),
+            (t.c.workspace_id, where.workspace_id),
+            (t.c.status, where.status),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        if where.run_ids is not None:
+            query = query.where(t.c.run_id.in_(where.run_ids))
+        query = query.order_by(t.c.id.desc())
+        if where.limit is not None:
+            query = query.limit(where.limit)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_record(row) for row in reversed(rows)]

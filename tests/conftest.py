@@ -1,0 +1,53 @@
+"""Fixtures for the whole suite: real repositories, real SQLite, a real uvicorn server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from hive.settings import Settings
+from tests.support.repos import make_repo
+from tests.support.server import LiveHive
+
+
+@pytest.fixture(autouse=True)
+def _isolated_git_config(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The user's global git config (signing, hooks) must not change what tests see."""
+    empty = tmp_path_factory.getbasetemp() / "empty.gitconfig"
+    empty.touch()
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "repo")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(hive_home=tmp_path / "home", port=0, setup_timeout_s=30, kill_grace_s=1)
+
+
+@pytest.fixture
+def start_hive(settings: Settings) -> Iterator[Callable[..., LiveHive]]:
+    """Start servers on demand (several, one after another, for restart tests)."""
+    running: list[LiveHive] = []
+
+    def start(register: list[Path] | None = None, **overrides: object) -> LiveHive:
+        live = LiveHive(settings.model_copy(update=overrides), register or [])
+        running.append(live)
+        return live
+
+    yield start
+    for live in running:
+        live.stop()
+
+
+@pytest.fixture
+def hive(start_hive: Callable[..., LiveHive], repo: Path) -> LiveHive:
+    return start_hive([repo])
