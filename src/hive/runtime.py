@@ -13,6 +13,7 @@ from hive.provisioning.runner import Runner
 from hive.settings import Settings
 from hive.store.cells import CellStore
 from hive.store.database import open_database
+from hive.store.processes import ProcessStore
 from hive.store.timings import TimingStore
 from hive.store.workspaces import WorkspaceStore
 
@@ -33,6 +34,7 @@ class HiveRuntime:
             workspaces=WorkspaceStore(engine),
             cells=CellStore(engine),
             timings=TimingStore(engine),
+            processes=ProcessStore(engine),
         )
         configs = ConfigCache()
         runner = Runner(settings, stores, configs)

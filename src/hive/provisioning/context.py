@@ -13,9 +13,11 @@ from typing import Any, Protocol
 from hive.config.schema import Template
 from hive.core.errors import HiveError
 from hive.core.steps import Workflow
+from hive.services.identity import process_start_time
 from hive.settings import Settings
 from hive.store.cells import CellStore
 from hive.store.clock import now_iso
+from hive.store.processes import ProcessStore
 from hive.store.records import CellRecord, TimingEvent, WorkspaceRecord
 from hive.store.timings import TimingStore
 from hive.store.workspaces import WorkspaceStore
@@ -26,6 +28,7 @@ class Stores:
     workspaces: WorkspaceStore
     cells: CellStore
     timings: TimingStore
+    processes: ProcessStore
 
 
 def describe_error(exc: BaseException) -> str:
@@ -75,6 +78,19 @@ class RunContext:
             )
             raise
         await self.record(step, started_at, (time.perf_counter() - began) * 1000, metadata)
+
+    @asynccontextmanager
+    async def track_process(self, pid: int, kind: str, command: str) -> AsyncIterator[None]:
+        """Keep the process group on record while it may be alive (see `Runner.recover`)."""
+        started = await asyncio.to_thread(process_start_time, pid)
+        if started is None:  # already gone: nothing could be orphaned
+            yield
+            return
+        record_id = await self.stores.processes.add(self.cell.id, kind, pid, started, command)
+        try:
+            yield
+        finally:
+            await asyncio.shield(self.stores.processes.remove(record_id))
 
     async def record(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from hive.config.schema import Template
@@ -72,6 +73,7 @@ async def run_setup(ctx: RunContext, metadata: dict[str, Any]) -> None:
                 log_path=log_path,
                 timeout=ctx.settings.setup_timeout_s,
                 grace=ctx.settings.kill_grace_s,
+                track=functools.partial(ctx.track_process, kind="setup", command=command),
             )
             meta["exitCode"] = result.exit_code
             if result.timed_out or result.exit_code != 0:

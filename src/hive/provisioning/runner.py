@@ -24,6 +24,8 @@ from hive.provisioning.context import RunContext, Stores, describe_error
 from hive.provisioning.create_steps import CREATE_WORKFLOW
 from hive.provisioning.delete_steps import delete_workflow
 from hive.provisioning.workflow import StepSpec
+from hive.services.identity import is_same_process
+from hive.services.process_group import stop_process_group
 from hive.settings import Settings
 from hive.store.clock import now_iso
 from hive.store.records import CellRecord
@@ -208,7 +210,15 @@ class Runner:
     # -- server start and stop -----------------------------------------------------
 
     async def recover(self) -> None:
-        """Finish what a stopped server left: resume deletes, fail interrupted creates."""
+        """Finish what a stopped server left: stop orphaned processes, resume deletes,
+        fail interrupted creates."""
+        for orphan in await self._stores.processes.list():
+            if await asyncio.to_thread(is_same_process, orphan.pid, orphan.process_started):
+                log.warning(
+                    "stopping orphaned %s process %d: %s", orphan.kind, orphan.pid, orphan.command
+                )
+                await stop_process_group(orphan.pid, grace=self._settings.kill_grace_s)
+            await self._stores.processes.remove(orphan.id)
         for cell in await self._stores.cells.list(statuses=[CellStatus.DELETING]):
             self._start_delete(cell)
         interrupted = [CellStatus.PENDING, CellStatus.SPAWNING]

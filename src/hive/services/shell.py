@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shlex
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +16,10 @@ from hive.services.process_group import stop_process_group
 
 _TAIL_BYTES = 4000
 _TAIL_LINES = 40
+
+
+ProcessTracker = Callable[[int], AbstractAsyncContextManager[None]]
+"""Given the new process group's pid, a context that lasts while the group may be alive."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,7 @@ async def run_shell_command(
     log_path: Path,
     timeout: float,  # noqa: ASYNC109 - the command's own limit, enforced with its group
     grace: float,
+    track: ProcessTracker | None = None,
 ) -> CommandResult:
     """Run `command` to completion; output goes straight to `log_path`.
 
@@ -99,12 +106,15 @@ async def run_shell_command(
         await asyncio.to_thread(_close_log, fd, "[hive] could not start the command\n")
         raise
     try:
-        await asyncio.wait_for(process.wait(), timeout=timeout)
-    except TimeoutError:
-        timed_out = True
+        async with track(process.pid) if track else contextlib.nullcontext():
+            try:
+                await asyncio.wait_for(process.wait(), timeout=timeout)
+            except TimeoutError:
+                timed_out = True
+            finally:
+                # Runs on success, timeout and cancellation alike.
+                await asyncio.shield(stop_process_group(process.pid, grace=grace, leader=process))
     finally:
-        # Runs on success, timeout and cancellation alike.
-        await asyncio.shield(stop_process_group(process.pid, grace=grace, leader=process))
         note = (
             f"[hive] timed out after {timeout:g}s; process group stopped\n"
             if timed_out

@@ -70,3 +70,17 @@ cell_timing_events = Table(
     Index("ix_timing_cell", "cell_id", "id"),
     Index("ix_timing_template", "template_id", "id"),
 )
+
+# Process groups Hive started for a cell and has not yet seen end. A restarted server
+# stops the ones still alive (pid and start time must both match: pids are reused).
+cell_processes = Table(
+    "cell_processes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("cell_id", String, nullable=False, index=True),
+    Column("kind", String, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("process_started", Float, nullable=False),
+    Column("command", Text, nullable=False),
+    Column("created_at", String, nullable=False),
+)

@@ -1,0 +1,98 @@
+"""The `hive` CLI as a user runs it: a real process talking to a real server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.support.repos import basic_template, make_repo
+from tests.support.server import LiveHive
+
+
+def hive_cli(*args: str, url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HIVE_URL": url, "COLUMNS": "200", "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "hive", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_new_follows_the_cell_to_ready_then_ls_show_timings_rm(hive: LiveHive, repo: Path) -> None:
+    created = hive_cli("new", "basic", "CLI cell", "--brief", "do things", url=hive.url, cwd=repo)
+    assert created.returncode == 0, created.stderr
+    assert "create_worktree:git_add" in created.stdout
+    assert "ready" in created.stdout
+    [cell] = hive.http.get("/api/cells").json()["cells"]
+    assert cell["status"] == "ready" and cell["description"] == "do things"
+
+    listed = hive_cli("ls", url=hive.url, cwd=repo)
+    assert cell["id"][:12] in listed.stdout and "CLI cell" in listed.stdout
+
+    shown = hive_cli("show", cell["id"][:8], url=hive.url, cwd=repo)
+    assert shown.returncode == 0 and cell["workspacePath"] in shown.stdout
+    as_json = hive_cli("show", cell["id"], "--json", url=hive.url, cwd=repo)
+    assert json.loads(as_json.stdout)["id"] == cell["id"]
+
+    timings = hive_cli("timings", cell["id"][:8], url=hive.url, cwd=repo)
+    assert "run_setup:1" in timings.stdout and "create run" in timings.stdout
+
+    removed = hive_cli("rm", cell["id"][:8], url=hive.url, cwd=repo)
+    assert removed.returncode == 0, removed.stderr
+    assert "deleted (no new commits)" in removed.stdout
+    assert hive.http.get("/api/cells").json()["cells"] == []
+
+
+def test_templates_lists_valid_and_invalid_ones(hive: LiveHive, repo: Path) -> None:
+    out = hive_cli("templates", url=hive.url, cwd=repo)
+    assert out.returncode == 0, out.stderr
+    assert "basic" in out.stdout and "yes" in out.stdout
+
+
+def test_failed_setup_exits_1_with_the_error_and_what_to_do(
+    start_hive: Callable[..., LiveHive], tmp_path: Path
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"basic": basic_template(setup=["exit 3"])})
+    hive = start_hive([repo])
+    out = hive_cli("new", "basic", "doomed", url=hive.url, cwd=repo)
+    assert out.returncode == 1
+    assert "failed at run_setup" in out.stdout
+    assert "exit code 3" in out.stdout
+    assert "hive retry" in out.stdout
+
+
+def test_a_repository_you_stand_in_is_registered_on_first_use(
+    hive: LiveHive, tmp_path: Path
+) -> None:
+    other = make_repo(tmp_path / "other")
+    out = hive_cli("new", "basic", "elsewhere", url=hive.url, cwd=other / "apps")
+    assert out.returncode == 0, out.stderr
+    paths = {w["path"] for w in hive.http.get("/api/workspaces").json()["workspaces"]}
+    assert str(other) in paths
+
+
+def test_unknown_template_is_reported_without_a_traceback(hive: LiveHive, repo: Path) -> None:
+    out = hive_cli("new", "nope", "x", url=hive.url, cwd=repo)
+    assert out.returncode == 1
+    assert "template 'nope' is not defined" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_no_server_says_how_to_start_one(tmp_path: Path) -> None:
+    out = hive_cli("ls", url="http://127.0.0.1:9", cwd=tmp_path)
+    assert out.returncode == 1
+    assert "no Hive server is answering" in out.stderr
+    assert "hive serve" in out.stderr
+
+
+def test_config_schema_prints_a_json_schema(tmp_path: Path) -> None:
+    out = hive_cli("config", "schema", url="http://127.0.0.1:9", cwd=tmp_path)
+    schema = json.loads(out.stdout)
+    assert "templates" in schema["properties"]

@@ -1,0 +1,98 @@
+"""`hive serve` as a real process: it registers the repository, and a killed server's
+cells and processes are put right by the next one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.support.repos import basic_template, make_repo
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving(repo: Path, home: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    env = {**os.environ, "HIVE_HOME": str(home), "HIVE_PORT": str(port)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hive", "serve"],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(process.stderr.read().decode() if process.stderr else "")
+            time.sleep(0.05)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=30)
+        if process.stderr:
+            process.stderr.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _wait(predicate: Callable[[], object], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.05)
+
+
+def test_killed_server_leaves_no_orphan_and_the_cell_says_what_happened(tmp_path: Path) -> None:
+    marker = tmp_path / "setup.pid"
+    setup = [f"echo $$ > {marker}; sleep 300"]
+    repo = make_repo(tmp_path / "repo", {"basic": basic_template(setup=setup)})
+    home, port = tmp_path / "home", _free_port()
+    url = f"http://127.0.0.1:{port}"
+
+    with serving(repo, home, port) as server:
+        [workspace] = httpx.get(f"{url}/api/workspaces").json()["workspaces"]
+        assert workspace["path"] == str(repo)
+        body = {"workspaceId": workspace["id"], "templateId": "basic", "name": "victim"}
+        cell = httpx.post(f"{url}/api/cells", json=body).json()
+        _wait(lambda: marker.exists() and marker.read_text().strip())
+        setup_pid = int(marker.read_text())
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=30)
+    assert _alive(setup_pid), "a killed server cannot stop its children itself"
+
+    with serving(repo, home, port):
+        assert not _alive(setup_pid), "the restarted server stops the orphaned setup"
+        again = httpx.get(f"{url}/api/cells/{cell['id']}").json()
+        assert again["status"] == "error"
+        assert "server stopped" in again["lastSetupError"]["message"]
+        assert "retry" in again["lastSetupError"]["hint"]
+        deleted = httpx.delete(f"{url}/api/cells/{cell['id']}")
+        assert deleted.status_code == 200
+        assert not Path(cell["workspacePath"]).exists()
