@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from hive.config.cache import ConfigCache
 from hive.provisioning.context import Stores
 from hive.provisioning.lifecycle import CellLifecycle
 from hive.provisioning.runner import Runner
 from hive.settings import Settings
 from hive.store.cells import CellStore
-from hive.store.database import open_database
+from hive.store.database import Database, open_database
 from hive.store.processes import ProcessStore
 from hive.store.timings import TimingStore
 from hive.store.workspaces import WorkspaceStore
@@ -21,7 +19,7 @@ from hive.store.workspaces import WorkspaceStore
 @dataclass(frozen=True)
 class HiveRuntime:
     settings: Settings
-    engine: AsyncEngine
+    db: Database
     stores: Stores
     configs: ConfigCache
     runner: Runner
@@ -29,18 +27,18 @@ class HiveRuntime:
 
     @classmethod
     async def start(cls, settings: Settings) -> HiveRuntime:
-        engine = await open_database(settings.database_path)
+        db = await open_database(settings.database_path)
         stores = Stores(
-            workspaces=WorkspaceStore(engine),
-            cells=CellStore(engine),
-            timings=TimingStore(engine),
-            processes=ProcessStore(engine),
+            workspaces=WorkspaceStore(db),
+            cells=CellStore(db),
+            timings=TimingStore(db),
+            processes=ProcessStore(db),
         )
         configs = ConfigCache()
         runner = Runner(settings, stores, configs)
         runtime = cls(
             settings=settings,
-            engine=engine,
+            db=db,
             stores=stores,
             configs=configs,
             runner=runner,
@@ -51,4 +49,4 @@ class HiveRuntime:
 
     async def close(self) -> None:
         await self.runner.close()
-        await self.engine.dispose()
+        await self.db.close()

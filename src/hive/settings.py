@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4483
@@ -32,6 +32,9 @@ class Settings(BaseModel):
 
     setup_timeout_s: float = 600.0
     """Longest a single template setup command may run before it is stopped."""
+
+    max_parallel_worktrees: int = Field(default_factory=lambda: max(2, os.cpu_count() or 2), ge=1)
+    """How many cells may be making their worktree (git checkout, include-copy) at once."""
 
     cleanup_step_timeout_s: float = 60.0
     """Longest a best-effort cleanup step (during delete) may take."""
@@ -68,6 +71,7 @@ class Settings(BaseModel):
             "HIVE_PORT": "port",
             "HIVE_CELLS_ROOT": "cells_root",
             "HIVE_SETUP_TIMEOUT": "setup_timeout_s",
+            "HIVE_MAX_PARALLEL_WORKTREES": "max_parallel_worktrees",
         }
         for var, field in mapping.items():
             if env.get(var):

@@ -29,7 +29,9 @@ def test_table_covers_every_status() -> None:
 
 def test_table_spot_checks() -> None:
     # The documented shape: anything may start deleting; deleting may only fail back.
-    assert all(CellStatus.DELETING in TRANSITIONS[s] for s in CellStatus if s != CellStatus.DELETING)
+    assert all(
+        CellStatus.DELETING in TRANSITIONS[s] for s in CellStatus if s != CellStatus.DELETING
+    )
     assert TRANSITIONS[CellStatus.DELETING] == frozenset({CellStatus.ERROR})
     assert not can_transition(CellStatus.ERROR, CellStatus.READY)
     assert can_transition(CellStatus.READY, CellStatus.ERROR)

@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hive.core.status import CellStatus
 from hive.store.cells import CellStore
-from hive.store.database import open_database
+from hive.store.database import Database, open_database
 from hive.store.records import CellRecord, WorkspaceRecord
 from hive.store.workspaces import WorkspaceStore
 
@@ -25,20 +24,20 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def engine(db_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = await open_database(db_path)
-    yield engine
-    await engine.dispose()
+async def db(db_path: Path) -> AsyncIterator[Database]:
+    db = await open_database(db_path)
+    yield db
+    await db.close()
 
 
 @pytest.fixture
-def cells(engine: AsyncEngine) -> CellStore:
-    return CellStore(engine)
+def cells(db: Database) -> CellStore:
+    return CellStore(db)
 
 
 @pytest.fixture
-async def workspace(engine: AsyncEngine, tmp_path: Path) -> WorkspaceRecord:
-    return await WorkspaceStore(engine).register(tmp_path / "ws")
+async def workspace(db: Database, tmp_path: Path) -> WorkspaceRecord:
+    return await WorkspaceStore(db).register(tmp_path / "ws")
 
 
 @pytest.fixture

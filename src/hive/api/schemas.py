@@ -59,7 +59,7 @@ class CellOut(_Body):
     """The cell's worktree (Hive's name for it)."""
     branch_name: str
     base_ref: str | None
-    base_commit: str
+    base_commit: str | None
     attempt: int
     run_id: str | None
     """The running (or last unfinished) workflow run; None once the cell settled."""

@@ -61,6 +61,7 @@ def print_template_errors(console: Console, templates: list[dict[str, Any]]) -> 
 
 
 def print_cell(console: Console, cell: dict[str, Any]) -> None:
+    base = cell["baseRef"] or "HEAD"
     rows = [
         ("id", cell["id"]),
         ("name", cell["name"]),
@@ -68,10 +69,7 @@ def print_cell(console: Console, cell: dict[str, Any]) -> None:
         ("template", cell["templateId"]),
         ("worktree", cell["workspacePath"]),
         ("branch", cell["branchName"]),
-        (
-            "base commit",
-            cell["baseCommit"][:12] + (f" ({cell['baseRef']})" if cell["baseRef"] else ""),
-        ),
+        ("base commit", f"{(cell['baseCommit'] or 'not resolved yet')[:12]} ({base})"),
         ("created", cell["createdAt"]),
         ("updated", cell["updatedAt"]),
     ]

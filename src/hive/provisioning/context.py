@@ -39,6 +39,16 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+@dataclass(frozen=True)
+class StepTiming:
+    """A step measured before its run had a context (the create request's own steps)."""
+
+    step: str
+    started_at: str
+    duration_ms: float
+    metadata: dict[str, Any]
+
+
 class ActiveRuns(Protocol):
     async def cancel(self, cell_id: str) -> bool:
         """Stop the cell's running workflow, if any; True when one was stopped."""

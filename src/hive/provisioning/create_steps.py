@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from typing import Any
 
@@ -36,26 +37,25 @@ async def create_worktree(ctx: RunContext, metadata: dict[str, Any]) -> None:
     template = require_template(ctx)
     repo, path = ctx.workspace.path, ctx.cell.worktree_path
     metadata.update(path=str(path), branch=ctx.cell.branch_name)
-    if await worktree_exists(repo, path):
-        metadata["reused"] = True  # a retry after a later sub-step failed
+    async with ctx.timed(substep(Step.CREATE_WORKTREE, "base_commit")) as meta:
+        if ctx.cell.base_commit is None:
+            ctx.cell = await ctx.stores.cells.update(
+                ctx.cell.id, base_commit=await head_commit(repo)
+            )
+        meta.update(baseCommit=ctx.cell.base_commit, baseRef=ctx.cell.base_ref or "HEAD")
+    base_commit = ctx.cell.base_commit or ""
+    # On a retry the worktree may already be there; git is asked only in that case.
+    if await asyncio.to_thread(path.exists) and await worktree_exists(repo, path):
+        metadata["reused"] = True
     else:
         async with ctx.timed(substep(Step.CREATE_WORKTREE, "git_add")) as meta:
-            meta.update(branch=ctx.cell.branch_name, startCommit=ctx.cell.base_commit)
-            await add_worktree(repo, path, ctx.cell.branch_name, ctx.cell.base_commit)
+            meta.update(branch=ctx.cell.branch_name, startCommit=base_commit)
+            await add_worktree(repo, path, ctx.cell.branch_name, base_commit)
     async with ctx.timed(substep(Step.CREATE_WORKTREE, "include_copy")) as meta:
         report = await copy_included(
             repo, path, template.include_patterns, template.ignore_patterns
         )
         meta.update(report.metadata())
-    async with ctx.timed(substep(Step.CREATE_WORKTREE, "base_commit")) as meta:
-        head = await head_commit(path)
-        meta["baseCommit"] = head
-        if head != ctx.cell.base_commit:
-            raise StepError(
-                f"the worktree at {path} is at {head[:12]}, not at the cell's base commit "
-                f"{ctx.cell.base_commit[:12]}",
-                hint=f"delete the cell and create it again; {retry_hint(ctx)}",
-            )
 
 
 async def run_setup(ctx: RunContext, metadata: dict[str, Any]) -> None:
@@ -103,7 +103,7 @@ async def mark_ready(ctx: RunContext, metadata: dict[str, Any]) -> None:
 
 
 CREATE_WORKFLOW: tuple[StepSpec, ...] = (
-    StepSpec(Step.CREATE_WORKTREE, create_worktree),
+    StepSpec(Step.CREATE_WORKTREE, create_worktree, throttled=True),
     StepSpec(Step.RUN_SETUP, run_setup),
     StepSpec(Step.MARK_READY, mark_ready, timeout_s=30),
 )

@@ -23,8 +23,8 @@ async def remove_workspace(ctx: RunContext, metadata: dict[str, Any]) -> None:
         await remove_worktree(repo, cell.worktree_path)
     async with ctx.timed(substep(Step.REMOVE_WORKSPACE, "branch")) as meta:
         branch: dict[str, Any] = {"name": cell.branch_name, "deleted": False}
-        if not await branch_exists(repo, cell.branch_name):
-            branch["reason"] = "the branch no longer exists"
+        if cell.base_commit is None or not await branch_exists(repo, cell.branch_name):
+            branch["reason"] = "the branch does not exist (it was never made or is gone)"
         else:
             ahead = await commits_beyond(repo, cell.branch_name, cell.base_commit)
             branch["commitsBeyondBase"] = ahead

@@ -37,7 +37,7 @@ def cell_variables(cell: CellRecord, workspace_path: str) -> dict[str, str]:
         "HIVE_CELL_NAME": cell.name,
         "HIVE_CELL_PATH": str(cell.worktree_path),
         "HIVE_BRANCH": cell.branch_name,
-        "HIVE_BASE_COMMIT": cell.base_commit,
+        "HIVE_BASE_COMMIT": cell.base_commit or "",
         "HIVE_TEMPLATE_ID": cell.template_id,
         "HIVE_WORKSPACE_PATH": workspace_path,
     }

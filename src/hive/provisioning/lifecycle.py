@@ -6,18 +6,19 @@ import time
 import unicodedata
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from hive.config.cache import ConfigCache
 from hive.core.errors import ConflictError, InvalidInputError, NotFoundError
 from hive.core.status import CellStatus
 from hive.core.steps import Step, Workflow
-from hive.provisioning.context import RunContext, Stores
+from hive.provisioning.context import StepTiming, Stores
 from hive.provisioning.runner import Runner
 from hive.settings import Settings
 from hive.store.clock import now_iso
 from hive.store.records import CellRecord
-from hive.workspace.git import head_commit, resolve_commit
+from hive.workspace.git import resolve_commit
 from hive.workspace.worktree import branch_name_for
 
 MAX_NAME_LENGTH = 120
@@ -39,7 +40,8 @@ def clean_name(name: str) -> str:
         raise InvalidInputError("name: a cell needs a non-empty name")
     if len(cleaned) > MAX_NAME_LENGTH:
         raise InvalidInputError(f"name: at most {MAX_NAME_LENGTH} characters")
-    if any(unicodedata.category(ch) == "Cc" for ch in cleaned):
+    # Cc: controls (newline, tab); Zl/Zp: line and paragraph separators, shown as breaks.
+    if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in cleaned):
         raise InvalidInputError("name: control characters (newlines, tabs) are not allowed")
     return cleaned
 
@@ -72,7 +74,8 @@ class CellLifecycle:
                 f"template '{request.template_id}' in {config.file} is invalid: {problems}",
                 hint="fix the template in the config file; it is re-read on the next request",
             )
-        base_commit = await self._base_commit(workspace.path, request.base_ref)
+        # Without a baseRef the run resolves HEAD itself: no git process in the request.
+        base_commit = await self._resolve_base_ref(workspace.path, request.base_ref)
         cell_id = uuid.uuid4().hex
         validated_ms = (time.perf_counter() - began) * 1000
         stamp = now_iso()
@@ -97,30 +100,24 @@ class CellLifecycle:
         insert_began = time.perf_counter()
         await self._stores.cells.insert(cell)
         inserted_ms = (time.perf_counter() - insert_began) * 1000
-        ctx = RunContext(
-            settings=self._settings,
-            stores=self._stores,
-            workflow=Workflow.CREATE,
-            run_id=cell.run_id or "",
-            attempt=cell.attempt,
-            cell=cell,
-            workspace=workspace,
-            template=entry.template,
-            runs=self._runner,
+        # The request's own steps are persisted by the run, off the request's path.
+        self._runner.start_create(
+            cell,
+            preamble=(
+                StepTiming(
+                    str(Step.CREATE_REQUEST_RECEIVED),
+                    received_at,
+                    validated_ms,
+                    {"templateId": request.template_id, "baseRef": request.base_ref},
+                ),
+                StepTiming(str(Step.CREATE_CELL_RECORD), stamp, inserted_ms, {"cellId": cell_id}),
+            ),
         )
-        await ctx.record(
-            str(Step.CREATE_REQUEST_RECEIVED),
-            received_at,
-            validated_ms,
-            {"templateId": request.template_id, "baseRef": request.base_ref},
-        )
-        await ctx.record(str(Step.CREATE_CELL_RECORD), stamp, inserted_ms, {"cellId": cell_id})
-        self._runner.start_create(cell)
         return cell
 
-    async def _base_commit(self, repo: Any, base_ref: str | None) -> str:
+    async def _resolve_base_ref(self, repo: Path, base_ref: str | None) -> str | None:
         if base_ref is None:
-            return await head_commit(repo)
+            return None
         commit = await resolve_commit(repo, base_ref)
         if commit is None:
             raise InvalidInputError(

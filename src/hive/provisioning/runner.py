@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -20,7 +21,7 @@ from hive.config.schema import Template
 from hive.core.errors import ConflictError, HiveError, StepError
 from hive.core.status import CellStatus
 from hive.core.steps import CREATE_STEPS, Step, Workflow
-from hive.provisioning.context import RunContext, Stores, describe_error
+from hive.provisioning.context import RunContext, StepTiming, Stores, describe_error
 from hive.provisioning.create_steps import CREATE_WORKFLOW
 from hive.provisioning.delete_steps import delete_workflow
 from hive.provisioning.workflow import StepSpec
@@ -68,6 +69,7 @@ class Runner:
         self._creates: dict[str, asyncio.Task[None]] = {}
         self._deletes: dict[str, asyncio.Task[dict[str, Any]]] = {}
         self._closing = False
+        self._heavy_slots = asyncio.Semaphore(settings.max_parallel_worktrees)
 
     # -- create / retry ------------------------------------------------------------
 
@@ -75,32 +77,71 @@ class Runner:
         task = self._creates.get(cell_id)
         return task is not None and not task.done()
 
-    def start_create(self, cell: CellRecord, workflow: Workflow = Workflow.CREATE) -> None:
-        """Run the create workflow (or resume it, for a retry) in the background."""
+    def start_create(
+        self,
+        cell: CellRecord,
+        workflow: Workflow = Workflow.CREATE,
+        preamble: tuple[StepTiming, ...] = (),
+    ) -> None:
+        """Run the create workflow (or resume it, for a retry) in the background.
+
+        `preamble` are timings measured by the request; the run persists them first.
+        """
         if self.is_running(cell.id):
             raise ConflictError(
                 f"cell '{cell.id}' is already being provisioned",
                 hint="wait for the running attempt to finish (`hive show ID`)",
             )
-        task = asyncio.create_task(self._run_create(cell, workflow), name=f"create:{cell.id}")
+        task = asyncio.create_task(
+            self._run_create(cell, workflow, preamble), name=f"create:{cell.id}"
+        )
         self._creates[cell.id] = task
         task.add_done_callback(lambda done: self._forget(self._creates, cell.id, done))
 
-    async def _run_create(self, cell: CellRecord, workflow: Workflow) -> None:
+    async def _run_create(
+        self, cell: CellRecord, workflow: Workflow, preamble: tuple[StepTiming, ...]
+    ) -> None:
+        # A cell waits in `pending` for a slot when other cells are making their worktrees:
+        # twenty checkouts at once on two cores finish no sooner than two at a time, and
+        # starve everything else (the API included) while they run.
+        heavy = [s for s in CREATE_WORKFLOW if s.throttled and s.step not in cell.completed_steps]
+        slot = _Slot(self._heavy_slots)
+        queued_at = time.perf_counter()
+        if heavy:
+            await slot.acquire()
+        try:
+            queued_ms = (time.perf_counter() - queued_at) * 1000
+            await self._provision(cell, workflow, preamble, slot, heavy[-1:], queued_ms)
+        finally:
+            slot.release()
+
+    async def _provision(
+        self,
+        cell: CellRecord,
+        workflow: Workflow,
+        preamble: tuple[StepTiming, ...],
+        slot: _Slot,
+        last_heavy: list[StepSpec],
+        queued_ms: float,
+    ) -> None:
         run_id = cell.run_id or uuid.uuid4().hex[:12]
+        ctx = await self._context(cell, workflow, run_id)
+        for timing in preamble:
+            await ctx.record(timing.step, timing.started_at, timing.duration_ms, timing.metadata)
         if cell.status != CellStatus.SPAWNING:
             try:
-                cell = await self._stores.cells.transition(
+                ctx.cell = await self._stores.cells.transition(
                     cell.id, CellStatus.SPAWNING, run_id=run_id, last_setup_error=None
                 )
             except HiveError:
                 return  # deleted before the run began: nothing to provision
-        ctx = await self._context(cell, workflow, run_id)
         try:
             for spec in CREATE_WORKFLOW:
                 if str(spec.step) in ctx.cell.completed_steps:
                     continue
-                await self._run_step(ctx, spec)
+                await self._run_step(ctx, spec, queued_ms if spec.throttled else None)
+                if spec in last_heavy:
+                    slot.release()
                 ctx.cell = await self._stores.cells.update(
                     cell.id, completed_steps=[*ctx.cell.completed_steps, str(spec.step)]
                 )
@@ -167,17 +208,25 @@ class Runner:
 
     # -- shared --------------------------------------------------------------------
 
-    async def _run_step(self, ctx: RunContext, spec: StepSpec) -> None:
+    async def _run_step(
+        self, ctx: RunContext, spec: StepSpec, queued_ms: float | None = None
+    ) -> None:
         ctx.current_step = str(spec.step)
         async with ctx.timed(str(spec.step)) as metadata:
-            try:
-                async with asyncio.timeout(spec.timeout_s):
-                    await spec.run(ctx, metadata)
-            except TimeoutError as exc:
-                raise StepError(
-                    f"step '{spec.step}' did not finish within {spec.timeout_s:g}s",
-                    hint="see the step's timing metadata and the server log; then retry",
-                ) from exc
+            if queued_ms is not None:
+                metadata["queuedMs"] = round(queued_ms, 3)
+            await self._run_body(ctx, spec, metadata)
+
+    @staticmethod
+    async def _run_body(ctx: RunContext, spec: StepSpec, metadata: dict[str, Any]) -> None:
+        try:
+            async with asyncio.timeout(spec.timeout_s):
+                await spec.run(ctx, metadata)
+        except TimeoutError as exc:
+            raise StepError(
+                f"step '{spec.step}' did not finish within {spec.timeout_s:g}s",
+                hint="see the step's timing metadata and the server log; then retry",
+            ) from exc
 
     async def _context(self, cell: CellRecord, workflow: Workflow, run_id: str) -> RunContext:
         workspace = await self._stores.workspaces.get(cell.workspace_id)
@@ -241,6 +290,23 @@ class Runner:
         pending = creates + [task for task in self._deletes.values() if not task.done()]
         if pending:
             await asyncio.wait(pending, timeout=self._settings.cleanup_step_timeout_s)
+
+
+class _Slot:
+    """One hold on a semaphore that may be given back early, and only once."""
+
+    def __init__(self, semaphore: asyncio.Semaphore) -> None:
+        self._semaphore = semaphore
+        self._held = False
+
+    async def acquire(self) -> None:
+        await self._semaphore.acquire()
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._semaphore.release()
 
 
 def _interrupted() -> StepError:

@@ -51,12 +51,16 @@ def read_tail(
         with path.open("rb") as handle:
             size = handle.seek(0, os.SEEK_END)
             begin = max(start, size - max_bytes)
-            handle.seek(begin)
+            # One byte early: it tells whether the cut falls at the start of a line.
+            handle.seek(max(start, begin - 1))
             data = handle.read()
     except FileNotFoundError:
         return ""
+    cut_mid_line = begin > start and not data.startswith(b"\n")
+    if begin > start:
+        data = data[1:]
     lines = data.decode("utf-8", errors="replace").splitlines()
-    if begin > start and lines:
+    if cut_mid_line and lines:
         lines = lines[1:]  # the first line was cut in the middle
     return "\n".join(lines[-max_lines:])
 

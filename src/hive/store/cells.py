@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hive.core.errors import NotFoundError, TransitionError
 from hive.core.status import TRANSITIONS, CellStatus, check_transition
 from hive.store.clock import now_iso
+from hive.store.database import Database
 from hive.store.records import CellRecord
 from hive.store.tables import cells
 
@@ -71,8 +71,8 @@ def _not_found(cell_id: str) -> NotFoundError:
 
 
 class CellStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     async def insert(self, cell: CellRecord) -> None:
         values = {name: getattr(cell, name) for name in _COLUMNS}
@@ -84,13 +84,11 @@ class CellStore:
             created_at=cell.created_at,
             updated_at=cell.updated_at,
         )
-        async with self._engine.begin() as conn:
-            await conn.execute(insert(cells).values(**values))
+        await self._db.write(insert(cells).values(**values))
 
     async def find(self, cell_id: str) -> CellRecord | None:
         """The cell whatever its status, hidden ones included."""
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(select(cells).where(cells.c.id == cell_id))).first()
+        row = await self._db.first(select(cells).where(cells.c.id == cell_id))
         return _record(row) if row else None
 
     async def get(self, cell_id: str, *, include_hidden: bool = False) -> CellRecord:
@@ -113,20 +111,21 @@ class CellStore:
             query = query.where(cells.c.status.in_([str(s) for s in statuses]))
         elif not include_hidden:
             query = query.where(cells.c.status != str(CellStatus.DELETING))
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+        rows = await self._db.all(query)
         return [_record(row) for row in rows]
 
     async def update(self, cell_id: str, **fields: Any) -> CellRecord:
         """Change non-status columns."""
         values = _column_values(fields)
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                update(cells).where(cells.c.id == cell_id).values(**values, updated_at=now_iso())
-            )
-        if result.rowcount == 0:
+        [written] = await self._db.write(
+            update(cells)
+            .where(cells.c.id == cell_id)
+            .values(**values, updated_at=now_iso())
+            .returning(*cells.c)
+        )
+        if not written.rows:
             raise _not_found(cell_id)
-        return await self.get(cell_id, include_hidden=True)
+        return _record(written.rows[0])
 
     async def transition(self, cell_id: str, target: CellStatus, **fields: Any) -> CellRecord:
         """Move the cell to `target` if the transition table allows it from its current status.
@@ -135,13 +134,13 @@ class CellStore:
         both succeed with incompatible transitions.
         """
         values = _column_values(fields)
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                update(cells)
-                .where(cells.c.id == cell_id, cells.c.status.in_(_sources_of(target)))
-                .values(**values, status=str(target), updated_at=now_iso())
-            )
-        if result.rowcount == 0:
+        [written] = await self._db.write(
+            update(cells)
+            .where(cells.c.id == cell_id, cells.c.status.in_(_sources_of(target)))
+            .values(**values, status=str(target), updated_at=now_iso())
+            .returning(*cells.c)
+        )
+        if not written.rows:
             current = await self.find(cell_id)
             if current is None:
                 raise _not_found(cell_id)
@@ -150,8 +149,7 @@ class CellStore:
                 f"cell '{cell_id}' changed status while moving to '{target}'",
                 hint="read the cell again and retry",
             )
-        return await self.get(cell_id, include_hidden=True)
+        return _record(written.rows[0])
 
     async def delete(self, cell_id: str) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(delete(cells).where(cells.c.id == cell_id))
+        await self._db.write(delete(cells).where(cells.c.id == cell_id))

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy import Engine, Executable, Row, create_engine, event
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
+
+T = TypeVar("T")
 
 
 def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -24,7 +28,9 @@ def _on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sync_engine(path: Path) -> Engine:
-    engine = create_engine(f"sqlite:///{path}")
+    engine = create_engine(
+        f"sqlite:///{path}", connect_args={"check_same_thread": False}, pool_size=8
+    )
     event.listen(engine, "connect", _on_connect)
     return engine
 
@@ -43,9 +49,71 @@ def migrate(path: Path) -> None:
         engine.dispose()
 
 
-async def open_database(path: Path) -> AsyncEngine:
-    """Migrate, then return the async engine every query goes through."""
+async def open_database(path: Path) -> Database:
+    """Migrate, then return the database every query goes through."""
     await asyncio.to_thread(migrate, path)
-    engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
-    event.listen(engine.sync_engine, "connect", _on_connect)
-    return engine
+    return Database(_sync_engine(path))
+
+
+@dataclass(frozen=True)
+class Written:
+    rowcount: int
+    inserted_id: Any | None
+    rows: list[Row[Any]]
+    """What a statement with RETURNING gave back."""
+
+
+class Database:
+    """SQLite behind two thread pools: one writer thread, a few reader threads.
+
+    SQLite takes one writer at a time. A single writer thread makes writes queue in
+    order instead of meeting in SQLite's busy handler (which sleeps up to 100 ms), and
+    each call is one hop to a thread that runs the whole statement or transaction, so
+    the event loop never waits on the database.
+    """
+
+    def __init__(self, engine: Engine, readers: int = 4) -> None:
+        self.engine = engine
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hive-db-write")
+        self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="hive-db-read")
+
+    async def _run(self, pool: ThreadPoolExecutor, work: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(pool, work)
+
+    async def first(self, statement: Executable) -> Row[Any] | None:
+        def work() -> Row[Any] | None:
+            with self.engine.connect() as conn:
+                return conn.execute(statement).first()
+
+        return await self._run(self._readers, work)
+
+    async def all(self, statement: Executable) -> list[Row[Any]]:
+        def work() -> list[Row[Any]]:
+            with self.engine.connect() as conn:
+                return list(conn.execute(statement).all())
+
+        return await self._run(self._readers, work)
+
+    async def write(self, *statements: Executable) -> list[Written]:
+        """Run the statements in one transaction; all of them take effect or none."""
+
+        def work() -> list[Written]:
+            results = []
+            with self.engine.begin() as conn:
+                for statement in statements:
+                    result = conn.execute(statement)
+                    rows = list(result.all()) if result.returns_rows else []
+                    key = result.inserted_primary_key if result.is_insert and not rows else None
+                    count = len(rows) if rows else result.rowcount
+                    results.append(Written(count, key[0] if key else None, rows))
+            return results
+
+        return await self._run(self._writer, work)
+
+    async def close(self) -> None:
+        def shutdown() -> None:
+            self._writer.shutdown(wait=True)
+            self._readers.shutdown(wait=True)
+            self.engine.dispose()
+
+        await asyncio.to_thread(shutdown)

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hive.store.clock import now_iso
+from hive.store.database import Database
 from hive.store.tables import cell_processes as p
 
 
@@ -34,8 +34,8 @@ def _record(row: Any) -> ProcessRecord:
 
 
 class ProcessStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     async def add(
         self, cell_id: str, kind: str, pid: int, process_started: float, command: str
@@ -48,18 +48,15 @@ class ProcessStore:
             "command": command,
             "created_at": now_iso(),
         }
-        async with self._engine.begin() as conn:
-            result = await conn.execute(insert(p).values(**values))
-        return int(result.inserted_primary_key[0]) if result.inserted_primary_key else 0
+        [written] = await self._db.write(insert(p).values(**values))
+        return int(written.inserted_id or 0)
 
     async def remove(self, record_id: int) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(delete(p).where(p.c.id == record_id))
+        await self._db.write(delete(p).where(p.c.id == record_id))
 
     async def list(self, cell_id: str | None = None) -> list[ProcessRecord]:
         query = select(p).order_by(p.c.id)
         if cell_id is not None:
             query = query.where(p.c.cell_id == cell_id)
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+        rows = await self._db.all(query)
         return [_record(row) for row in rows]

@@ -28,7 +28,8 @@ class CellRecord:
     worktree_path: Path
     branch_name: str
     base_ref: str | None
-    base_commit: str
+    base_commit: str | None
+    """Commit the branch starts from; resolved from HEAD by create_worktree if not given."""
     last_setup_error: dict[str, Any] | None
     completed_steps: tuple[str, ...]
     run_id: str | None

@@ -38,7 +38,7 @@ cells = Table(
     Column("worktree_path", String, nullable=False),
     Column("branch_name", String, nullable=False),
     Column("base_ref", String, nullable=True),
-    Column("base_commit", String, nullable=False),
+    Column("base_commit", String, nullable=True),
     Column("last_setup_error", JSON, nullable=True),
     # Steps of the create workflow already done: a retry resumes after them.
     Column("completed_steps", JSON, nullable=False),

@@ -6,9 +6,9 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hive.store.clock import now_iso
+from hive.store.database import Database
 from hive.store.records import TimingEvent
 from hive.store.tables import cell_timing_events as t
 
@@ -45,16 +45,15 @@ def _record(row: Any) -> TimingEvent:
 
 
 class TimingStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     async def add(self, event: TimingEvent) -> TimingEvent:
         values: dict[str, Any] = asdict(event)
         values.pop("id")
         values["created_at"] = now_iso()
-        async with self._engine.begin() as conn:
-            result = await conn.execute(insert(t).values(**values))
-        new_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
+        [written] = await self._db.write(insert(t).values(**values))
+        new_id = written.inserted_id
         return replace(event, id=new_id, created_at=values["created_at"])
 
     async def query(self, where: TimingFilter) -> list[TimingEvent]:
@@ -74,6 +73,5 @@ class TimingStore:
         query = query.order_by(t.c.id.desc())
         if where.limit is not None:
             query = query.limit(where.limit)
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+        rows = await self._db.all(query)
         return [_record(row) for row in reversed(rows)]

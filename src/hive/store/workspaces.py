@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hive.core.errors import NotFoundError
 from hive.store.clock import now_iso
+from hive.store.database import Database
 from hive.store.records import WorkspaceRecord
 from hive.store.tables import workspaces
 
@@ -23,8 +23,8 @@ def _record(row: Any) -> WorkspaceRecord:
 
 
 class WorkspaceStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     async def register(self, path: Path, label: str | None = None) -> WorkspaceRecord:
         """Add a workspace, or return the existing one with the same path."""
@@ -38,8 +38,7 @@ class WorkspaceStore:
             "created_at": now_iso(),
         }
         try:
-            async with self._engine.begin() as conn:
-                await conn.execute(insert(workspaces).values(**values))
+            await self._db.write(insert(workspaces).values(**values))
         except IntegrityError:
             # Registered concurrently by another request: the first one wins.
             raced = await self.find_by_path(path)
@@ -51,17 +50,11 @@ class WorkspaceStore:
         )
 
     async def find_by_path(self, path: Path) -> WorkspaceRecord | None:
-        async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(select(workspaces).where(workspaces.c.path == str(path)))
-            ).first()
+        row = await self._db.first(select(workspaces).where(workspaces.c.path == str(path)))
         return _record(row) if row else None
 
     async def get(self, workspace_id: str) -> WorkspaceRecord:
-        async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(select(workspaces).where(workspaces.c.id == workspace_id))
-            ).first()
+        row = await self._db.first(select(workspaces).where(workspaces.c.id == workspace_id))
         if row is None:
             raise NotFoundError(
                 f"workspace '{workspace_id}' is not registered",
@@ -70,6 +63,5 @@ class WorkspaceStore:
         return _record(row)
 
     async def list(self) -> list[WorkspaceRecord]:
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(select(workspaces).order_by(workspaces.c.created_at))).all()
+        rows = await self._db.all(select(workspaces).order_by(workspaces.c.created_at))
         return [_record(row) for row in rows]

@@ -1,0 +1,144 @@
+"""Benchmark: how fast a cell gets ready, and how fast `POST /api/cells` answers.
+
+1. Median create → ready time of a cell for a small repository, as a ratio against
+   plain `git worktree add` of the same repository. Runs interleave (A B A B …)
+   because this disk's speed drifts between runs; medians, never single pairs.
+2. Median (and worst) latency of `POST /api/cells` → 201 while 20 cells are
+   created at once (target: median < 50 ms).
+
+Run: `make bench` or `.venv/bin/python bench/create.py [--rounds N]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from _server import hive_server
+
+IDENTITY = ["-c", "user.name=Bench", "-c", "user.email=bench@hive.local"]
+CONFIG = {
+    "promptSources": [],
+    "templates": {
+        "bench": {
+            "id": "bench",
+            "label": "Bench",
+            "type": "manual",
+            "includePatterns": ["./.env*"],
+        }
+    },
+}
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *IDENTITY, *args], check=True, capture_output=True)
+
+
+def make_repository(root: Path, files: int) -> Path:
+    root.mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    for index in range(files):
+        path = root / f"src/module_{index // 50}/file_{index}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"VALUE = {index}\n" * 20)
+    (root / ".gitignore").write_text(".env*\n")
+    (root / ".env").write_text("SECRET=1\n")
+    (root / "hive.config.json").write_text(json.dumps(CONFIG))
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "bench")
+    return root
+
+
+def baseline_worktree_add(repo: Path, scratch: Path, index: int) -> float:
+    target = scratch / f"baseline-{index}"
+    began = time.perf_counter()
+    git(repo, "worktree", "add", "-q", "-b", f"baseline-{index}", str(target), "HEAD")
+    elapsed = time.perf_counter() - began
+    git(repo, "worktree", "remove", "--force", str(target))
+    git(repo, "branch", "-D", f"baseline-{index}")
+    return elapsed
+
+
+def hive_create_ready(client: httpx.Client, workspace_id: str, index: int) -> float:
+    body = {"workspaceId": workspace_id, "templateId": "bench", "name": f"bench {index}"}
+    began = time.perf_counter()
+    cell = client.post("/api/cells", json=body).json()
+    while True:
+        status = client.get(f"/api/cells/{cell['id']}").json()["status"]
+        if status in ("ready", "error"):
+            break
+        time.sleep(0.002)
+    elapsed = time.perf_counter() - began
+    if status != "ready":
+        detail = client.get(f"/api/cells/{cell['id']}").json()
+        raise SystemExit(f"cell failed: {detail['lastSetupError']}")
+    client.delete(f"/api/cells/{cell['id']}")
+    return elapsed
+
+
+async def concurrent_posts(url: str, workspace_id: str, count: int) -> list[float]:
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+
+        async def one(index: int) -> tuple[float, str]:
+            body = {"workspaceId": workspace_id, "templateId": "bench", "name": f"burst {index}"}
+            began = time.perf_counter()
+            response = await client.post("/api/cells", json=body)
+            elapsed = time.perf_counter() - began
+            if response.status_code != 201:
+                raise SystemExit(f"POST answered {response.status_code}: {response.text}")
+            return elapsed, str(response.json()["id"])
+
+        results = await asyncio.gather(*(one(i) for i in range(count)))
+        for _, cell_id in results:
+            while (await client.get(f"/api/cells/{cell_id}")).json()["status"] not in (
+                "ready",
+                "error",
+            ):
+                await asyncio.sleep(0.02)
+            await client.delete(f"/api/cells/{cell_id}")
+        return [elapsed for elapsed, _ in results]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--files", type=int, default=300)
+    parser.add_argument("--burst", type=int, default=20)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="hive-bench-") as tmp:
+        scratch = Path(tmp)
+        repo = make_repository(scratch / "repo", args.files)
+        with hive_server(repo, scratch / "home") as url:
+            with httpx.Client(base_url=url, timeout=60) as client:
+                workspace_id = client.get("/api/workspaces").json()["workspaces"][0]["id"]
+                hive_create_ready(client, workspace_id, -1)  # warm-up
+                baseline, hive = [], []
+                for index in range(args.rounds):
+                    baseline.append(baseline_worktree_add(repo, scratch, index))
+                    hive.append(hive_create_ready(client, workspace_id, index))
+            burst = asyncio.run(concurrent_posts(url, workspace_id, args.burst))
+
+    base_ms, hive_ms = statistics.median(baseline) * 1000, statistics.median(hive) * 1000
+    print(f"repository: {args.files} tracked files; {args.rounds} interleaved rounds")
+    print(f"git worktree add          median {base_ms:8.1f} ms")
+    print(f"hive create -> ready      median {hive_ms:8.1f} ms")
+    print(f"ratio hive / worktree add        {hive_ms / base_ms:8.2f}x")
+    burst_ms = sorted(x * 1000 for x in burst)
+    print(
+        f"POST /api/cells -> 201, {args.burst} at once: "
+        f"median {statistics.median(burst_ms):.1f} ms, max {burst_ms[-1]:.1f} ms "
+        "(target: median < 50 ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()
