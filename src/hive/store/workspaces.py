@@ -25,6 +25,9 @@ def _record(row: Any) -> WorkspaceRecord:
 class WorkspaceStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Workspace rows never change once registered: a read-through cache spares every
+        # create request a database round trip.
+        self._by_id: dict[str, WorkspaceRecord] = {}
 
     async def register(self, path: Path, label: str | None = None) -> WorkspaceRecord:
         """Add a workspace, or return the existing one with the same path."""
@@ -54,13 +57,17 @@ class WorkspaceStore:
         return _record(row) if row else None
 
     async def get(self, workspace_id: str) -> WorkspaceRecord:
+        cached = self._by_id.get(workspace_id)
+        if cached is not None:
+            return cached
         row = await self._db.first(select(workspaces).where(workspaces.c.id == workspace_id))
         if row is None:
             raise NotFoundError(
                 f"workspace '{workspace_id}' is not registered",
                 hint="list workspaces with GET /api/workspaces or `hive workspace ls`",
             )
-        return _record(row)
+        record = self._by_id[workspace_id] = _record(row)
+        return record
 
     async def list(self) -> list[WorkspaceRecord]:
         rows = await self._db.all(select(workspaces).order_by(workspaces.c.created_at))
