@@ -17,17 +17,14 @@ import argparse
 import asyncio
 import json
 import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-from _server import hive_server
+from _common import SETTLED, create_until_ready, git, hive_server
 
-SETTLED = ("ready", "error")
-IDENTITY = ["-c", "user.name=Bench", "-c", "user.email=bench@hive.local"]
 CONFIG = {
     "promptSources": [],
     "templates": {
@@ -46,10 +43,6 @@ CONFIG = {
         },
     },
 }
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), *IDENTITY, *args], check=True, capture_output=True)
 
 
 def make_repository(root: Path, files: int) -> Path:
@@ -79,18 +72,8 @@ def baseline_worktree_add(repo: Path, scratch: Path, index: int) -> float:
 
 def hive_create_ready(client: httpx.Client, workspace_id: str, index: int) -> float:
     body = {"workspaceId": workspace_id, "templateId": "bench", "name": f"bench {index}"}
-    began = time.perf_counter()
-    cell = client.post("/api/cells", json=body).json()
-    while True:
-        status = client.get(f"/api/cells/{cell['id']}").json()["status"]
-        if status in ("ready", "error"):
-            break
-        time.sleep(0.002)
-    elapsed = time.perf_counter() - began
-    if status != "ready":
-        detail = client.get(f"/api/cells/{cell['id']}").json()
-        raise SystemExit(f"cell failed: {detail['lastSetupError']}")
-    client.delete(f"/api/cells/{cell['id']}")
+    elapsed, cell_id = create_until_ready(client, body)
+    client.delete(f"/api/cells/{cell_id}")
     return elapsed
 
 

@@ -36,6 +36,9 @@ class Settings(BaseModel):
     max_parallel_worktrees: int = Field(default_factory=lambda: max(2, os.cpu_count() or 2), ge=1)
     """How many cells may be making their worktree (git checkout, include-copy) at once."""
 
+    copy_workers: int = Field(default_factory=lambda: min(8, 2 * (os.cpu_count() or 2)), ge=1)
+    """Threads one include-copy uses to copy files."""
+
     cleanup_step_timeout_s: float = 60.0
     """Longest a best-effort cleanup step (during delete) may take."""
 
@@ -72,6 +75,7 @@ class Settings(BaseModel):
             "HIVE_CELLS_ROOT": "cells_root",
             "HIVE_SETUP_TIMEOUT": "setup_timeout_s",
             "HIVE_MAX_PARALLEL_WORKTREES": "max_parallel_worktrees",
+            "HIVE_COPY_WORKERS": "copy_workers",
         }
         for var, field in mapping.items():
             if env.get(var):

@@ -9,7 +9,10 @@ import pytest
 
 from hive.core.errors import InvalidInputError, StepError
 from hive.workspace import CopyReport, add_worktree, copy_included, head_commit
-from hive.workspace.include_copy import _copy_files, _enumerate_candidates
+from hive.workspace.clone import Cloner
+from hive.workspace.include_copy import list_ignored, plan_copy
+from hive.workspace.include_rules import IncludeRules
+from hive.workspace.tree_copy import TreeCopier
 
 if TYPE_CHECKING:
     from .conftest import GitRunner, Writer
@@ -64,8 +67,6 @@ async def test_rooted_pattern_copies_top_level_only(project: Path, dest: Path) -
     assert report.symlinks == 0
     assert report.bytes == len("TOP=1\n") + len("LOCAL=1\n")
     assert report.missing == []
-    assert report.matched == 2
-    assert report.candidates > report.matched
 
 
 async def test_unrooted_pattern_matches_at_any_depth(project: Path, dest: Path) -> None:
@@ -137,12 +138,12 @@ async def test_symlink_pointing_outside_stays_a_symlink(
 
 
 async def test_tracked_and_unignored_files_are_never_candidates(project: Path, dest: Path) -> None:
-    candidates = await _enumerate_candidates(project)
+    candidates = await list_ignored(project)
     assert ".env.example" not in candidates
     assert "README.md" not in candidates
     assert "notes.txt" not in candidates
     assert ".env" in candidates
-    assert "node_modules/.bin/pkg" in candidates
+    assert "node_modules/" in candidates, "an ignored directory is one entry, not entered"
 
     await copy_included(project, dest, ["**"], [])
     copied = _files_under(dest)
@@ -234,14 +235,17 @@ async def test_no_include_patterns_runs_nothing(tmp_path: Path) -> None:
 
 
 async def test_vanished_file_is_reported_missing(project: Path, dest: Path) -> None:
-    candidates = await _enumerate_candidates(project)
+    rules = IncludeRules.build([".env*", "node_modules/**"], [])
+    plan = plan_copy(await list_ignored(project), rules)
+    assert "apps/api/.env" in plan.files
     (project / "apps" / "api" / ".env").unlink()
-    (project / "node_modules" / ".bin" / "pkg").unlink()
-    totals = _copy_files(project, dest, candidates)
-    assert sorted(totals.missing) == ["apps/api/.env", "node_modules/.bin/pkg"]
+    (project / "node_modules" / "pkg" / "index.js").unlink()
+    totals = TreeCopier(project, dest, rules, Cloner(), workers=2).run(plan)
+    assert sorted(totals.missing) == ["apps/api/.env"]
     assert (dest / "apps" / "web" / ".env").exists()
-    assert totals.files == len(candidates) - 2
-    assert totals.symlinks == 0
+    assert not (dest / "node_modules" / "pkg" / "index.js").exists()
+    assert (dest / "node_modules" / "pkg" / "bin.js").exists()
+    assert totals.symlinks == 1
 
 
 def test_metadata_is_json_and_truncates_missing() -> None:
@@ -249,7 +253,6 @@ def test_metadata_is_json_and_truncates_missing() -> None:
         patterns=["./.env*"],
         ignore_patterns=["*.md"],
         candidates=40,
-        matched=30,
         files=3,
         symlinks=2,
         bytes=123,
@@ -263,6 +266,6 @@ def test_metadata_is_json_and_truncates_missing() -> None:
     assert meta["missingCount"] == 25
     assert meta["ignorePatterns"] == ["*.md"]
     assert meta["enumerateMs"] == pytest.approx(1.235)
-    assert {"patterns", "candidates", "matched", "files", "symlinks", "bytes", "copyMs"} <= set(
+    assert {"patterns", "candidates", "files", "symlinks", "bytes", "copyMs", "reflinked", "fallback"} <= set(
         meta
     )

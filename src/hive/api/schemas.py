@@ -65,6 +65,8 @@ class CellOut(_Body):
     """The running (or last unfinished) workflow run; None once the cell settled."""
     completed_steps: list[str]
     last_setup_error: dict[str, Any] | None
+    progress: dict[str, Any] | None
+    """Live progress of the running step, e.g. include-copy files done / total."""
     created_at: str
     updated_at: str
 
@@ -85,6 +87,7 @@ class CellOut(_Body):
             run_id=cell.run_id,
             completed_steps=list(cell.completed_steps),
             last_setup_error=cell.last_setup_error,
+            progress=cell.progress,
             created_at=cell.created_at,
             updated_at=cell.updated_at,
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -22,7 +23,20 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from hive.core.patterns import pattern_problem
+
 NonEmptyStr = Annotated[str, StringConstraints(min_length=1)]
+
+
+def _usable_pattern(pattern: str) -> str:
+    problem = pattern_problem(pattern)
+    if problem is not None:
+        raise ValueError(f"pattern {pattern!r} {problem}")
+    return pattern
+
+
+#: An include/ignore pattern: gitignore syntax, inside the repository.
+CopyPattern = Annotated[NonEmptyStr, AfterValidator(_usable_pattern)]
 TemplateId = NonEmptyStr
 ServiceName = NonEmptyStr
 #: JSON "number": int or float, never a numeric string or a bool, never NaN/Infinity.
@@ -207,9 +221,9 @@ class Template(HiveModel):
     """Agent configuration for this template."""
     teardown: list[str] = Field(default_factory=list)
     """Cleanup commands run when a cell stops."""
-    include_patterns: list[NonEmptyStr] = Field(default_factory=list)
+    include_patterns: list[CopyPattern] = Field(default_factory=list)
     """Gitignored files to copy into worktrees, e.g. '.env' or '*.local'."""
-    ignore_patterns: list[NonEmptyStr] = Field(default_factory=list)
+    ignore_patterns: list[CopyPattern] = Field(default_factory=list)
     """Glob patterns to skip when copying included files into worktrees."""
 
 

@@ -102,6 +102,11 @@ class RunContext:
         finally:
             await asyncio.shield(self.stores.processes.remove(record_id))
 
+    async def report_progress(self, step: str, **counts: int) -> None:
+        """Save where a long step is, so a progress view can move (best-effort)."""
+        progress = {"step": step, **counts, "at": now_iso()}
+        self.cell = await self.stores.cells.update(self.cell.id, progress=progress)
+
     async def record(
         self,
         step: str,

@@ -15,7 +15,7 @@ from hive.provisioning.environment import command_environment
 from hive.provisioning.workflow import StepSpec
 from hive.services.shell import run_shell_command
 from hive.workspace.git import head_commit
-from hive.workspace.include_copy import copy_included
+from hive.workspace.include_copy import CopyProgress, copy_included
 from hive.workspace.worktree import add_worktree, worktree_exists
 
 
@@ -52,8 +52,20 @@ async def create_worktree(ctx: RunContext, metadata: dict[str, Any]) -> None:
             meta.update(branch=ctx.cell.branch_name, startCommit=base_commit)
             await add_worktree(repo, path, ctx.cell.branch_name, base_commit)
     async with ctx.timed(substep(Step.CREATE_WORKTREE, "include_copy")) as meta:
+        step = substep(Step.CREATE_WORKTREE, "include_copy")
+
+        async def progress(update: CopyProgress) -> None:
+            await ctx.report_progress(
+                step, done=update.done, total=update.total, bytes=update.bytes
+            )
+
         report = await copy_included(
-            repo, path, template.include_patterns, template.ignore_patterns
+            repo,
+            path,
+            template.include_patterns,
+            template.ignore_patterns,
+            on_progress=progress,
+            workers=ctx.settings.copy_workers,
         )
         meta.update(report.metadata())
 

@@ -28,6 +28,7 @@ _COLUMNS = {
     "completed_steps",
     "run_id",
     "attempt",
+    "progress",
 }
 
 
@@ -49,6 +50,7 @@ def _record(row: Any) -> CellRecord:
         attempt=row.attempt,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        progress=row.progress,
     )
 
 

@@ -36,6 +36,8 @@ class CellRecord:
     attempt: int
     created_at: str
     updated_at: str
+    progress: dict[str, Any] | None = None
+    """Live progress of the running step (include-copy files done / total)."""
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,8 @@ cells = Table(
     Column("base_ref", String, nullable=True),
     Column("base_commit", String, nullable=True),
     Column("last_setup_error", JSON, nullable=True),
+    # Where a running step is: {step, done, total, bytes, at}; kept after it ends.
+    Column("progress", JSON, nullable=True),
     # Steps of the create workflow already done: a retry resumes after them.
     Column("completed_steps", JSON, nullable=False),
     Column("run_id", String, nullable=True),

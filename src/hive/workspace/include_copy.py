@@ -1,32 +1,44 @@
 """Copy chosen ignored files (`.env`, `node_modules/**`, …) from the repository into a worktree.
 
-A worktree only holds tracked files; this brings along the untracked, ignored ones
-a cell needs to run. Callers use `copy_included` only, so a faster engine can
-replace the internals without touching them.
-
-Patterns follow gitignore semantics. `./x` is rooted at the repository top
-(`./.env*` is the top-level `.env*` only); an unrooted `.env*` matches at any depth.
+A worktree holds only tracked files; this brings along the ignored ones a cell needs.
+Candidates come from git itself (`git ls-files --others --ignored --directory`), so an
+ignored directory such as `node_modules/` is one entry, not 20,000: it is copied whole
+when a static root names it, searched only when a file pattern could match inside it,
+and skipped otherwise. `.worktreeinclude` at the repository root (gitignore syntax)
+adds its patterns to every template's. Copies are exact (modes, times, symlinks as
+symlinks), reflinked where the file system can, made on worker threads.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-import shutil
-import stat
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pathspec
-
 from hive.core.errors import InvalidInputError, StepError
+from hive.workspace.clone import Cloner
 from hive.workspace.git import run_git
+from hive.workspace.include_rules import IncludeRules
+from hive.workspace.tree_copy import CopyPlan, TreeCopier
 
-#: How many missing paths `CopyReport.metadata()` lists before only counting them.
+WORKTREEINCLUDE = ".worktreeinclude"
 _MISSING_LISTED = 20
+_PROGRESS_EVERY_S = 0.5
+
+
+@dataclass(frozen=True)
+class CopyProgress:
+    done: int
+    total: int
+    bytes: int
+
+
+ProgressCallback = Callable[[CopyProgress], Awaitable[None]]
 
 
 @dataclass
@@ -35,158 +47,102 @@ class CopyReport:
 
     patterns: list[str]
     ignore_patterns: list[str]
-    candidates: int = 0  # ignored, untracked files git listed
-    matched: int = 0  # candidates selected by the patterns
+    static_roots: list[str] = field(default_factory=list)
+    worktreeinclude: list[str] = field(default_factory=list)
+    candidates: int = 0
+    trees: int = 0
+    searched_dirs: int = 0
     files: int = 0
     symlinks: int = 0
+    directories: int = 0
     bytes: int = 0
+    reflinked: int = 0
+    fallback: int = 0
     missing: list[str] = field(default_factory=list)
     enumerate_ms: float = 0.0
+    walk_ms: float = 0.0
     copy_ms: float = 0.0
 
     def metadata(self) -> dict[str, Any]:
         return {
             "patterns": list(self.patterns),
             "ignorePatterns": list(self.ignore_patterns),
+            "worktreeinclude": list(self.worktreeinclude),
+            "staticRoots": list(self.static_roots),
             "candidates": self.candidates,
-            "matched": self.matched,
+            "trees": self.trees,
+            "searchedDirs": self.searched_dirs,
             "files": self.files,
             "symlinks": self.symlinks,
+            "directories": self.directories,
             "bytes": self.bytes,
+            "reflinked": self.reflinked,
+            "fallback": self.fallback,
             "missing": self.missing[:_MISSING_LISTED],
             "missingCount": len(self.missing),
             "enumerateMs": round(self.enumerate_ms, 3),
+            "walkMs": round(self.walk_ms, 3),
             "copyMs": round(self.copy_ms, 3),
         }
 
 
-@dataclass
-class _CopyTotals:
-    files: int = 0
-    symlinks: int = 0
-    bytes: int = 0
-    missing: list[str] = field(default_factory=list)
-
-
-def _to_gitignore(pattern: str, kind: str) -> str:
-    """Validate one pattern and translate `./x` to gitignore's rooted `/x`."""
-    negated = pattern.startswith("!")
-    body = pattern[1:] if negated else pattern
-    if body.startswith("/"):
-        raise InvalidInputError(
-            f"{kind} pattern {pattern!r} is an absolute path",
-            hint="Patterns are relative to the repository; write ./x to match x at its top.",
-        )
-    if ".." in body.split("/"):
-        raise InvalidInputError(
-            f"{kind} pattern {pattern!r} points outside the repository",
-            hint="Remove the '..' segments; only files inside the repository are copied.",
-        )
-    if body.startswith("./"):
-        body = "/" + body[2:]
-        if not body.strip("/"):
-            raise InvalidInputError(
-                f"{kind} pattern {pattern!r} names no files",
-                hint="Name files after ./, e.g. ./.env*",
-            )
-    return ("!" if negated else "") + body
-
-
-def _compile(patterns: Sequence[str], kind: str) -> pathspec.GitIgnoreSpec:
-    lines: list[str] = []
-    for pattern in patterns:
-        if not pattern.strip():
-            continue
-        line = _to_gitignore(pattern, kind)
-        try:
-            # Compiled alone too, so an error names the pattern that caused it.
-            pathspec.GitIgnoreSpec.from_lines([line])
-        except ValueError as exc:  # GitWildMatchPatternError is a ValueError
-            raise InvalidInputError(f"invalid {kind} pattern {pattern!r}: {exc}") from exc
-        lines.append(line)
-    return pathspec.GitIgnoreSpec.from_lines(lines)
-
-
-async def _enumerate_candidates(repo: Path) -> list[str]:
-    """Ignored, untracked files under `repo`, as repository-relative paths."""
-    result = await run_git(repo, "ls-files", "-z", "--others", "--ignored", "--exclude-standard")
-    # Entries ending in "/" are directories git did not descend into (nested repos).
-    return [p for p in result.stdout.split("\0") if p and not p.endswith("/")]
-
-
-def _select(
-    candidates: Sequence[str], include: pathspec.GitIgnoreSpec, ignore: pathspec.GitIgnoreSpec
-) -> list[str]:
-    selected: list[str] = []
-    for path in candidates:
-        # pathspec's regexes let `**` skip any character but a newline. A pattern
-        # line cannot contain one, so a NUL stand-in (never in a path) is equivalent.
-        key = path.replace("\n", "\0")
-        if include.match_file(key) and not ignore.match_file(key):
-            selected.append(path)
-    return selected
-
-
-def _inside(root: Path, path: Path) -> bool:
-    return path == root or path.is_relative_to(root)
-
-
-def _clear_target(target: Path, rel: str) -> None:
-    """Make room at `target` without ever writing through a symlink already there."""
+def read_worktreeinclude(repo: Path) -> list[str]:
+    """Patterns of `.worktreeinclude` (gitignore syntax: comments and blanks skipped)."""
     try:
-        st = os.lstat(target)
+        text = (repo / WORKTREEINCLUDE).read_text(encoding="utf-8")
     except FileNotFoundError:
-        return
-    if stat.S_ISDIR(st.st_mode):
-        raise StepError(
-            f"cannot copy {rel}: a directory with that name already exists in the worktree",
-            hint="Remove the directory from the worktree, or exclude the file from includes.",
-        )
-    target.unlink()
-
-
-def _copy_files(repo: Path, dest: Path, paths: Sequence[str]) -> _CopyTotals:
-    """Copy `paths` from `repo` to `dest`, keeping modes, mtimes and symlinks. Blocking."""
-    totals = _CopyTotals()
-    dest_root = Path(os.path.realpath(dest))
-    ready_dirs: set[Path] = set()
-    for rel in paths:
-        source = repo / rel
-        target = dest_root / rel
-        parent = target.parent
-        # A symlinked directory in the worktree could lead anywhere: check first.
-        if parent not in ready_dirs and not _inside(dest_root, Path(os.path.realpath(parent))):
-            raise StepError(
-                f"refusing to copy {rel}: its directory leads outside {dest}",
-                hint="A symlink in the worktree points elsewhere; exclude this file.",
-            )
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StepError(f"cannot read {repo / WORKTREEINCLUDE}: {exc}") from exc
+    patterns = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.rstrip()
+        if not line or line.startswith("#"):
+            continue
         try:
-            if parent not in ready_dirs:
-                parent.mkdir(parents=True, exist_ok=True)
-                ready_dirs.add(parent)
-            st = os.lstat(source)
-            if stat.S_ISLNK(st.st_mode):
-                # os.readlink keeps the target text exactly; Path.readlink normalises it.
-                link = os.readlink(source)  # noqa: PTH115
-                _clear_target(target, rel)
-                target.symlink_to(link)
-                totals.symlinks += 1
-            elif stat.S_ISREG(st.st_mode):
-                _clear_target(target, rel)
-                # follow_symlinks=False: if it became a symlink meanwhile, copy the link.
-                shutil.copy2(source, target, follow_symlinks=False)
-                totals.files += 1
-                totals.bytes += st.st_size
-            # Sockets, fifos and devices are not copied.
-        except FileNotFoundError:
-            # Deleted since git listed it (a dev server cleaning its cache, say).
-            totals.missing.append(rel)
-        except OSError as exc:
+            IncludeRules.build([line], [])
+        except InvalidInputError as exc:
             raise StepError(
-                f"could not copy {rel} into the worktree: {exc.strerror or exc}",
-                hint="Check the file's permissions, or exclude it from the include patterns.",
+                f"{repo / WORKTREEINCLUDE}:{number}: {exc.message}",
+                hint="fix or remove that line; patterns are relative to the repository",
             ) from exc
-    return totals
+        patterns.append(line)
+    return patterns
+
+
+async def list_ignored(repo: Path) -> list[str]:
+    """Ignored, untracked entries; fully ignored directories end in `/` and are not entered."""
+    result = await run_git(
+        repo, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"
+    )
+    return [entry for entry in result.stdout.split("\0") if entry]
+
+
+def plan_copy(entries: Sequence[str], rules: IncludeRules) -> CopyPlan:
+    """Decide per git entry: copy whole, search inside, copy the file, or skip."""
+    plan = CopyPlan()
+    # An untracked directory that is not ignored as a whole is listed *and* its ignored
+    # contents are listed one by one; only directories listed alone are collapsed.
+    containers = {parent for entry in entries for parent in _ancestors(entry.rstrip("/"))}
+    for entry in entries:
+        if entry.endswith("/"):
+            directory = entry.rstrip("/")
+            if directory in containers:
+                continue
+            if rules.root_covering(directory) or rules.includes_dir(directory):
+                plan.trees.append(directory)
+                continue
+            plan.trees.extend(rules.roots_within(directory))
+            if rules.may_match_within(directory):
+                plan.walks.append(directory)
+        elif rules.selects(entry):
+            plan.files.append(entry)
+    return plan
+
+
+def _ancestors(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
 
 async def copy_included(
@@ -194,29 +150,53 @@ async def copy_included(
     dest: Path,
     include_patterns: Sequence[str],
     ignore_patterns: Sequence[str],
+    *,
+    on_progress: ProgressCallback | None = None,
+    workers: int | None = None,
 ) -> CopyReport:
-    """Copy the repository's ignored files that match `include_patterns` and no ignore pattern.
+    """Copy the repository's ignored files selected by the patterns into `dest`.
 
-    `repo` must be the repository's top level; paths are relative to it.
+    `repo` is the repository's top level. Nothing here blocks the event loop: git runs
+    as a subprocess, walking and copying on threads; `on_progress` is awaited about
+    twice a second while files are copied.
     """
-    report = CopyReport(patterns=list(include_patterns), ignore_patterns=list(ignore_patterns))
-    include = _compile(include_patterns, "include")
-    ignore = _compile(ignore_patterns, "ignore")
-    if not include.patterns:
+    extra = await asyncio.to_thread(read_worktreeinclude, repo)
+    report = CopyReport(
+        patterns=list(include_patterns),
+        ignore_patterns=list(ignore_patterns),
+        worktreeinclude=extra,
+    )
+    rules = IncludeRules.build([*include_patterns, *extra], ignore_patterns)
+    report.static_roots = list(rules.static_roots)
+    if rules.empty:
         return report
 
-    started = time.perf_counter()
-    candidates = await _enumerate_candidates(repo)
-    selected = await asyncio.to_thread(_select, candidates, include, ignore)
-    report.candidates = len(candidates)
-    report.matched = len(selected)
-    report.enumerate_ms = (time.perf_counter() - started) * 1000
+    began = time.perf_counter()
+    entries = await list_ignored(repo)
+    plan = await asyncio.to_thread(plan_copy, entries, rules)
+    report.candidates = len(entries)
+    report.trees, report.searched_dirs = len(plan.trees), len(plan.walks)
+    report.enumerate_ms = (time.perf_counter() - began) * 1000
 
-    started = time.perf_counter()
-    totals = await asyncio.to_thread(_copy_files, repo, dest, selected)
-    report.copy_ms = (time.perf_counter() - started) * 1000
-    report.files = totals.files
-    report.symlinks = totals.symlinks
-    report.bytes = totals.bytes
+    cloner = Cloner()
+    copier = TreeCopier(repo, dest, rules, cloner, workers or _default_workers())
+    began = time.perf_counter()
+    copying = asyncio.create_task(asyncio.to_thread(copier.run, plan))
+    if on_progress is not None:
+        while not copying.done():
+            await asyncio.wait([copying], timeout=_PROGRESS_EVERY_S)
+            done, total, size = copier.progress.snapshot()
+            with contextlib.suppress(Exception):  # progress is best-effort
+                await on_progress(CopyProgress(done=done, total=total, bytes=size))
+    totals = await copying
+    report.copy_ms = (time.perf_counter() - began) * 1000 - totals.walk_ms
+    report.walk_ms = totals.walk_ms
+    report.files, report.symlinks = totals.files, totals.symlinks
+    report.directories, report.bytes = totals.directories, totals.bytes
     report.missing = totals.missing
+    report.reflinked, report.fallback = cloner.reflinked, cloner.fallback
     return report
+
+
+def _default_workers() -> int:
+    return min(8, 2 * (os.cpu_count() or 2))

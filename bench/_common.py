@@ -1,4 +1,4 @@
-"""Run `hive serve` as its own process for benchmarks, as users run it."""
+"""What the benchmarks share: git, `hive serve` as its own process, polling a cell."""
 
 from __future__ import annotations
 
@@ -13,6 +13,28 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+IDENTITY = ["-c", "user.name=Bench", "-c", "user.email=bench@hive.local"]
+SETTLED = ("ready", "error")
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *IDENTITY, *args], check=True, capture_output=True)
+
+
+def create_until_ready(client: httpx.Client, body: dict[str, str]) -> tuple[float, str]:
+    """Seconds from `POST /api/cells` to the cell being ready, and the cell id."""
+    began = time.perf_counter()
+    cell = client.post("/api/cells", json=body).json()
+    while True:
+        detail = client.get(f"/api/cells/{cell['id']}").json()
+        if detail["status"] in SETTLED:
+            break
+        time.sleep(0.002)
+    elapsed = time.perf_counter() - began
+    if detail["status"] != "ready":
+        raise SystemExit(f"cell failed: {detail['lastSetupError']}")
+    return elapsed, str(cell["id"])
 
 
 def free_port() -> int:
