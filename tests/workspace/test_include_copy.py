@@ -266,6 +266,13 @@ def test_metadata_is_json_and_truncates_missing() -> None:
     assert meta["missingCount"] == 25
     assert meta["ignorePatterns"] == ["*.md"]
     assert meta["enumerateMs"] == pytest.approx(1.235)
-    assert {"patterns", "candidates", "files", "symlinks", "bytes", "copyMs", "reflinked", "fallback"} <= set(
-        meta
-    )
+    assert {
+        "patterns",
+        "candidates",
+        "files",
+        "symlinks",
+        "bytes",
+        "copyMs",
+        "reflinked",
+        "fallback",
+    } <= set(meta)
