@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint check-types bench clean
+.PHONY: demo test lint check-types system-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,11 +29,15 @@ lint: $(VENV)/.installed-test
 check-types: $(VENV)/.installed-test
 	$(BIN)/mypy
 
-test: lint check-types
+system-deps:
+	bash scripts/system-deps.sh
+
+test: lint check-types system-deps
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/create.py
+	$(BIN)/python bench/include_copy.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info

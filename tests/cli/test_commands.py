@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.support.repos import basic_template, make_repo
+from tests.support.repos import basic_template, make_repo, write_config
 from tests.support.server import LiveHive
 
 
@@ -51,9 +51,13 @@ def test_new_follows_the_cell_to_ready_then_ls_show_timings_rm(hive: LiveHive, r
 
 
 def test_templates_lists_valid_and_invalid_ones(hive: LiveHive, repo: Path) -> None:
+    broken = basic_template(services={"api": {"run": "serve", "readyTimeoutMs": "soon"}})
+    write_config(repo, {"basic": basic_template(), "broken": broken})
     out = hive_cli("templates", url=hive.url, cwd=repo)
     assert out.returncode == 0, out.stderr
     assert "basic" in out.stdout and "yes" in out.stdout
+    assert "broken" in out.stdout and "no" in out.stdout
+    assert "templates.broken.services.api.readyTimeoutMs" in out.stdout
 
 
 def test_failed_setup_exits_1_with_the_error_and_what_to_do(

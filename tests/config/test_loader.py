@@ -108,7 +108,7 @@ def test_error_paths_use_json_keys_and_list_indexes(tmp_path: Path) -> None:
                 "web": {
                     "setup": ["ok", 1],
                     "services": {"api": {"cwd": "."}, "db": {"type": "docker"}},
-                    "includePatterns": [""],
+                    "includePatterns": ["", "../out"],
                 }
             }
         },
@@ -116,7 +116,7 @@ def test_error_paths_use_json_keys_and_list_indexes(tmp_path: Path) -> None:
     web = load_config(path).template("web")
     assert web is not None
     assert sorted(paths(web.errors)) == [
-        "templates.web.includePatterns[0]",
+        "templates.web.includePatterns[1]",
         "templates.web.services.api.run",
         "templates.web.services.db.image",
         "templates.web.setup[1]",
@@ -234,3 +234,28 @@ def test_load_workspace_config_reads_jsonc(tmp_path: Path) -> None:
     config = load_workspace_config(tmp_path)
     assert config.file == tmp_path / "hive.config.jsonc"
     assert config.mtime_ns == config.file.stat().st_mtime_ns
+
+
+def test_include_patterns_leaving_the_repository_make_the_template_invalid(
+    tmp_path: Path,
+) -> None:
+
+    path = tmp_path / "hive.config.json"
+    path.write_text(
+        json.dumps(
+            {
+                "promptSources": [],
+                "templates": {
+                    "leaky": {"includePatterns": ["./.env", "../secrets/*"]},
+                    "fine": {"includePatterns": ["./.env*"]},
+                },
+            }
+        )
+    )
+    config = load_config(path)
+    leaky = config.templates["leaky"]
+    assert not leaky.valid
+    [error] = leaky.errors
+    assert error.path == "templates.leaky.includePatterns[1]"
+    assert "'../secrets/*'" in error.message and "outside the repository" in error.message
+    assert config.templates["fine"].valid

@@ -65,9 +65,17 @@ def test_template_id_and_label_default_from_key() -> None:
 
 
 @pytest.mark.parametrize("field", ["includePatterns", "ignorePatterns"])
-def test_patterns_must_be_non_empty(field: str) -> None:
-    with pytest.raises(ValidationError):
-        Template.model_validate({"id": "t", field: ["ok", ""]})
+def test_blank_patterns_load_as_hive_allows_them(field: str) -> None:
+    template = Template.model_validate({"id": "t", field: ["ok", ""]})
+    assert getattr(
+        template, "include_patterns" if field == "includePatterns" else "ignore_patterns"
+    ) == ["ok", ""]
+
+
+@pytest.mark.parametrize("field", ["includePatterns", "ignorePatterns"])
+def test_patterns_leaving_the_repository_are_errors(field: str) -> None:
+    with pytest.raises(ValidationError, match="outside the repository"):
+        Template.model_validate({"id": "t", field: ["ok", "../x"]})
 
 
 def test_empty_service_name_is_an_error() -> None:

@@ -30,9 +30,9 @@ def test_step_error_payload() -> None:
     }
 
 
-def test_step_error_without_hint() -> None:
+def test_step_error_without_hint_gets_the_default_next_step() -> None:
     payload = error_payload(StepError("timed out", command="sleep 9"), "run_setup", "r", 1)
-    assert "hint" not in payload
+    assert "hive retry" in payload["hint"] and "delete" in payload["hint"]
     assert payload["command"] == "sleep 9"
     assert payload["exitCode"] is None
     assert payload["outputTail"] is None

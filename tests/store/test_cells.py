@@ -180,3 +180,16 @@ async def test_cell_without_base_commit(cells: CellStore, make_cell: MakeCell) -
     assert (await cells.get("c1")).base_commit is None
     updated = await cells.update("c1", base_commit="f" * 40)
     assert updated.base_commit == "f" * 40
+
+
+async def test_only_from_keeps_a_deleting_cell_out_of_error(
+    cells: CellStore, make_cell: MakeCell
+) -> None:
+    store = cells
+    await store.insert(make_cell("c9", status=CellStatus.SPAWNING))
+    await store.transition("c9", CellStatus.DELETING)
+    with pytest.raises(TransitionError):
+        await store.transition(
+            "c9", CellStatus.ERROR, only_from=(CellStatus.PENDING, CellStatus.SPAWNING)
+        )
+    assert (await store.get("c9", include_hidden=True)).status == CellStatus.DELETING

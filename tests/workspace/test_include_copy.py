@@ -10,7 +10,7 @@ import pytest
 from hive.core.errors import InvalidInputError, StepError
 from hive.workspace import CopyReport, add_worktree, copy_included, head_commit
 from hive.workspace.clone import Cloner
-from hive.workspace.include_copy import list_ignored, plan_copy
+from hive.workspace.include_copy import CopyProgress, list_ignored, plan_copy
 from hive.workspace.include_rules import IncludeRules
 from hive.workspace.tree_copy import TreeCopier
 
@@ -276,3 +276,64 @@ def test_metadata_is_json_and_truncates_missing() -> None:
         "reflinked",
         "fallback",
     } <= set(meta)
+
+
+async def test_static_root_copies_the_whole_tree_with_empty_dirs_and_ignores(
+    project: Path, dest: Path
+) -> None:
+    (project / "node_modules" / "pkg" / "empty").mkdir()
+    report = await copy_included(project, dest, ["node_modules/**"], ["node_modules/**/*.md"])
+    assert report.static_roots == ["node_modules"]
+    assert report.trees == 1 and report.searched_dirs == 0
+    assert (dest / "node_modules" / "pkg" / "empty").is_dir(), "empty directories are kept"
+    assert not (dest / "node_modules" / "pkg" / "README.md").exists()
+    assert not (dest / "node_modules" / "pkg" / "docs" / "guide.md").exists()
+    assert (dest / "node_modules" / ".bin" / "pkg").is_symlink()
+    assert os.access(dest / "node_modules" / "pkg" / "bin.js", os.X_OK)
+    assert report.files == 2 and report.symlinks == 1
+
+
+async def test_rooted_patterns_do_not_search_ignored_directories(project: Path, dest: Path) -> None:
+    report = await copy_included(project, dest, ["./.env*"], [])
+    assert report.searched_dirs == 0, "node_modules/ must not be walked for ./.env*"
+    assert report.trees == 0
+
+
+async def test_worktreeinclude_adds_patterns_for_every_template(project: Path, dest: Path) -> None:
+    (project / ".worktreeinclude").write_text("# Claude Code style\n\n./apps/web/.env*\n")
+    report = await copy_included(project, dest, ["./.env"], [])
+    assert report.worktreeinclude == ["./apps/web/.env*"]
+    assert _files_under(dest) == {".env", "apps/web/.env", "apps/web/.env.production"}
+
+
+async def test_worktreeinclude_with_an_escaping_pattern_names_file_and_line(
+    project: Path, dest: Path
+) -> None:
+    (project / ".worktreeinclude").write_text("./.env\n../secrets\n")
+    with pytest.raises(StepError, match=r"\.worktreeinclude:2: .*'\.\./secrets'"):
+        await copy_included(project, dest, [], [])
+
+
+async def test_progress_is_reported_until_every_file_is_done(project: Path, dest: Path) -> None:
+    for index in range(600):
+        (project / "node_modules" / "many" / f"{index // 100}").mkdir(parents=True, exist_ok=True)
+        (project / "node_modules" / "many" / f"{index // 100}" / f"f{index}.js").write_text("x")
+    updates: list[CopyProgress] = []
+
+    async def record(update: CopyProgress) -> None:
+        updates.append(update)
+
+    report = await copy_included(project, dest, ["node_modules/**"], [], on_progress=record)
+    assert updates, "at least one progress update"
+    last = updates[-1]
+    assert last.done == last.total == report.files + report.symlinks
+    assert all(u.done <= u.total for u in updates)
+
+
+async def test_untracked_directories_that_are_not_ignored_are_not_copied_whole(
+    repo: Path, dest: Path, write: Writer
+) -> None:
+    write(repo / "scratch" / "notes.txt", "untracked, not ignored\n")
+    write(repo / "scratch" / ".env", "ignored inside an untracked dir\n")
+    await copy_included(repo, dest, [".env", "scratch/**"], [])
+    assert _files_under(dest) == {"scratch/.env"}

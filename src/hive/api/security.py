@@ -38,13 +38,18 @@ class LocalOnlyMiddleware:
         self.extra_hosts = frozenset(h.lower() for h in extra_hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        problem = self._problem(scope["method"], headers.get("host", ""), headers.get("origin"))
+        # A websocket handshake is a GET that browsers send cross-origin: check its Origin.
+        method = "WEBSOCKET" if scope["type"] == "websocket" else scope["method"]
+        problem = self._problem(method, headers.get("host", ""), headers.get("origin"))
         if problem is None:
             await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
             return
         body = json.dumps({"error": "ForbiddenError", **problem}).encode()
         await send(

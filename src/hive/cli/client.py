@@ -63,4 +63,5 @@ class HiveClient:
         return self.request("POST", path, json=body)
 
     def delete(self, path: str) -> Any:
-        return self.request("DELETE", path)
+        # A delete stops processes and removes a worktree: it may take minutes.
+        return self.request("DELETE", path, timeout=900)

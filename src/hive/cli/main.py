@@ -22,6 +22,7 @@ from hive.cli.render import (
     timings_table,
 )
 from hive.cli.workspace_resolution import resolve_workspace
+from hive.settings import SettingsError
 
 app = typer.Typer(
     help="Hive: an isolated cell (worktree, env, setup) for every coding agent.",
@@ -249,4 +250,8 @@ def config_schema() -> None:
 
 
 def run() -> None:
-    app()
+    try:
+        app()
+    except SettingsError as exc:
+        Console(stderr=True).print(f"[red bold]error:[/] {exc}")
+        raise SystemExit(2) from None

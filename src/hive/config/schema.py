@@ -29,6 +29,8 @@ NonEmptyStr = Annotated[str, StringConstraints(min_length=1)]
 
 
 def _usable_pattern(pattern: str) -> str:
+    if not pattern.strip():
+        return pattern  # Hive accepts blank entries; include-copy skips them
     problem = pattern_problem(pattern)
     if problem is not None:
         raise ValueError(f"pattern {pattern!r} {problem}")
@@ -36,7 +38,7 @@ def _usable_pattern(pattern: str) -> str:
 
 
 #: An include/ignore pattern: gitignore syntax, inside the repository.
-CopyPattern = Annotated[NonEmptyStr, AfterValidator(_usable_pattern)]
+CopyPattern = Annotated[str, AfterValidator(_usable_pattern)]
 TemplateId = NonEmptyStr
 ServiceName = NonEmptyStr
 #: JSON "number": int or float, never a numeric string or a bool, never NaN/Infinity.

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import shutil
+from collections.abc import Awaitable
+from pathlib import Path
 from typing import Any
 
 from hive.config.schema import Template
@@ -14,9 +17,10 @@ from hive.provisioning.context import RunContext
 from hive.provisioning.environment import command_environment
 from hive.provisioning.workflow import StepSpec
 from hive.services.shell import run_shell_command
-from hive.workspace.git import head_commit
+from hive.workspace.git import branch_exists, head_commit
 from hive.workspace.include_copy import CopyProgress, copy_included
-from hive.workspace.worktree import add_worktree, worktree_exists
+from hive.workspace.placement import move_into
+from hive.workspace.worktree import add_worktree, attach_worktree, worktree_exists
 
 
 def require_template(ctx: RunContext) -> Template:
@@ -43,31 +47,70 @@ async def create_worktree(ctx: RunContext, metadata: dict[str, Any]) -> None:
                 ctx.cell.id, base_commit=await head_commit(repo)
             )
         meta.update(baseCommit=ctx.cell.base_commit, baseRef=ctx.cell.base_ref or "HEAD")
-    base_commit = ctx.cell.base_commit or ""
     # On a retry the worktree may already be there; git is asked only in that case.
     if await asyncio.to_thread(path.exists) and await worktree_exists(repo, path):
         metadata["reused"] = True
-    else:
-        async with ctx.timed(substep(Step.CREATE_WORKTREE, "git_add")) as meta:
-            meta.update(branch=ctx.cell.branch_name, startCommit=base_commit)
-            await add_worktree(repo, path, ctx.cell.branch_name, base_commit)
-    async with ctx.timed(substep(Step.CREATE_WORKTREE, "include_copy")) as meta:
-        step = substep(Step.CREATE_WORKTREE, "include_copy")
+        await _include_copy(ctx, template, path)
+        return
+    # Check out and copy at once: the copy goes to a staging directory (git wants an
+    # empty target) and is renamed into the worktree afterwards.
+    staging = path.parent / f".{path.name}.include"
+    await asyncio.to_thread(_empty_directory, staging)
+    try:
+        await _both(_git_add(ctx), _include_copy(ctx, template, staging))
+        async with ctx.timed(substep(Step.CREATE_WORKTREE, "place_included")) as meta:
+            meta["renames"] = await asyncio.to_thread(move_into, staging, path)
+    finally:
+        await asyncio.shield(asyncio.to_thread(shutil.rmtree, staging, True))
 
-        async def progress(update: CopyProgress) -> None:
-            await ctx.report_progress(
-                step, done=update.done, total=update.total, bytes=update.bytes
-            )
 
+async def _git_add(ctx: RunContext) -> None:
+    repo, path, branch = ctx.workspace.path, ctx.cell.worktree_path, ctx.cell.branch_name
+    async with ctx.timed(substep(Step.CREATE_WORKTREE, "git_add")) as meta:
+        meta.update(branch=branch, startCommit=ctx.cell.base_commit)
+        if await branch_exists(repo, branch):
+            # A retry whose worktree was removed by hand: keep the branch and its work.
+            meta["reattached"] = True
+            await attach_worktree(repo, path, branch)
+        else:
+            await add_worktree(repo, path, branch, ctx.cell.base_commit or "")
+
+
+async def _include_copy(ctx: RunContext, template: Template, dest: Path) -> None:
+    step = substep(Step.CREATE_WORKTREE, "include_copy")
+
+    async def progress(update: CopyProgress) -> None:
+        await ctx.report_progress(step, done=update.done, total=update.total, bytes=update.bytes)
+
+    async with ctx.timed(step) as meta:
         report = await copy_included(
-            repo,
-            path,
+            ctx.workspace.path,
+            dest,
             template.include_patterns,
             template.ignore_patterns,
             on_progress=progress,
             workers=ctx.settings.copy_workers,
         )
         meta.update(report.metadata())
+
+
+async def _both(first: Awaitable[None], second: Awaitable[None]) -> None:
+    """Run two coroutines at once; if one fails (or we are cancelled), stop the other."""
+    tasks = [asyncio.ensure_future(first), asyncio.ensure_future(second)]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        for task in tasks:
+            task.cancel()  # no-op for a finished task
+        await asyncio.shield(asyncio.wait(tasks))
+    for task in tasks:
+        if not task.cancelled() and (error := task.exception()) is not None:
+            raise error
+
+
+def _empty_directory(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
 
 
 async def run_setup(ctx: RunContext, metadata: dict[str, Any]) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
+from hive.core.errors import HiveError
 from hive.core.steps import Step, substep
 from hive.provisioning.context import RunContext
 from hive.provisioning.workflow import StepSpec
-from hive.workspace.git import branch_exists, commits_beyond, delete_branch
+from hive.workspace.git import branch_exists, commits_beyond, delete_branch, run_git
 from hive.workspace.worktree import remove_worktree
 
 
@@ -16,15 +19,40 @@ async def stop_services(ctx: RunContext, metadata: dict[str, Any]) -> None:
     metadata["cancelledRun"] = await ctx.runs.cancel(ctx.cell.id)
 
 
+async def _uncommitted(worktree: Path) -> list[str]:
+    """Paths `git status` reports in the worktree (changes a delete throws away)."""
+    if not await asyncio.to_thread(worktree.is_dir):
+        return []
+    result = await run_git(worktree, "status", "--porcelain", check=False)
+    if result.returncode != 0:
+        return []
+    return [line[3:] for line in result.stdout.splitlines() if len(line) > 3]
+
+
 async def remove_workspace(ctx: RunContext, metadata: dict[str, Any]) -> None:
     repo, cell = ctx.workspace.path, ctx.cell
+    warnings: list[str] = ctx.outcome.setdefault("warnings", [])
+    removed = False
     async with ctx.timed(substep(Step.REMOVE_WORKSPACE, "worktree")) as meta:
         meta["path"] = str(cell.worktree_path)
-        await remove_worktree(repo, cell.worktree_path)
+        discarded = await _uncommitted(cell.worktree_path)
+        if discarded:
+            shown = ", ".join(discarded[:10]) + (" …" if len(discarded) > 10 else "")
+            meta["discarded"] = discarded[:50]
+            warnings.append(f"discarded {len(discarded)} uncommitted change(s): {shown}")
+        try:
+            await remove_worktree(repo, cell.worktree_path)
+            removed = True
+        except HiveError as exc:
+            # Still decide about the branch below; the error is on this sub-step's row.
+            meta["error"] = exc.message
+            warnings.append(f"the worktree {cell.worktree_path} was not removed: {exc.message}")
     async with ctx.timed(substep(Step.REMOVE_WORKSPACE, "branch")) as meta:
         branch: dict[str, Any] = {"name": cell.branch_name, "deleted": False}
         if cell.base_commit is None or not await branch_exists(repo, cell.branch_name):
             branch["reason"] = "the branch does not exist (it was never made or is gone)"
+        elif not removed:
+            branch["reason"] = "kept: its worktree could not be removed"
         else:
             ahead = await commits_beyond(repo, cell.branch_name, cell.base_commit)
             branch["commitsBeyondBase"] = ahead

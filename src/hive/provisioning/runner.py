@@ -13,7 +13,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from hive.config.cache import ConfigCache
@@ -50,8 +50,18 @@ def error_payload(
     if isinstance(exc, StepError):
         payload.update(command=exc.command, exitCode=exc.exit_code, outputTail=exc.output_tail)
     if not isinstance(exc, HiveError):
-        payload["hint"] = "an unexpected error inside Hive; the server log has the traceback"
+        payload["hint"] = (
+            f"an unexpected error inside Hive; the server log has the traceback. Then: {_NEXT}"
+        )
+    payload.setdefault("hint", f"fix the cause above, then: {_NEXT}")
     return payload
+
+
+_NEXT = "retry the cell (`hive retry ID`, POST /api/cells/ID/retry) or delete it"
+
+
+def _remaining_steps(cell: CellRecord) -> Iterator[str]:
+    return (str(s) for s in CREATE_STEPS if str(s) not in cell.completed_steps)
 
 
 class Runner:
@@ -104,6 +114,12 @@ class Runner:
         # A cell waits in `pending` for a slot when other cells are making their worktrees:
         # twenty checkouts at once on two cores finish no sooner than two at a time, and
         # starve everything else (the API included) while they run.
+        if str(Step.CREATE_WORKTREE) in cell.completed_steps and not await asyncio.to_thread(
+            cell.worktree_path.is_dir
+        ):
+            # Removed by hand since: make it again rather than run setup in a void.
+            steps = [s for s in cell.completed_steps if s != str(Step.CREATE_WORKTREE)]
+            cell = await self._stores.cells.update(cell.id, completed_steps=steps)
         heavy = [s for s in CREATE_WORKFLOW if s.throttled and s.step not in cell.completed_steps]
         slot = _Slot(self._heavy_slots)
         queued_at = time.perf_counter()
@@ -125,17 +141,20 @@ class Runner:
         queued_ms: float,
     ) -> None:
         run_id = cell.run_id or uuid.uuid4().hex[:12]
-        ctx = await self._context(cell, workflow, run_id)
-        for timing in preamble:
-            await ctx.record(timing.step, timing.started_at, timing.duration_ms, timing.metadata)
-        if cell.status != CellStatus.SPAWNING:
-            try:
-                ctx.cell = await self._stores.cells.transition(
-                    cell.id, CellStatus.SPAWNING, run_id=run_id, last_setup_error=None
-                )
-            except HiveError:
-                return  # deleted before the run began: nothing to provision
+        ctx: RunContext | None = None
         try:
+            ctx = await self._context(cell, workflow, run_id)
+            for timing in preamble:
+                await ctx.record(
+                    timing.step, timing.started_at, timing.duration_ms, timing.metadata
+                )
+            if cell.status != CellStatus.SPAWNING:
+                try:
+                    ctx.cell = await self._stores.cells.transition(
+                        cell.id, CellStatus.SPAWNING, run_id=run_id, last_setup_error=None
+                    )
+                except HiveError:
+                    return  # deleted before the run began: nothing to provision
             for spec in CREATE_WORKFLOW:
                 if str(spec.step) in ctx.cell.completed_steps:
                     continue
@@ -147,19 +166,29 @@ class Runner:
                 )
         except asyncio.CancelledError:
             if self._closing:
-                await asyncio.shield(self._fail(ctx, _interrupted(), ctx.current_step))
+                await asyncio.shield(self._fail_create(cell, ctx, _interrupted()))
             raise
         except Exception as exc:
             if not isinstance(exc, HiveError):
-                log.exception("cell %s: step %s crashed", cell.id, ctx.current_step)
-            await self._fail(ctx, exc, ctx.current_step)
+                step = ctx.current_step if ctx else None
+                log.exception("cell %s: step %s crashed", cell.id, step)
+            await self._fail_create(cell, ctx, exc)
 
-    async def _fail(self, ctx: RunContext, exc: BaseException, step: str | None) -> None:
-        payload = error_payload(exc, step, ctx.run_id, ctx.attempt)
-        # Deleted or being deleted meanwhile: the delete owns the cell now.
+    async def _fail_create(
+        self, cell: CellRecord, ctx: RunContext | None, exc: BaseException
+    ) -> None:
+        """Put a failed create in `error` — only if it is still being created: a cell a
+        delete has taken over (`deleting`) stays the delete's."""
+        step = ctx.current_step if ctx else next(_remaining_steps(cell), None)
+        run_id = ctx.run_id if ctx else (cell.run_id or "")
+        payload = error_payload(exc, step, run_id, cell.attempt)
         with contextlib.suppress(HiveError):
-            ctx.cell = await self._stores.cells.transition(
-                ctx.cell.id, CellStatus.ERROR, last_setup_error=payload, run_id=None
+            await self._stores.cells.transition(
+                cell.id,
+                CellStatus.ERROR,
+                only_from=(CellStatus.PENDING, CellStatus.SPAWNING),
+                last_setup_error=payload,
+                run_id=None,
             )
 
     async def cancel(self, cell_id: str) -> bool:
@@ -173,21 +202,28 @@ class Runner:
     # -- delete --------------------------------------------------------------------
 
     async def delete(self, cell_id: str) -> dict[str, Any]:
-        """Mark the cell deleting (hidden at once), then clean up; waits for the outcome."""
+        """Mark the cell deleting (hidden at once), then clean up; waits for the outcome.
+
+        The task is registered before anything is awaited, so concurrent deletes of one
+        cell all wait for the same run and get the same answer.
+        """
         running = self._deletes.get(cell_id)
         if running is None or running.done():
-            cell = await self._stores.cells.transition(cell_id, CellStatus.DELETING)
-            running = self._start_delete(cell)
+            running = self._start_delete(cell_id)
         # Shielded: a client that disconnects must not leave a half-deleted cell.
         return await asyncio.shield(running)
 
-    def _start_delete(self, cell: CellRecord) -> asyncio.Task[dict[str, Any]]:
-        task = asyncio.create_task(self._run_delete(cell), name=f"delete:{cell.id}")
-        self._deletes[cell.id] = task
-        task.add_done_callback(lambda done: self._forget(self._deletes, cell.id, done))
+    def _start_delete(
+        self, cell_id: str, cell: CellRecord | None = None
+    ) -> asyncio.Task[dict[str, Any]]:
+        task = asyncio.create_task(self._run_delete(cell_id, cell), name=f"delete:{cell_id}")
+        self._deletes[cell_id] = task
+        task.add_done_callback(lambda done: self._forget(self._deletes, cell_id, done))
         return task
 
-    async def _run_delete(self, cell: CellRecord) -> dict[str, Any]:
+    async def _run_delete(self, cell_id: str, cell: CellRecord | None) -> dict[str, Any]:
+        if cell is None:
+            cell = await self._stores.cells.transition(cell_id, CellStatus.DELETING)
         run_id = uuid.uuid4().hex[:12]
         ctx = await self._context(cell, Workflow.DELETE, run_id)
         warnings: list[str] = []
@@ -196,14 +232,21 @@ class Runner:
                 await self._run_step(ctx, spec)
             except Exception as exc:
                 if not spec.best_effort:
-                    await self._fail(ctx, exc, ctx.current_step)
+                    payload = error_payload(exc, ctx.current_step, run_id, cell.attempt)
+                    with contextlib.suppress(HiveError):
+                        await self._stores.cells.transition(
+                            cell.id,
+                            CellStatus.ERROR,
+                            only_from=(CellStatus.DELETING,),
+                            last_setup_error=payload,
+                        )
                     raise
                 warnings.append(f"{spec.step}: {describe_error(exc)}")
         return {
             "id": cell.id,
             "deleted": True,
             "branch": ctx.outcome.get("branch"),
-            "warnings": warnings,
+            "warnings": [*ctx.outcome.get("warnings", []), *warnings],
         }
 
     # -- shared --------------------------------------------------------------------
@@ -248,6 +291,9 @@ class Runner:
             config = await self._configs.aget(root)
         except HiveError:
             return None
+        except Exception:  # a pathological file (RecursionError…): the run reports it
+            log.exception("cannot load the config of %s", root)
+            return None
         entry = config.template(template_id)
         return entry.template if entry is not None and entry.valid else None
 
@@ -269,13 +315,10 @@ class Runner:
                 await stop_process_group(orphan.pid, grace=self._settings.kill_grace_s)
             await self._stores.processes.remove(orphan.id)
         for cell in await self._stores.cells.list(statuses=[CellStatus.DELETING]):
-            self._start_delete(cell)
+            self._start_delete(cell.id, cell)
         interrupted = [CellStatus.PENDING, CellStatus.SPAWNING]
         for cell in await self._stores.cells.list(statuses=interrupted):
-            step = next(
-                (str(s) for s in CREATE_STEPS if str(s) not in cell.completed_steps),
-                str(Step.MARK_READY),
-            )
+            step = next(_remaining_steps(cell), str(Step.MARK_READY))
             payload = error_payload(_interrupted(), step, cell.run_id or "", cell.attempt)
             await self._stores.cells.transition(
                 cell.id, CellStatus.ERROR, last_setup_error=payload, run_id=None

@@ -65,11 +65,12 @@ def read_tail(
     return "\n".join(lines[-max_lines:])
 
 
-def _open_log(log_path: Path, command: str) -> int:
+def _open_log(log_path: Path, command: str) -> tuple[int, int]:
+    """The log's descriptor, and where this command's own output will start."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.write(fd, f"$ {command}\n".encode())
-    return fd
+    return fd, os.lseek(fd, 0, os.SEEK_CUR)
 
 
 def _close_log(fd: int, note: str) -> None:
@@ -92,8 +93,7 @@ async def run_shell_command(
     On timeout or cancellation the whole process group is stopped; leftovers a finished
     command forked into the background are stopped too, so no setup process outlives it.
     """
-    fd = await asyncio.to_thread(_open_log, log_path, command)
-    start_offset = await asyncio.to_thread(os.lseek, fd, 0, os.SEEK_CUR)
+    fd, start_offset = await asyncio.to_thread(_open_log, log_path, command)
     started = time.perf_counter()
     timed_out = False
     try:
@@ -107,7 +107,7 @@ async def run_shell_command(
             start_new_session=True,
         )
     except BaseException:
-        await asyncio.to_thread(_close_log, fd, "[hive] could not start the command\n")
+        await asyncio.shield(asyncio.to_thread(_close_log, fd, "[hive] could not start it\n"))
         raise
     try:
         async with track(process.pid) if track else contextlib.nullcontext():
@@ -115,16 +115,16 @@ async def run_shell_command(
                 await asyncio.wait_for(process.wait(), timeout=timeout)
             except TimeoutError:
                 timed_out = True
-            finally:
-                # Runs on success, timeout and cancellation alike.
-                await asyncio.shield(stop_process_group(process.pid, grace=grace, leader=process))
     finally:
+        # Outside `track`: runs on success, timeout and a cancellation that lands anywhere,
+        # even while the process is being put on record.
+        await asyncio.shield(stop_process_group(process.pid, grace=grace, leader=process))
         note = (
             f"[hive] timed out after {timeout:g}s; process group stopped\n"
             if timed_out
             else f"[hive] exit code {process.returncode}\n"
         )
-        await asyncio.to_thread(_close_log, fd, note)
+        await asyncio.shield(asyncio.to_thread(_close_log, fd, note))
     tail = await asyncio.to_thread(read_tail, log_path, start=start_offset)
     return CommandResult(
         command=command,

@@ -129,16 +129,27 @@ class CellStore:
             raise _not_found(cell_id)
         return _record(written.rows[0])
 
-    async def transition(self, cell_id: str, target: CellStatus, **fields: Any) -> CellRecord:
+    async def transition(
+        self,
+        cell_id: str,
+        target: CellStatus,
+        *,
+        only_from: Iterable[CellStatus] | None = None,
+        **fields: Any,
+    ) -> CellRecord:
         """Move the cell to `target` if the transition table allows it from its current status.
 
-        The check and the write are one conditional UPDATE, so two racing callers cannot
-        both succeed with incompatible transitions.
+        `only_from` narrows the allowed sources further (a failing create may end only a
+        cell that is still being created, never one a delete has taken over). The check
+        and the write are one conditional UPDATE, so racing callers cannot both succeed.
         """
         values = _column_values(fields)
+        sources = _sources_of(target)
+        if only_from is not None:
+            sources = [s for s in sources if CellStatus(s) in set(only_from)]
         [written] = await self._db.write(
             update(cells)
-            .where(cells.c.id == cell_id, cells.c.status.in_(_sources_of(target)))
+            .where(cells.c.id == cell_id, cells.c.status.in_(sources))
             .values(**values, status=str(target), updated_at=now_iso())
             .returning(*cells.c)
         )
@@ -147,6 +158,10 @@ class CellStore:
             if current is None:
                 raise _not_found(cell_id)
             check_transition(current.status, target)
+            if only_from is not None and current.status not in set(only_from):
+                raise TransitionError(
+                    f"cell '{cell_id}' is {current.status}; not moving it to '{target}'"
+                )
             raise TransitionError(
                 f"cell '{cell_id}' changed status while moving to '{target}'",
                 hint="read the cell again and retry",

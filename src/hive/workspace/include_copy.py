@@ -181,14 +181,23 @@ async def copy_included(
     cloner = Cloner()
     copier = TreeCopier(repo, dest, rules, cloner, workers or _default_workers())
     began = time.perf_counter()
-    copying = asyncio.create_task(asyncio.to_thread(copier.run, plan))
-    if on_progress is not None:
+    copying = asyncio.ensure_future(asyncio.to_thread(copier.run, plan))
+    try:
         while not copying.done():
             await asyncio.wait([copying], timeout=_PROGRESS_EVERY_S)
-            done, total, size = copier.progress.snapshot()
-            with contextlib.suppress(Exception):  # progress is best-effort
-                await on_progress(CopyProgress(done=done, total=total, bytes=size))
-    totals = await copying
+            if on_progress is not None:
+                done, total, size = copier.progress.snapshot()
+                with contextlib.suppress(Exception):  # progress is best-effort
+                    await on_progress(CopyProgress(done=done, total=total, bytes=size))
+        totals = copying.result()
+    except asyncio.CancelledError:
+        # Cancelling does not stop a thread: ask it to stop and wait until it has, so
+        # whoever cancelled (a delete) never removes the worktree while files still land.
+        copier.stop.set()
+        await asyncio.shield(asyncio.wait([copying]))
+        with contextlib.suppress(Exception):  # stopped, or failed: we are cancelled anyway
+            copying.result()
+        raise
     report.copy_ms = (time.perf_counter() - began) * 1000 - totals.walk_ms
     report.walk_ms = totals.walk_ms
     report.files, report.symlinks = totals.files, totals.symlinks
@@ -199,4 +208,4 @@ async def copy_included(
 
 
 def _default_workers() -> int:
-    return min(8, 2 * (os.cpu_count() or 2))
+    return max(2, os.cpu_count() or 2)

@@ -23,6 +23,10 @@ _CHUNK = 256
 _ERRORS_LISTED = 5
 
 
+class CopyStoppedError(Exception):
+    """The copy ended early because `TreeCopier.stop` was set."""
+
+
 @dataclass
 class CopyPlan:
     """What to copy, as repository-relative paths."""
@@ -82,6 +86,8 @@ class TreeCopier:
         self._cloner = cloner
         self._workers = max(1, workers)
         self.progress = Progress()
+        self.stop = threading.Event()
+        """Set from another thread to end the copy early (the cell is being deleted)."""
 
     def run(self, plan: CopyPlan) -> CopyTotals:
         totals = CopyTotals()
@@ -98,6 +104,8 @@ class TreeCopier:
         self.progress.total = len(work.files) + len(work.links)
         self._make_directories(work, totals)
         errors = self._copy_all(work, totals)
+        if self.stop.is_set():
+            raise CopyStoppedError("the include-copy was stopped before it finished")
         if errors:
             listed = "; ".join(errors[:_ERRORS_LISTED])
             more = f" (and {len(errors) - _ERRORS_LISTED} more)" if len(errors) > 5 else ""
@@ -125,7 +133,7 @@ class TreeCopier:
             work.parents.add(os.path.dirname(top))
             work.dirs.append((top, stat.S_IMODE(top_stat.st_mode)))
         stack = [(top, whole)]
-        while stack:
+        while stack and not self.stop.is_set():
             rel_dir, inside_tree = stack.pop()
             try:
                 entries = list(os.scandir(os.path.join(self._repo, rel_dir)))
@@ -218,6 +226,8 @@ class TreeCopier:
         files = links = size = 0
         missing: list[str] = []
         failed: list[str] = []
+        if self.stop.is_set():
+            return 0, 0, 0, [], []
         for rel, is_link in chunk:
             source, target = os.path.join(self._repo, rel), self._target(rel)
             try:

@@ -60,6 +60,14 @@ async def add_worktree(repo: Path, path: Path, branch: str, start_commit: str) -
     await run_git(repo, "worktree", "add", "-b", branch, "--", str(target), start_commit)
 
 
+async def attach_worktree(repo: Path, path: Path, branch: str) -> None:
+    """Check an existing branch out again at `path` (its earlier worktree is gone)."""
+    refuse_option_like(branch, "branch name")
+    target = await asyncio.to_thread(_prepare_target, path)
+    await run_git(repo, "worktree", "prune")
+    await run_git(repo, "worktree", "add", "--", str(target), branch)
+
+
 async def _worktree_paths(repo: Path) -> list[Path]:
     # -z: one field per NUL-terminated line, so odd paths need no unquoting.
     result = await run_git(repo, "worktree", "list", "--porcelain", "-z")
