@@ -22,15 +22,20 @@ def git(repo: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(repo), *IDENTITY, *args], check=True, capture_output=True)
 
 
-def create_until_ready(client: httpx.Client, body: dict[str, str]) -> tuple[float, str]:
-    """Seconds from `POST /api/cells` to the cell being ready, and the cell id."""
+def create_until_ready(
+    client: httpx.Client, body: dict[str, str], poll_s: float = 0.002
+) -> tuple[float, str]:
+    """Seconds from `POST /api/cells` to the cell being ready, and the cell id.
+
+    Polling costs the server CPU: long runs should poll less often (`poll_s`).
+    """
     began = time.perf_counter()
     cell = client.post("/api/cells", json=body).json()
     while True:
         detail = client.get(f"/api/cells/{cell['id']}").json()
         if detail["status"] in SETTLED:
             break
-        time.sleep(0.002)
+        time.sleep(poll_s)
     elapsed = time.perf_counter() - began
     if detail["status"] != "ready":
         raise SystemExit(f"cell failed: {detail['lastSetupError']}")

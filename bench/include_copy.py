@@ -94,7 +94,7 @@ def hive_run(
     client: httpx.Client, workspace_id: str, index: int
 ) -> tuple[float, dict[str, object]]:
     body = {"workspaceId": workspace_id, "templateId": "deps", "name": f"bench {index}"}
-    elapsed, cell_id = create_until_ready(client, body)
+    elapsed, cell_id = create_until_ready(client, body, poll_s=0.025)
     steps = client.get(f"/api/cells/{cell_id}/timings").json()["steps"]
     copy = next(s for s in steps if s["step"] == "create_worktree:include_copy")
     client.delete(f"/api/cells/{cell_id}")

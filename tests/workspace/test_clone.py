@@ -88,3 +88,14 @@ async def test_include_copy_reports_reflinks_on_btrfs(tmp_path: Path) -> None:
         report = await copy_included(repo, dest, ["node_modules/**"], [])
         assert report.files == 50
         assert report.reflinked == 50 and report.fallback == 0
+
+
+def test_modes_are_exact_whatever_the_umask_lets_through(tmp_path: Path) -> None:
+    cloner = Cloner()
+    for mode in (0o644, 0o755, 0o444, 0o600, 0o777, 0o700):
+        source = tmp_path / f"m{mode:o}"
+        source.write_text("x")
+        source.chmod(mode)
+        target = tmp_path / f"copy-{mode:o}"
+        cloner.copy_file(str(source), str(target))
+        assert stat.S_IMODE(target.stat().st_mode) == mode

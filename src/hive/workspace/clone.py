@@ -29,6 +29,7 @@ class Cloner:
 
     def __init__(self, *, try_reflink: bool = True) -> None:
         self._lock = threading.Lock()
+        self._umask = process_umask()
         self.reflink_refused = not try_reflink
         self.reflinked = 0
         self.fallback = 0
@@ -44,11 +45,13 @@ class Cloner:
             st = os.fstat(src)
             if not stat.S_ISREG(st.st_mode):
                 raise OSError(errno.EINVAL, "not a regular file any more", source)
-            dst = _create(target)
+            mode = stat.S_IMODE(st.st_mode)
+            dst = _create(target, mode)
             try:
                 if st.st_size:
                     self._copy_data(src, dst, st.st_size)
-                os.fchmod(dst, stat.S_IMODE(st.st_mode))
+                if self._umask is None or (mode | stat.S_IWUSR) & ~self._umask != mode:
+                    os.fchmod(dst, mode)  # open() could not give it exactly (umask, r/o…)
                 os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
             finally:
                 os.close(dst)
@@ -74,15 +77,28 @@ class Cloner:
             self.fallback += 1
 
 
-def _create(target: str) -> int:
+def process_umask() -> int | None:
+    """The umask, read without changing it (os.umask would race with other threads)."""
     try:
-        return os.open(target, _WRITE_FLAGS, 0o600)
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _create(target: str, mode: int) -> int:
+    # The file gets its final mode at creation: no fchmod when the umask lets it through.
+    try:
+        return os.open(target, _WRITE_FLAGS, mode | stat.S_IWUSR)
     except FileExistsError:
         # Left by an earlier attempt (a retry): replace it, never write through a link.
         if stat.S_ISDIR(os.lstat(target).st_mode):
             raise
         os.unlink(target)
-        return os.open(target, _WRITE_FLAGS, 0o600)
+        return os.open(target, _WRITE_FLAGS, mode | stat.S_IWUSR)
 
 
 def _copy_range(src: int, dst: int, size: int) -> None:
