@@ -5,13 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hive.config.cache import ConfigCache
+from hive.ports.allocator import PortAllocator
 from hive.provisioning.context import Stores
 from hive.provisioning.lifecycle import CellLifecycle
 from hive.provisioning.runner import Runner
+from hive.services.supervisor import Supervisor
 from hive.settings import Settings
 from hive.store.cells import CellStore
 from hive.store.database import Database, open_database
+from hive.store.leases import LeaseStore
 from hive.store.processes import ProcessStore
+from hive.store.services import ServiceStore
 from hive.store.timings import TimingStore
 from hive.store.workspaces import WorkspaceStore
 
@@ -24,6 +28,8 @@ class HiveRuntime:
     configs: ConfigCache
     runner: Runner
     cells: CellLifecycle
+    supervisor: Supervisor
+    allocator: PortAllocator
 
     @classmethod
     async def start(cls, settings: Settings) -> HiveRuntime:
@@ -33,9 +39,13 @@ class HiveRuntime:
             cells=CellStore(db),
             timings=TimingStore(db),
             processes=ProcessStore(db),
+            leases=LeaseStore(db),
+            services=ServiceStore(db),
         )
         configs = ConfigCache()
-        runner = Runner(settings, stores, configs)
+        supervisor = Supervisor(stores.services, settings.logs_root, grace_s=settings.kill_grace_s)
+        allocator = PortAllocator(stores.leases, settings.port_range)
+        runner = Runner(settings, stores, configs, supervisor, allocator)
         runtime = cls(
             settings=settings,
             db=db,
@@ -43,10 +53,16 @@ class HiveRuntime:
             configs=configs,
             runner=runner,
             cells=CellLifecycle(settings, stores, configs, runner),
+            supervisor=supervisor,
+            allocator=allocator,
         )
+        # Services kept running while no server was up: adopt them before anything else.
+        cells = await stores.cells.list(include_hidden=True)
+        await supervisor.adopt({cell.id: cell.worktree_path for cell in cells})
         await runner.recover()
         return runtime
 
     async def close(self) -> None:
         await self.runner.close()
+        await self.supervisor.close()  # stops watching; the services keep running
         await self.db.close()

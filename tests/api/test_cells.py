@@ -83,7 +83,7 @@ def test_failing_setup_puts_the_cell_in_error_and_retry_resumes(
     assert "setup[1]" in error["hint"] and "retry" in error["hint"]
     worktree = Path(cell["workspacePath"])
     assert worktree.is_dir(), "the worktree is kept for inspection"
-    assert cell["completedSteps"] == ["create_worktree"]
+    assert cell["completedSteps"] == ["create_worktree", "allocate_ports"]
 
     (worktree / "fixed.txt").write_text("repaired by hand\n")
     retried = hive.http.post(f"/api/cells/{cell['id']}/retry")
@@ -152,6 +152,7 @@ def test_deleting_a_cell_hides_it_at_once_and_history_survives(hive: LiveHive) -
     delete_steps = [r["step"] for r in body["steps"] if r["workflow"] == "delete"]
     assert delete_steps == [
         "stop_services",
+        "release_ports",
         "remove_workspace:worktree",
         "remove_workspace:branch",
         "remove_workspace",

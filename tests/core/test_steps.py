@@ -17,5 +17,13 @@ def test_step_names_are_top_level() -> None:
 
 
 def test_workflow_orders() -> None:
-    assert CREATE_STEPS == (Step.CREATE_WORKTREE, Step.RUN_SETUP, Step.MARK_READY)
+    assert CREATE_STEPS == (
+        Step.CREATE_WORKTREE,
+        Step.ALLOCATE_PORTS,
+        Step.RUN_SETUP,
+        Step.ENSURE_SERVICES,
+        Step.MARK_READY,
+    )
+    # ports go back only once the processes that used them are stopped
+    assert DELETE_STEPS.index(Step.STOP_SERVICES) < DELETE_STEPS.index(Step.RELEASE_PORTS)
     assert DELETE_STEPS[-1] == Step.DELETE_CELL_RECORD

@@ -8,6 +8,7 @@ Where we are more lenient than Hive (optional `promptSources`, template `id` and
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -20,9 +21,11 @@ from pydantic import (
     StringConstraints,
     Tag,
     field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
+from hive.core.dependencies import DependencyError, start_levels
 from hive.core.patterns import pattern_problem
 
 NonEmptyStr = Annotated[str, StringConstraints(min_length=1)]
@@ -63,6 +66,65 @@ class HiveModel(BaseModel):
 # --- services -------------------------------------------------------------------
 
 
+DependencyCondition = Literal["started", "ready", "completed"]
+_PORT_RANGE = re.compile(r"^(\d{1,5})-(\d{1,5})$")
+_RESTART = re.compile(r"^(no|on-failure)(?::(\d+))?$")
+
+
+def _port_spec(value: int | str) -> int | str:
+    if isinstance(value, int):
+        if not 1 <= value <= 65535:
+            raise ValueError(f"port {value} is not between 1 and 65535")
+        return value
+    match = _PORT_RANGE.match(value)
+    if not match:
+        raise ValueError(f"port {value!r} is neither a number nor a range like '7000-7099'")
+    low, high = int(match[1]), int(match[2])
+    if not 1 <= low <= high <= 65535:
+        raise ValueError(f"port range {value!r} must go up, within 1-65535")
+    return value
+
+
+def _restart_spec(value: str) -> str:
+    if not _RESTART.match(value) or value.startswith("no:"):
+        raise ValueError(f"restart {value!r}: use 'no', 'on-failure' or 'on-failure:<limit>'")
+    return value
+
+
+class ReadyProbe(HiveModel):
+    """How Hive knows a service is ready: exactly one of `tcp`, `http`, `command`, `log`
+    (Python Hive extension)."""
+
+    tcp: bool | None = None
+    """Ready once its port accepts a TCP connection (the default for a service with a port)."""
+    http: str | None = None
+    """Ready once `GET http://127.0.0.1:$PORT<path>` answers below 500, e.g. "/health"."""
+    command: str | None = None
+    """Ready once this shell command exits 0, e.g. "pg_isready -p $PORT"."""
+    log: str | None = None
+    """Ready once a line of the service's output matches this regular expression."""
+    interval_ms: Number = 100
+    """Milliseconds between two checks."""
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ReadyProbe:
+        chosen = [
+            k for k in ("tcp", "http", "command", "log") if getattr(self, k) not in (None, False)
+        ]
+        if len(chosen) != 1:
+            raise ValueError("a ready probe needs exactly one of tcp, http, command, log")
+        if self.log is not None:
+            try:
+                re.compile(self.log)
+            except re.error as exc:
+                raise ValueError(
+                    f"log pattern {self.log!r} is not a regular expression: {exc}"
+                ) from exc
+        if self.http is not None and not self.http.startswith("/"):
+            raise ValueError(f"http probe {self.http!r} must be a path starting with '/'")
+        return self
+
+
 class ProcessService(HiveModel):
     """A long-running process started in the cell's worktree."""
 
@@ -82,6 +144,36 @@ class ProcessService(HiveModel):
     """Milliseconds to wait for the service to be ready."""
     stop: str | None = None
     """Command to stop the service gracefully."""
+    depends_on: list[ServiceName] | dict[ServiceName, DependencyCondition] = Field(
+        default_factory=list
+    )
+    """Services to wait for (Python Hive extension): a list of names (wait until they are
+    ready) or a map of name to `started`, `ready` or `completed` (a oneshot exited 0)."""
+    oneshot: bool = False
+    """A job that runs to completion (a migration) instead of staying up (extension)."""
+    ready: ReadyProbe | None = None
+    """How to tell the service is ready (extension); default: its port accepts TCP."""
+    port: Annotated[int | str, AfterValidator(_port_spec)] | None = None
+    """A fixed port, or a range such as "7000-7099" to lease from (extension)."""
+    restart: Annotated[str, AfterValidator(_restart_spec)] = "no"
+    """`no`, `on-failure` or `on-failure:<limit>` (default limit 3) (extension)."""
+
+    def dependencies(self) -> dict[str, DependencyCondition]:
+        if isinstance(self.depends_on, dict):
+            return dict(self.depends_on)
+        return dict.fromkeys(self.depends_on, "ready")
+
+    def restart_limit(self) -> int:
+        """How many times a crashed service is restarted (0: never)."""
+        match = _RESTART.match(self.restart)
+        if match is None or match[1] == "no":
+            return 0
+        return int(match[2]) if match[2] else 3
+
+    @property
+    def listens(self) -> bool:
+        """Gets a leased port: every long-running service, and a oneshot given a port."""
+        return not self.oneshot or self.port is not None
 
 
 class DockerService(HiveModel):
@@ -227,6 +319,19 @@ class Template(HiveModel):
     """Gitignored files to copy into worktrees, e.g. '.env' or '*.local'."""
     ignore_patterns: list[CopyPattern] = Field(default_factory=list)
     """Glob patterns to skip when copying included files into worktrees."""
+
+    @model_validator(mode="after")
+    def _dependencies_resolve(self) -> Template:
+        graph = {
+            name: set(service.dependencies())
+            for name, service in self.services.items()
+            if isinstance(service, ProcessService)
+        }
+        try:
+            start_levels(graph)
+        except DependencyError as exc:
+            raise ValueError(f"services.dependsOn: {exc}") from None
+        return self
 
 
 def with_template_id(key: str, raw: Any) -> Any:

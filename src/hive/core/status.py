@@ -47,3 +47,22 @@ def check_transition(current: CellStatus, target: CellStatus) -> None:
             f"a cell cannot go from '{current}' to '{target}'",
             hint=f"from '{current}' a cell can go to: {allowed}",
         )
+
+
+class ServiceStatus(StrEnum):
+    STARTING = "starting"
+    """Spawned; its readiness probe has not passed yet."""
+    READY = "ready"
+    """Passed its readiness probe (or, without one, is running)."""
+    COMPLETED = "completed"
+    """A oneshot service that exited 0."""
+    STOPPED = "stopped"
+    """Stopped on purpose, or found not running after a server restart."""
+    CRASHED = "crashed"
+    """Exited on its own while it should have been running."""
+    ERROR = "error"
+    """Could not be started, or never got ready."""
+
+
+#: Statuses in which a service has a process Hive answers for.
+SERVICE_ALIVE: frozenset[ServiceStatus] = frozenset({ServiceStatus.STARTING, ServiceStatus.READY})

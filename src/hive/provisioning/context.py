@@ -11,14 +11,18 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from hive.config.schema import Template
-from hive.core.errors import HiveError
+from hive.core.errors import HiveError, StepError
 from hive.core.steps import Workflow
+from hive.ports.allocator import PortAllocator
 from hive.services.identity import process_start_time
+from hive.services.supervisor import Supervisor
 from hive.settings import Settings
 from hive.store.cells import CellStore
 from hive.store.clock import now_iso
+from hive.store.leases import LeaseStore
 from hive.store.processes import ProcessStore
 from hive.store.records import CellRecord, TimingEvent, WorkspaceRecord
+from hive.store.services import ServiceStore
 from hive.store.timings import TimingStore
 from hive.store.workspaces import WorkspaceStore
 
@@ -29,6 +33,8 @@ class Stores:
     cells: CellStore
     timings: TimingStore
     processes: ProcessStore
+    leases: LeaseStore
+    services: ServiceStore
 
 
 def describe_error(exc: BaseException) -> str:
@@ -68,6 +74,8 @@ class RunContext:
     workspace: WorkspaceRecord
     template: Template | None
     runs: ActiveRuns
+    supervisor: Supervisor
+    allocator: PortAllocator
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     current_step: str | None = None
     outcome: dict[str, Any] = field(default_factory=dict)
@@ -134,3 +142,13 @@ class RunContext:
                 metadata=metadata or None,
             )
         )
+
+
+def require_template(ctx: RunContext) -> Template:
+    if ctx.template is None:
+        raise StepError(
+            f"template '{ctx.cell.template_id}' is no longer usable in the workspace config",
+            hint="restore the template in hive.config.json (GET /api/templates shows its "
+            "errors), then retry the cell",
+        )
+    return ctx.template

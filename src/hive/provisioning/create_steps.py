@@ -13,24 +13,16 @@ from hive.config.schema import Template
 from hive.core.errors import StepError
 from hive.core.status import CellStatus
 from hive.core.steps import Step, substep
-from hive.provisioning.context import RunContext
+from hive.provisioning.context import RunContext, require_template
 from hive.provisioning.environment import command_environment
+from hive.provisioning.service_steps import allocate_ports, cell_ports, ensure_services
 from hive.provisioning.workflow import StepSpec
+from hive.services.plan import port_variables
 from hive.services.shell import run_shell_command
 from hive.workspace.git import branch_exists, head_commit
 from hive.workspace.include_copy import CopyProgress, copy_included
 from hive.workspace.placement import move_into
 from hive.workspace.worktree import add_worktree, attach_worktree, worktree_exists
-
-
-def require_template(ctx: RunContext) -> Template:
-    if ctx.template is None:
-        raise StepError(
-            f"template '{ctx.cell.template_id}' is no longer usable in the workspace config",
-            hint="restore the template in hive.config.json (GET /api/templates shows its "
-            "errors), then retry the cell",
-        )
-    return ctx.template
 
 
 def retry_hint(ctx: RunContext) -> str:
@@ -116,6 +108,7 @@ def _empty_directory(path: Path) -> None:
 async def run_setup(ctx: RunContext, metadata: dict[str, Any]) -> None:
     template = require_template(ctx)
     env = command_environment(ctx.environ, ctx.cell, str(ctx.workspace.path), template.env)
+    env.update(port_variables(await cell_ports(ctx)))
     log_path = ctx.settings.logs_root / ctx.cell.id / "setup.log"
     metadata.update(commands=len(template.setup), log=str(log_path))
     for index, command in enumerate(template.setup):
@@ -159,6 +152,9 @@ async def mark_ready(ctx: RunContext, metadata: dict[str, Any]) -> None:
 
 CREATE_WORKFLOW: tuple[StepSpec, ...] = (
     StepSpec(Step.CREATE_WORKTREE, create_worktree, throttled=True),
+    # Re-run on every attempt: a failed run gave its ports back.
+    StepSpec(Step.ALLOCATE_PORTS, allocate_ports, timeout_s=120, rerun=True),
     StepSpec(Step.RUN_SETUP, run_setup),
+    StepSpec(Step.ENSURE_SERVICES, ensure_services),
     StepSpec(Step.MARK_READY, mark_ready, timeout_s=30),
 )

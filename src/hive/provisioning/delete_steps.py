@@ -17,6 +17,12 @@ from hive.workspace.worktree import remove_worktree
 async def stop_services(ctx: RunContext, metadata: dict[str, Any]) -> None:
     # A create or retry still running owns setup processes: stopping it stops them.
     metadata["cancelledRun"] = await ctx.runs.cancel(ctx.cell.id)
+    metadata["stopped"] = await ctx.supervisor.stop_cell(ctx.cell.id)
+
+
+async def release_ports(ctx: RunContext, metadata: dict[str, Any]) -> None:
+    # After stop_services: a port is never handed out while its process may be alive.
+    metadata["released"] = await ctx.allocator.release_cell(ctx.cell.id)
 
 
 async def _uncommitted(worktree: Path) -> list[str]:
@@ -70,6 +76,7 @@ async def remove_workspace(ctx: RunContext, metadata: dict[str, Any]) -> None:
 
 
 async def delete_cell_record(ctx: RunContext, metadata: dict[str, Any]) -> None:
+    await ctx.stores.services.delete_cell(ctx.cell.id)
     await ctx.stores.cells.delete(ctx.cell.id)
     metadata["deleted"] = True
 
@@ -77,6 +84,7 @@ async def delete_cell_record(ctx: RunContext, metadata: dict[str, Any]) -> None:
 def delete_workflow(cleanup_timeout_s: float) -> tuple[StepSpec, ...]:
     return (
         StepSpec(Step.STOP_SERVICES, stop_services, cleanup_timeout_s, best_effort=True),
+        StepSpec(Step.RELEASE_PORTS, release_ports, cleanup_timeout_s, best_effort=True),
         StepSpec(Step.REMOVE_WORKSPACE, remove_workspace, cleanup_timeout_s, best_effort=True),
         StepSpec(Step.DELETE_CELL_RECORD, delete_cell_record, 30),
     )

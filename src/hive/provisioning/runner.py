@@ -21,12 +21,14 @@ from hive.config.schema import Template
 from hive.core.errors import ConflictError, HiveError, StepError
 from hive.core.status import CellStatus
 from hive.core.steps import CREATE_STEPS, Step, Workflow
+from hive.ports.allocator import PortAllocator
 from hive.provisioning.context import RunContext, StepTiming, Stores, describe_error
 from hive.provisioning.create_steps import CREATE_WORKFLOW
 from hive.provisioning.delete_steps import delete_workflow
 from hive.provisioning.workflow import StepSpec
 from hive.services.identity import is_same_process
 from hive.services.process_group import stop_process_group
+from hive.services.supervisor import Supervisor
 from hive.settings import Settings
 from hive.store.clock import now_iso
 from hive.store.records import CellRecord
@@ -70,9 +72,13 @@ class Runner:
         settings: Settings,
         stores: Stores,
         configs: ConfigCache,
+        supervisor: Supervisor,
+        allocator: PortAllocator,
         environ: Mapping[str, str] | None = None,
     ) -> None:
         self._settings = settings
+        self._supervisor = supervisor
+        self._allocator = allocator
         self._stores = stores
         self._configs = configs
         self._environ = dict(os.environ if environ is None else environ)
@@ -156,14 +162,15 @@ class Runner:
                 except HiveError:
                     return  # deleted before the run began: nothing to provision
             for spec in CREATE_WORKFLOW:
-                if str(spec.step) in ctx.cell.completed_steps:
+                if str(spec.step) in ctx.cell.completed_steps and not spec.rerun:
                     continue
                 await self._run_step(ctx, spec, queued_ms if spec.throttled else None)
                 if spec in last_heavy:
                     slot.release()
-                ctx.cell = await self._stores.cells.update(
-                    cell.id, completed_steps=[*ctx.cell.completed_steps, str(spec.step)]
-                )
+                if str(spec.step) not in ctx.cell.completed_steps:
+                    ctx.cell = await self._stores.cells.update(
+                        cell.id, completed_steps=[*ctx.cell.completed_steps, str(spec.step)]
+                    )
         except asyncio.CancelledError:
             if self._closing:
                 await asyncio.shield(self._fail_create(cell, ctx, _interrupted()))
@@ -182,6 +189,12 @@ class Runner:
         step = ctx.current_step if ctx else next(_remaining_steps(cell), None)
         run_id = ctx.run_id if ctx else (cell.run_id or "")
         payload = error_payload(exc, step, run_id, cell.attempt)
+        # Compensate: started services are stopped, then (never before) ports released.
+        # The worktree stays for inspection and repair.
+        try:
+            await self._release_runtime(cell.id)
+        except Exception:
+            log.exception("cell %s: could not stop services after a failure", cell.id)
         with contextlib.suppress(HiveError):
             await self._stores.cells.transition(
                 cell.id,
@@ -190,6 +203,10 @@ class Runner:
                 last_setup_error=payload,
                 run_id=None,
             )
+
+    async def _release_runtime(self, cell_id: str) -> None:
+        await self._supervisor.stop_cell(cell_id)
+        await self._allocator.release_cell(cell_id)
 
     async def cancel(self, cell_id: str) -> bool:
         task = self._creates.get(cell_id)
@@ -283,6 +300,8 @@ class Runner:
             workspace=workspace,
             template=await self._template(workspace.path, cell.template_id),
             runs=self,
+            supervisor=self._supervisor,
+            allocator=self._allocator,
             environ=self._environ,
         )
 
@@ -320,6 +339,7 @@ class Runner:
         for cell in await self._stores.cells.list(statuses=interrupted):
             step = next(_remaining_steps(cell), str(Step.MARK_READY))
             payload = error_payload(_interrupted(), step, cell.run_id or "", cell.attempt)
+            await self._release_runtime(cell.id)
             await self._stores.cells.transition(
                 cell.id, CellStatus.ERROR, last_setup_error=payload, run_id=None
             )

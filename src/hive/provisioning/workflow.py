@@ -21,5 +21,7 @@ class StepSpec:
     """None: the step bounds its own parts (each setup command has its own timeout)."""
     best_effort: bool = False
     """A failure is recorded and the workflow goes on (cleanup steps of a delete)."""
+    rerun: bool = False
+    """Runs again on a retry even when an earlier attempt completed it."""
     throttled: bool = False
     """Disk- and CPU-bound: at most `max_parallel_worktrees` run at once across cells."""

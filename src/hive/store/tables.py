@@ -86,3 +86,32 @@ cell_processes = Table(
     Column("command", Text, nullable=False),
     Column("created_at", String, nullable=False),
 )
+
+# One row per leased port: the primary key makes a port impossible to lease twice, even
+# for two cells provisioning at the same moment; rows outlive server restarts.
+port_leases = Table(
+    "port_leases",
+    metadata,
+    Column("port", Integer, primary_key=True, autoincrement=False),
+    Column("cell_id", String, nullable=False, index=True),
+    Column("service", String, nullable=False),
+    Column("created_at", String, nullable=False),
+)
+
+# The services of each cell as the supervisor last knew them; pid + process start time
+# let a restarted server re-adopt a service that is still running (and never a stranger).
+cell_services = Table(
+    "cell_services",
+    metadata,
+    Column("cell_id", String, primary_key=True),
+    Column("name", String, primary_key=True),
+    Column("status", String, nullable=False),
+    Column("port", Integer, nullable=True),
+    Column("pid", Integer, nullable=True),
+    Column("process_started", Float, nullable=True),
+    Column("started_at", String, nullable=True),
+    Column("exit_code", Integer, nullable=True),
+    Column("restarts", Integer, nullable=False),
+    Column("last_error", JSON, nullable=True),
+    Column("updated_at", String, nullable=False),
+)

@@ -1,0 +1,394 @@
+"""The process supervisor: starts a cell's services, watches them, restarts or reports
+crashes, stops whole process groups, and re-adopts what survived a server restart.
+
+It carries out `ServicePlan`s; deciding order, ports and environment is the plan's job.
+Every fact a restarted server needs (pid, process start time, port, status) is saved in
+`cell_services` as it happens; the handles kept here are only for processes of this run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from hive.core.errors import ConflictError, StepError
+from hive.core.status import ServiceStatus
+from hive.services.identity import is_same_process, process_start_time
+from hive.services.logs import ServiceLog
+from hive.services.plan import ServicePlan
+from hive.services.probes import wait_ready
+from hive.services.process_group import stop_process_group
+from hive.services.shell import run_shell_command, shell_argv
+from hive.store.clock import now_iso
+from hive.store.services import ServiceStore
+
+log = logging.getLogger(__name__)
+
+_ADOPTED_POLL_S = 1.0
+_ROTATE_EVERY_S = 5.0
+_STOP_COMMAND_TIMEOUT_S = 15.0
+
+
+@dataclass
+class _Handle:
+    cell_id: str
+    plan: ServicePlan | None
+    """None for a process adopted after a restart (its plan is rebuilt on demand)."""
+    worktree: Path
+    pid: int
+    process: asyncio.subprocess.Process | None
+    log_start: int
+    stopping: bool = False
+    restarts: int = 0
+    monitor: asyncio.Task[None] | None = None
+
+    def alive(self) -> bool:
+        if self.process is not None:
+            return self.process.returncode is None
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+
+class Supervisor:
+    def __init__(self, store: ServiceStore, logs_root: Path, *, grace_s: float) -> None:
+        self._store = store
+        self._logs_root = logs_root
+        self._grace_s = grace_s
+        self._handles: dict[tuple[str, str], _Handle] = {}
+        self._rotator: asyncio.Task[None] | None = None
+
+    # -- files ---------------------------------------------------------------------
+
+    def log_path(self, cell_id: str, name: str) -> Path:
+        return self._logs_root / cell_id / f"{name}.log"
+
+    def service_log(self, cell_id: str, name: str) -> ServiceLog:
+        return ServiceLog(self.log_path(cell_id, name))
+
+    async def tail(self, cell_id: str, name: str, lines: int = 40) -> str:
+        return await asyncio.to_thread(self.service_log(cell_id, name).tail, lines)
+
+    # -- starting ------------------------------------------------------------------
+
+    def running(self, cell_id: str, name: str) -> bool:
+        handle = self._handles.get((cell_id, name))
+        return handle is not None and handle.alive()
+
+    async def start(self, cell_id: str, worktree: Path, plan: ServicePlan) -> int:
+        """Run the service's setup commands, then spawn it; returns its log offset."""
+        self._refuse_second_copy(cell_id, plan.name)
+        await self.run_setup(cell_id, worktree, plan)
+        return await self.spawn(cell_id, worktree, plan)
+
+    def _refuse_second_copy(self, cell_id: str, name: str) -> None:
+        if self.running(cell_id, name):
+            raise ConflictError(
+                f"service '{name}' is already running",
+                hint="restart it instead (`hive restart CELL SERVICE`)",
+            )
+
+    async def run_setup(self, cell_id: str, worktree: Path, plan: ServicePlan) -> None:
+        """The service's own setup commands, in order, logged to its log."""
+        cwd = worktree / plan.cwd
+        log_path = self.log_path(cell_id, plan.name)
+        for index, command in enumerate(plan.setup):
+            result = await run_shell_command(
+                command, cwd=cwd, env=plan.env, log_path=log_path, timeout=600, grace=self._grace_s
+            )
+            if result.exit_code != 0:
+                what = (
+                    "timed out" if result.timed_out else f"failed with exit code {result.exit_code}"
+                )
+                await self._store.save(
+                    cell_id, plan.name, status=ServiceStatus.ERROR, pid=None, port=plan.port
+                )
+                raise StepError(
+                    f"service '{plan.name}': setup command {index + 1} {what}: {command}",
+                    command=command,
+                    exit_code=result.exit_code,
+                    output_tail=result.output_tail,
+                    hint=f"fix services.{plan.name}.setup[{index}] in hive.config.json, then retry",
+                )
+
+    async def spawn(self, cell_id: str, worktree: Path, plan: ServicePlan) -> int:
+        """Start the service's process in its own group; returns where its output starts."""
+        self._refuse_second_copy(cell_id, plan.name)
+        restarts = await self._previous_restarts(cell_id, plan.name)
+        cwd = worktree / plan.cwd
+        fd, log_start = await asyncio.to_thread(
+            self.service_log(cell_id, plan.name).open_for_process
+        )
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *shell_argv(plan.run, plan.env),
+                cwd=cwd,
+                env=plan.env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=fd,
+                stderr=fd,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            await self._store.save(cell_id, plan.name, status=ServiceStatus.ERROR, pid=None)
+            raise StepError(
+                f"service '{plan.name}' could not be started in {cwd}: {exc.strerror or exc}",
+                hint=f"check services.{plan.name}.cwd and that the worktree exists",
+            ) from exc
+        finally:
+            os.close(fd)
+        started = await asyncio.to_thread(process_start_time, process.pid)
+        handle = _Handle(
+            cell_id, plan, worktree, process.pid, process, log_start, restarts=restarts
+        )
+        self._handles[(cell_id, plan.name)] = handle
+        await self._store.save(
+            cell_id,
+            plan.name,
+            status=ServiceStatus.STARTING,
+            pid=process.pid,
+            process_started=started,
+            port=plan.port,
+            started_at=now_iso(),
+            exit_code=None,
+            last_error=None,
+            restarts=restarts,
+        )
+        handle.monitor = asyncio.create_task(self._watch(handle), name=f"watch:{plan.name}")
+        self._ensure_rotator()
+        return log_start
+
+    async def _previous_restarts(self, cell_id: str, name: str) -> int:
+        record = await self._store.get(cell_id, name)
+        return record.restarts if record else 0
+
+    async def wait_ready(self, cell_id: str, plan: ServicePlan, log_start: int) -> str:
+        """Wait for the readiness probe (a oneshot: for exit 0); returns the reason."""
+        handle = self._handles[(cell_id, plan.name)]
+        if plan.oneshot:
+            return await self._wait_completed(handle, plan)
+        outcome = await wait_ready(
+            plan.ready,
+            port=plan.port,
+            log_path=self.log_path(cell_id, plan.name),
+            log_start=log_start,
+            env=plan.env,
+            cwd=handle.worktree / plan.cwd,
+            timeout_s=plan.ready_timeout_s,
+            alive=handle.alive,
+        )
+        if outcome.ready and handle.alive():
+            await self._store.save(cell_id, plan.name, status=ServiceStatus.READY)
+            return outcome.reason
+        tail = await self.tail(cell_id, plan.name)
+        await self.stop(cell_id, plan.name, status=ServiceStatus.ERROR)
+        exited = handle.process.returncode if handle.process else None
+        message = f"service '{plan.name}' did not get ready: {outcome.reason}"
+        if exited is not None:
+            message = f"service '{plan.name}' exited with code {exited} before it was ready"
+        await self._store.save(
+            cell_id,
+            plan.name,
+            status=ServiceStatus.ERROR,
+            exit_code=exited,
+            last_error={"message": message, "outputTail": tail},
+        )
+        raise StepError(
+            message,
+            command=plan.run,
+            exit_code=exited,
+            output_tail=tail,
+            hint=f"see its log ({self.log_path(cell_id, plan.name)}); fix services.{plan.name} "
+            "(run, ready, readyTimeoutMs) in hive.config.json, then retry",
+        )
+
+    async def _wait_completed(self, handle: _Handle, plan: ServicePlan) -> str:
+        process = handle.process
+        if process is None:
+            raise StepError(f"oneshot service '{plan.name}' is not a child of this server")
+        try:
+            code = await asyncio.wait_for(asyncio.shield(process.wait()), plan.ready_timeout_s)
+        except TimeoutError:
+            await self.stop(handle.cell_id, plan.name, status=ServiceStatus.ERROR)
+            code = None
+        if code == 0:
+            return "completed with exit code 0"
+        tail = await self.tail(handle.cell_id, plan.name)
+        what = "did not finish in time" if code is None else f"exited with code {code}"
+        raise StepError(
+            f"oneshot service '{plan.name}' {what}",
+            command=plan.run,
+            exit_code=code,
+            output_tail=tail,
+            hint=f"see its log ({self.log_path(handle.cell_id, plan.name)}), fix it, then retry",
+        )
+
+    # -- watching ------------------------------------------------------------------
+
+    async def _watch(self, handle: _Handle) -> None:
+        if handle.process is not None:
+            code: int | None = await handle.process.wait()
+        else:
+            # Not our child (adopted after a restart): no wait() is possible, so poll.
+            while handle.alive():  # noqa: ASYNC110
+                await asyncio.sleep(_ADOPTED_POLL_S)
+            code = None
+        if handle.stopping:
+            return
+        key = next((k for k, h in self._handles.items() if h is handle), None)
+        if key is None:
+            return
+        cell_id, name = key
+        # Whatever the leader left behind in its group goes with it.
+        await stop_process_group(handle.pid, grace=self._grace_s)
+        plan = handle.plan
+        if plan is not None and plan.oneshot and code == 0:
+            await self._store.save(
+                cell_id, name, status=ServiceStatus.COMPLETED, pid=None, exit_code=0
+            )
+            return
+        tail = await self.tail(cell_id, name)
+        message = f"service '{name}' exited" + (f" with code {code}" if code is not None else "")
+        await self._store.save(
+            cell_id,
+            name,
+            status=ServiceStatus.CRASHED,
+            pid=None,
+            exit_code=code,
+            last_error={"message": message, "outputTail": tail, "at": now_iso()},
+        )
+        log.warning("cell %s: %s", cell_id, message)
+        if plan is not None and not plan.oneshot and handle.restarts < plan.restart_limit:
+            await asyncio.sleep(min(0.5 * 2**handle.restarts, 10))
+            if self._handles.get(key) is not handle or handle.stopping:
+                return
+            await self._store.save(cell_id, name, restarts=handle.restarts + 1)
+            with contextlib.suppress(Exception):
+                log_start = await self.spawn(cell_id, handle.worktree, plan)
+                await self.wait_ready(cell_id, plan, log_start)
+
+    def _ensure_rotator(self) -> None:
+        if self._rotator is None or self._rotator.done():
+            self._rotator = asyncio.create_task(self._rotate_logs(), name="rotate-service-logs")
+
+    async def _rotate_logs(self) -> None:
+        while self._handles:
+            await asyncio.sleep(_ROTATE_EVERY_S)
+            for (cell_id, name), handle in list(self._handles.items()):
+                if handle.alive():
+                    with contextlib.suppress(OSError):
+                        await asyncio.to_thread(self.service_log(cell_id, name).rotate_if_large)
+
+    # -- stopping ------------------------------------------------------------------
+
+    async def stop(
+        self, cell_id: str, name: str, *, status: ServiceStatus = ServiceStatus.STOPPED
+    ) -> None:
+        """Stop the service: its `stop` command if any, then TERM → grace → KILL the group."""
+        handle = self._handles.pop((cell_id, name), None)
+        record = await self._store.get(cell_id, name)
+        if handle is None:
+            if (
+                record
+                and record.pid
+                and record.process_started
+                and await asyncio.to_thread(is_same_process, record.pid, record.process_started)
+            ):
+                await stop_process_group(record.pid, grace=self._grace_s)
+            if record:
+                await self._store.save(cell_id, name, status=status, pid=None)
+            return
+        handle.stopping = True
+        if handle.plan is not None and handle.plan.stop and handle.alive():
+            with contextlib.suppress(Exception):
+                await run_shell_command(
+                    handle.plan.stop,
+                    cwd=handle.worktree / handle.plan.cwd,
+                    env=handle.plan.env,
+                    log_path=self.log_path(cell_id, name),
+                    timeout=_STOP_COMMAND_TIMEOUT_S,
+                    grace=self._grace_s,
+                )
+        await asyncio.shield(
+            stop_process_group(handle.pid, grace=self._grace_s, leader=handle.process)
+        )
+        if handle.monitor is not None:
+            handle.monitor.cancel()
+            await asyncio.wait([handle.monitor])
+        exit_code = handle.process.returncode if handle.process else None
+        await self._store.save(cell_id, name, status=status, pid=None, exit_code=exit_code)
+
+    async def stop_cell(self, cell_id: str) -> list[str]:
+        """Stop every service of the cell (known to this run or only to the database)."""
+        names = {name for (cid, name) in self._handles if cid == cell_id}
+        names |= {r.name for r in await self._store.for_cell(cell_id) if r.pid is not None}
+        await asyncio.gather(*(self.stop(cell_id, name) for name in sorted(names)))
+        return sorted(names)
+
+    # -- server start and stop -----------------------------------------------------
+
+    async def adopt(self, worktrees: dict[str, Path]) -> dict[str, list[str]]:
+        """Re-adopt services still running from before a restart; mark the rest stopped.
+
+        `worktrees` maps cell ids to their worktree. Returns {"adopted": [...], "gone": [...]}.
+        """
+        outcome: dict[str, list[str]] = {"adopted": [], "gone": []}
+        for record in await self._store.with_process():
+            label = f"{record.cell_id[:8]}/{record.name}"
+            alive = (
+                record.pid is not None
+                and record.process_started is not None
+                and (await asyncio.to_thread(is_same_process, record.pid, record.process_started))
+            )
+            if alive and record.cell_id in worktrees and record.pid is not None:
+                handle = _Handle(
+                    record.cell_id,
+                    None,
+                    worktrees[record.cell_id],
+                    record.pid,
+                    None,
+                    0,
+                    restarts=record.restarts,
+                )
+                self._handles[(record.cell_id, record.name)] = handle
+                handle.monitor = asyncio.create_task(self._watch(handle))
+                outcome["adopted"].append(label)
+                continue
+            if alive and record.pid is not None:  # its cell is gone: nothing owns it
+                await stop_process_group(record.pid, grace=self._grace_s)
+            await self._store.save(
+                record.cell_id,
+                record.name,
+                status=ServiceStatus.STOPPED,
+                pid=None,
+                last_error={"message": "not running when the Hive server started", "at": now_iso()},
+            )
+            outcome["gone"].append(label)
+        if self._handles:
+            self._ensure_rotator()
+        return outcome
+
+    def adopt_plan(self, cell_id: str, plan: ServicePlan) -> None:
+        """Give an adopted process its plan (stop command, restart policy) once known."""
+        handle = self._handles.get((cell_id, plan.name))
+        if handle is not None and handle.plan is None:
+            handle.plan = plan
+
+    async def close(self) -> None:
+        """Stop watching; the services themselves keep running for the next server."""
+        tasks = [h.monitor for h in self._handles.values() if h.monitor is not None]
+        if self._rotator is not None:
+            tasks.append(self._rotator)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+        self._handles.clear()

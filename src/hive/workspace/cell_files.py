@@ -1,0 +1,41 @@
+"""`.hive/` in a worktree: the cell's resolved runtime for the agent and the user's scripts.
+
+`.hive/env` is a dotenv file (every variable of the cell, each service's `<NAME>_PORT`
+and `<NAME>_URL`); `.hive/cell.json` describes the cell and its services. A
+`.hive/.gitignore` of `*` keeps the directory out of the cell's `git status`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+CELL_DIR = ".hive"
+
+
+def _dotenv_value(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    escaped = escaped.replace("$", "\\$")
+    return f'"{escaped}"'
+
+
+def write_cell_files(worktree: Path, env: Mapping[str, str], cell: Mapping[str, Any]) -> Path:
+    """Write (atomically) `.hive/env` and `.hive/cell.json`; blocking, run in a thread."""
+    directory = worktree / CELL_DIR
+    directory.mkdir(exist_ok=True)
+    _write(directory / ".gitignore", "*\n")
+    lines = [f"{name}={_dotenv_value(value)}" for name, value in sorted(env.items())]
+    _write(
+        directory / "env",
+        "# written by Hive; rewritten when ports change\n" + "\n".join(lines) + "\n",
+    )
+    _write(directory / "cell.json", json.dumps(cell, indent=2, sort_keys=True) + "\n")
+    return directory
+
+
+def _write(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
