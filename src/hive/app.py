@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from hive import __version__
 from hive.api.errors import install_error_handlers
-from hive.api.routes import cells, health, templates, timings, workspaces
+from hive.api.routes import cells, health, services, templates, timings, workspaces
 from hive.api.security import LocalOnlyMiddleware, is_loopback_name
 from hive.provisioning.workspaces import register_workspace
 from hive.runtime import HiveRuntime
@@ -42,6 +42,7 @@ def create_app(settings: Settings, *, register: Sequence[Path] = ()) -> FastAPI:
         templates.router,
         timings.router,
         cells.router,
+        services.router,
     ):
         app.include_router(router)
     return app

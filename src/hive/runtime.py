@@ -9,6 +9,7 @@ from hive.ports.allocator import PortAllocator
 from hive.provisioning.context import Stores
 from hive.provisioning.lifecycle import CellLifecycle
 from hive.provisioning.runner import Runner
+from hive.provisioning.service_control import ServiceControl
 from hive.services.supervisor import Supervisor
 from hive.settings import Settings
 from hive.store.cells import CellStore
@@ -30,6 +31,7 @@ class HiveRuntime:
     cells: CellLifecycle
     supervisor: Supervisor
     allocator: PortAllocator
+    services: ServiceControl
 
     @classmethod
     async def start(cls, settings: Settings) -> HiveRuntime:
@@ -55,6 +57,7 @@ class HiveRuntime:
             cells=CellLifecycle(settings, stores, configs, runner),
             supervisor=supervisor,
             allocator=allocator,
+            services=ServiceControl(stores, runner, supervisor),
         )
         # Services kept running while no server was up: adopt them before anything else.
         cells = await stores.cells.list(include_hidden=True)

@@ -288,6 +288,10 @@ class Runner:
                 hint="see the step's timing metadata and the server log; then retry",
             ) from exc
 
+    async def context_for(self, cell: CellRecord, workflow: Workflow) -> RunContext:
+        """A context for work on the cell outside a workflow run (service actions)."""
+        return await self._context(cell, workflow, uuid.uuid4().hex[:12])
+
     async def _context(self, cell: CellRecord, workflow: Workflow, run_id: str) -> RunContext:
         workspace = await self._stores.workspaces.get(cell.workspace_id)
         return RunContext(

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hive.core.errors import ConflictError, StepError
@@ -22,13 +22,13 @@ from hive.services.logs import ServiceLog
 from hive.services.plan import ServicePlan
 from hive.services.probes import wait_ready
 from hive.services.process_group import stop_process_group
-from hive.services.shell import run_shell_command, shell_argv
+from hive.services.shell import run_shell_command
+from hive.services.spawn import spawn_service, wait_for_exit
 from hive.store.clock import now_iso
 from hive.store.services import ServiceStore
 
 log = logging.getLogger(__name__)
 
-_ADOPTED_POLL_S = 1.0
 _ROTATE_EVERY_S = 5.0
 _STOP_COMMAND_TIMEOUT_S = 15.0
 
@@ -40,15 +40,20 @@ class _Handle:
     """None for a process adopted after a restart (its plan is rebuilt on demand)."""
     worktree: Path
     pid: int
-    process: asyncio.subprocess.Process | None
+    child: bool
+    """Spawned by this server (its exit code can be read); False when adopted."""
     log_start: int
     stopping: bool = False
     restarts: int = 0
     monitor: asyncio.Task[None] | None = None
+    exit_code: int | None = None
+    done: asyncio.Event = field(default_factory=asyncio.Event)
 
     def alive(self) -> bool:
-        if self.process is not None:
-            return self.process.returncode is None
+        if self.done.is_set():
+            return False
+        if self.child:
+            return True
         try:
             os.kill(self.pid, 0)
         except ProcessLookupError:
@@ -128,15 +133,7 @@ class Supervisor:
             self.service_log(cell_id, plan.name).open_for_process
         )
         try:
-            process = await asyncio.create_subprocess_exec(
-                *shell_argv(plan.run, plan.env),
-                cwd=cwd,
-                env=plan.env,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=fd,
-                stderr=fd,
-                start_new_session=True,
-            )
+            pid = spawn_service(plan.run, plan.env, cwd, fd)
         except OSError as exc:
             await self._store.save(cell_id, plan.name, status=ServiceStatus.ERROR, pid=None)
             raise StepError(
@@ -145,16 +142,14 @@ class Supervisor:
             ) from exc
         finally:
             os.close(fd)
-        started = await asyncio.to_thread(process_start_time, process.pid)
-        handle = _Handle(
-            cell_id, plan, worktree, process.pid, process, log_start, restarts=restarts
-        )
+        started = await asyncio.to_thread(process_start_time, pid)
+        handle = _Handle(cell_id, plan, worktree, pid, True, log_start, restarts=restarts)
         self._handles[(cell_id, plan.name)] = handle
         await self._store.save(
             cell_id,
             plan.name,
             status=ServiceStatus.STARTING,
-            pid=process.pid,
+            pid=pid,
             process_started=started,
             port=plan.port,
             started_at=now_iso(),
@@ -188,9 +183,9 @@ class Supervisor:
         if outcome.ready and handle.alive():
             await self._store.save(cell_id, plan.name, status=ServiceStatus.READY)
             return outcome.reason
+        exited = handle.exit_code  # read before we stop it
         tail = await self.tail(cell_id, plan.name)
         await self.stop(cell_id, plan.name, status=ServiceStatus.ERROR)
-        exited = handle.process.returncode if handle.process else None
         message = f"service '{plan.name}' did not get ready: {outcome.reason}"
         if exited is not None:
             message = f"service '{plan.name}' exited with code {exited} before it was ready"
@@ -211,11 +206,10 @@ class Supervisor:
         )
 
     async def _wait_completed(self, handle: _Handle, plan: ServicePlan) -> str:
-        process = handle.process
-        if process is None:
-            raise StepError(f"oneshot service '{plan.name}' is not a child of this server")
+        code: int | None
         try:
-            code = await asyncio.wait_for(asyncio.shield(process.wait()), plan.ready_timeout_s)
+            await asyncio.wait_for(handle.done.wait(), plan.ready_timeout_s)
+            code = handle.exit_code
         except TimeoutError:
             await self.stop(handle.cell_id, plan.name, status=ServiceStatus.ERROR)
             code = None
@@ -234,13 +228,9 @@ class Supervisor:
     # -- watching ------------------------------------------------------------------
 
     async def _watch(self, handle: _Handle) -> None:
-        if handle.process is not None:
-            code: int | None = await handle.process.wait()
-        else:
-            # Not our child (adopted after a restart): no wait() is possible, so poll.
-            while handle.alive():  # noqa: ASYNC110
-                await asyncio.sleep(_ADOPTED_POLL_S)
-            code = None
+        code = await wait_for_exit(handle.pid, reap=handle.child)
+        handle.exit_code = code
+        handle.done.set()
         if handle.stopping:
             return
         key = next((k for k, h in self._handles.items() if h is handle), None)
@@ -317,13 +307,12 @@ class Supervisor:
                     timeout=_STOP_COMMAND_TIMEOUT_S,
                     grace=self._grace_s,
                 )
-        await asyncio.shield(
-            stop_process_group(handle.pid, grace=self._grace_s, leader=handle.process)
-        )
+        await asyncio.shield(stop_process_group(handle.pid, grace=self._grace_s))
         if handle.monitor is not None:
+            # It reaps the exited process and returns (stopping is set): wait for that.
+            await asyncio.wait([handle.monitor], timeout=self._grace_s)
             handle.monitor.cancel()
-            await asyncio.wait([handle.monitor])
-        exit_code = handle.process.returncode if handle.process else None
+        exit_code = handle.exit_code
         await self._store.save(cell_id, name, status=status, pid=None, exit_code=exit_code)
 
     async def stop_cell(self, cell_id: str) -> list[str]:
@@ -354,7 +343,7 @@ class Supervisor:
                     None,
                     worktrees[record.cell_id],
                     record.pid,
-                    None,
+                    False,
                     0,
                     restarts=record.restarts,
                 )

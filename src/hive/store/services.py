@@ -62,7 +62,9 @@ class ServiceStore:
         values = {**fields, "updated_at": now_iso()}
         statement = (
             insert(t)
-            .values(cell_id=cell_id, name=name, restarts=0, status="stopped", **values)
+            .values(
+                {"restarts": 0, "status": "stopped", **values, "cell_id": cell_id, "name": name}
+            )
             .on_conflict_do_update(index_elements=[t.c.cell_id, t.c.name], set_=values)
             .returning(*t.c)
         )

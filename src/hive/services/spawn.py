@@ -1,0 +1,62 @@
+"""Start a service process detached from this server, and learn when it exits.
+
+Services must outlive the server (a restarted server re-adopts them), so they are
+spawned with `posix_spawn` in a new session rather than as asyncio subprocesses, whose
+transports belong to one event loop. Exits are observed through a pidfd, which works
+for our children and for adopted processes alike, without threads or polling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+from collections.abc import Mapping
+from pathlib import Path
+
+from hive.services.shell import shell_argv
+
+#: Exit code of the wrapper when the service's working directory is missing.
+CWD_MISSING = 97
+
+
+def spawn_service(command: str, env: Mapping[str, str], cwd: Path, log_fd: int) -> int:
+    """Start `bash -lc <command>` in `cwd`, output to `log_fd`, leading a new session."""
+    script = f"cd -- {shlex.quote(str(cwd))} || exit {CWD_MISSING}\n{command}"
+    argv = shell_argv(script, env)
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_DUP2, log_fd, 1),
+        (os.POSIX_SPAWN_DUP2, log_fd, 2),
+    ]
+    return os.posix_spawnp(argv[0], argv, dict(env), file_actions=actions, setsid=True)
+
+
+async def wait_for_exit(pid: int, *, reap: bool) -> int | None:
+    """Wait until `pid` exits; with `reap` (our child) return its exit code (-N: signal N)."""
+    loop = asyncio.get_running_loop()
+    try:
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        pidfd = None
+    if pidfd is not None:
+        exited: asyncio.Future[None] = loop.create_future()
+
+        def on_exit() -> None:
+            if not exited.done():
+                exited.set_result(None)
+
+        loop.add_reader(pidfd, on_exit)
+        try:
+            await exited
+        finally:
+            loop.remove_reader(pidfd)
+            os.close(pidfd)
+    if not reap:
+        return None
+    try:
+        # The process has exited, so it is there to reap without waiting.
+        reaped, status = os.waitpid(pid, os.WNOHANG)  # noqa: ASYNC222 - never blocks
+    except ChildProcessError:
+        return None
+    return os.waitstatus_to_exitcode(status) if reaped else None

@@ -1,0 +1,200 @@
+"""Services and ports through the real server: real processes on real ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+
+from hive.ports.probe import port_is_free
+from tests.support.repos import basic_template, git, make_repo
+from tests.support.server import LiveHive
+
+APP = Path(__file__).parents[1] / "support" / "service_app.py"
+PY = sys.executable
+
+
+def two_services(**api_extra: Any) -> dict[str, Any]:
+    return {
+        "db": {"run": f"{PY} service_app.py db", "ready": {"http": "/health"}},
+        "api": {
+            "run": f"{PY} service_app.py api",
+            "dependsOn": ["db"],
+            "env": {"DEP_PORT": "$PORT:db"},
+            **api_extra,
+        },
+    }
+
+
+def repo_with(tmp_path: Path, services: dict[str, Any], **extra: Any) -> Path:
+    template = basic_template(setup=[], services=services, **extra)
+    repo = make_repo(tmp_path / "repo", {"basic": template})
+    shutil.copy(APP, repo / "service_app.py")
+    git(repo, "add", "service_app.py")
+    git(repo, "commit", "-q", "-m", "service app")
+    return repo
+
+
+def services_of(hive: LiveHive, cell_id: str) -> dict[str, dict[str, Any]]:
+    body = hive.http.get(f"/api/cells/{cell_id}/services").json()
+    return {s["name"]: s for s in body["services"]}
+
+
+def alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+@pytest.fixture
+def service_hive(start_hive: Callable[..., LiveHive], tmp_path: Path) -> LiveHive:
+    return start_hive([repo_with(tmp_path, two_services())])
+
+
+def test_three_cells_get_distinct_ports_and_dependencies_are_honoured(
+    service_hive: LiveHive,
+) -> None:
+    hive = service_hive
+    cells = [hive.create(f"svc {i}") for i in range(3)]
+    ports: list[int] = []
+    for created in cells:
+        cell = hive.settle(created["id"])
+        assert cell["status"] == "ready", cell["lastSetupError"]
+        services = services_of(hive, cell["id"])
+        assert {s["status"] for s in services.values()} == {"ready"}
+        db, api = services["db"]["port"], services["api"]["port"]
+        ports += [db, api]
+        worktree = Path(cell["workspacePath"])
+        assert (worktree / "api-saw-dependency.txt").read_text() == "listening"
+        env = httpx.get(f"http://127.0.0.1:{api}/env").json()
+        assert env["DEP_PORT"] == str(db), "$PORT:db resolved in env"
+        assert env["PORT"] == env["SERVICE_PORT"] == str(api)
+        assert env["DB_PORT"] == str(db) and env["API_PORT"] == str(api)
+        assert env["HIVE_SERVICE"] == "api" and env["HIVE_CELL_ID"] == cell["id"]
+        assert "HIVE_HOME" not in env
+        dotenv = (worktree / ".hive" / "env").read_text()
+        assert f'DB_PORT="{db}"' in dotenv and f'API_URL="http://127.0.0.1:{api}"' in dotenv
+        described = json.loads((worktree / ".hive" / "cell.json").read_text())
+        assert described["services"]["db"]["port"] == db
+        assert ".hive" not in git(worktree, "status", "--porcelain", "--untracked-files=all")
+    assert len(set(ports)) == 6
+
+
+def test_restart_keeps_the_port_with_a_new_process(service_hive: LiveHive) -> None:
+    hive = service_hive
+    cell = hive.settle(hive.create("restartable")["id"])
+    before = services_of(hive, cell["id"])["api"]
+    after = hive.http.post(f"/api/cells/{cell['id']}/services/api/restart").json()
+    assert after["status"] == "ready"
+    assert after["port"] == before["port"] and after["pid"] != before["pid"]
+    assert not alive(before["pid"])
+    assert httpx.get(f"{after['url']}/health").status_code == 200
+    logs = hive.http.get(f"/api/cells/{cell['id']}/services/api/logs", params={"tail": 5})
+    assert "api listening on" in logs.text
+
+
+def test_a_killed_service_is_reported_crashed(service_hive: LiveHive) -> None:
+    hive = service_hive
+    cell = hive.settle(hive.create("victim")["id"])
+    db = services_of(hive, cell["id"])["db"]
+    os.kill(db["pid"], signal.SIGKILL)
+    hive.wait_for(cell["id"], lambda _c: services_of(hive, cell["id"])["db"]["status"] == "crashed")
+    crashed = services_of(hive, cell["id"])["db"]
+    assert crashed["exitCode"] == -signal.SIGKILL and crashed["pid"] is None
+    assert "exited" in crashed["lastError"]["message"]
+
+
+def test_delete_leaves_no_process_and_no_port(service_hive: LiveHive) -> None:
+    hive = service_hive
+    cell = hive.settle(hive.create("short lived")["id"])
+    services = services_of(hive, cell["id"])
+    pids = [s["pid"] for s in services.values()]
+    children = [c.pid for pid in pids for c in psutil.Process(pid).children(recursive=True)]
+    assert hive.http.delete(f"/api/cells/{cell['id']}").status_code == 200
+    for pid in pids + children:
+        assert not alive(pid), f"process {pid} survived the delete"
+    for service in services.values():
+        assert port_is_free(service["port"])
+
+
+def test_server_restart_re_adopts_running_services_without_duplicates(
+    start_hive: Callable[..., LiveHive], tmp_path: Path
+) -> None:
+    repo = repo_with(tmp_path, two_services())
+    first = start_hive([repo])
+    cell = first.settle(first.create("durable")["id"])
+    before = services_of(first, cell["id"])
+    first.stop()
+    assert all(alive(s["pid"]) for s in before.values()), "services outlive the server"
+
+    second = start_hive([])
+    after = services_of(second, cell["id"])
+    for name in ("db", "api"):
+        assert after[name]["pid"] == before[name]["pid"]
+        assert after[name]["status"] == "ready"
+    listeners = [c for c in psutil.net_connections("inet") if c.status == "LISTEN"
+                 and c.laddr.port == before["api"]["port"]]  # fmt: skip
+    assert len(listeners) == 1
+    restarted = second.http.post(f"/api/cells/{cell['id']}/services/api/restart").json()
+    assert restarted["port"] == before["api"]["port"] and restarted["status"] == "ready"
+    assert second.http.delete(f"/api/cells/{cell['id']}").status_code == 200
+    assert not alive(before["db"]["pid"])
+
+
+@pytest.mark.parametrize(
+    ("api", "expected"),
+    [
+        ({"env": {"CRASH_AFTER_START": "1"}}, "exited with code 3"),
+        ({"run": "sleep 30", "readyTimeoutMs": 800}, "did not get ready"),
+    ],
+)
+def test_a_service_that_never_gets_ready_fails_the_cell_and_leaves_nothing(
+    start_hive: Callable[..., LiveHive], tmp_path: Path, api: dict[str, Any], expected: str
+) -> None:
+    services = two_services(**api)
+    hive = start_hive([repo_with(tmp_path, services)])
+    cell = hive.settle(hive.create("doomed")["id"])
+    assert cell["status"] == "error"
+    error = cell["lastSetupError"]
+    assert error["step"] == "ensure_services" and expected in error["message"]
+    assert "api" in error["message"]
+    states = services_of(hive, cell["id"])
+    assert all(s["pid"] is None for s in states.values()), "no process left behind"
+    assert all(s["port"] is None or port_is_free(s["port"]) for s in states.values())
+
+
+def test_a_fixed_port_in_use_names_the_port(
+    start_hive: Callable[..., LiveHive], tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        services = {"web": {"run": f"{PY} service_app.py web", "port": port}}
+        hive = start_hive([repo_with(tmp_path, services)])
+        cell = hive.settle(hive.create("clash")["id"])
+    assert cell["status"] == "error"
+    assert cell["lastSetupError"]["step"] == "allocate_ports"
+    assert str(port) in cell["lastSetupError"]["message"]
+
+
+def test_unknown_dependency_makes_the_template_invalid(
+    start_hive: Callable[..., LiveHive], tmp_path: Path
+) -> None:
+    services = {"api": {"run": "true", "dependsOn": ["ghost"]}}
+    hive = start_hive([repo_with(tmp_path, services)])
+    body = {"workspaceId": hive.workspace_id(), "templateId": "basic", "name": "x"}
+    response = hive.http.post("/api/cells", json=body)
+    assert response.status_code == 422
+    assert "ghost" in response.json()["message"]
