@@ -100,3 +100,45 @@ def test_config_schema_prints_a_json_schema(tmp_path: Path) -> None:
     out = hive_cli("config", "schema", url="http://127.0.0.1:9", cwd=tmp_path)
     schema = json.loads(out.stdout)
     assert "templates" in schema["properties"]
+
+
+def test_services_logs_and_restart_from_the_cli(
+    start_hive: Callable[..., LiveHive], tmp_path: Path
+) -> None:
+    from tests.api.test_services import repo_with, two_services
+
+    repo = repo_with(tmp_path, two_services())
+    hive = start_hive([repo])
+    cell = hive.settle(hive.create("cli services")["id"])
+    short = cell["id"][:8]
+
+    listed = hive_cli("services", short, url=hive.url, cwd=repo)
+    assert listed.returncode == 0, listed.stderr
+    assert "db" in listed.stdout and "api" in listed.stdout and "ready" in listed.stdout
+
+    logs = hive_cli("logs", short, "api", url=hive.url, cwd=repo)
+    assert "api listening on" in logs.stdout
+
+    restarted = hive_cli("restart", short, "api", url=hive.url, cwd=repo)
+    assert restarted.returncode == 0, restarted.stderr
+    assert "ready" in restarted.stdout and "http://127.0.0.1:" in restarted.stdout
+
+    follow = subprocess.Popen(
+        [sys.executable, "-m", "hive", "logs", short, "api", "-f", "-n", "1"],
+        env={**os.environ, "HIVE_URL": hive.url},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert follow.stdout is not None
+        first = follow.stdout.readline()
+        assert "api listening on" in first
+        hive.http.post(f"/api/cells/{cell['id']}/services/api/restart")
+        seen = [follow.stdout.readline() for _ in range(2)]
+        assert any("api listening on" in line or "[hive] started" in line for line in seen)
+    finally:
+        follow.terminate()
+        follow.wait(timeout=10)
+        if follow.stdout:
+            follow.stdout.close()
+    hive.http.delete(f"/api/cells/{cell['id']}")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, NoReturn
 
 import httpx
 
@@ -34,19 +35,29 @@ class HiveClient:
     def __exit__(self, *_exc: object) -> None:
         self._http.close()
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _no_server(self) -> ClientError:
+        return ClientError(
+            f"no Hive server is answering at {self.base_url}",
+            hint="start one with `hive serve` inside your repository "
+            "(or set HIVE_URL to the server's address)",
+        )
+
+    def _checked(self, send: Callable[[], httpx.Response]) -> httpx.Response:
         try:
-            response = self._http.request(method, path, **kwargs)
+            response = send()
         except httpx.ConnectError as exc:
-            raise ClientError(
-                f"no Hive server is answering at {self.base_url}",
-                hint="start one with `hive serve` inside your repository "
-                "(or set HIVE_URL to the server's address)",
-            ) from exc
+            raise self._no_server() from exc
         except httpx.TimeoutException as exc:
             raise ClientError(f"the Hive server at {self.base_url} did not answer in time") from exc
-        if response.is_success:
-            return response.json() if response.content else None
+        if not response.is_success:
+            self._raise_for(response)
+        return response
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._checked(lambda: self._http.request(method, path, **kwargs))
+        return response.json() if response.content else None
+
+    def _raise_for(self, response: httpx.Response) -> NoReturn:
         try:
             body = response.json()
         except ValueError:
@@ -55,6 +66,21 @@ class HiveClient:
             f"{body.get('message', response.reason_phrase)} (HTTP {response.status_code})",
             hint=body.get("hint"),
         )
+
+    def text(self, path: str, **params: Any) -> str:
+        response = self._checked(lambda: self._http.get(path, params=params))
+        return response.text
+
+    def stream_text(self, path: str, **params: Any) -> Iterator[str]:
+        """Chunks of a streaming text answer (`follow=true` logs), until the server ends it."""
+        try:
+            with self._http.stream("GET", path, params=params, timeout=None) as response:
+                if not response.is_success:
+                    response.read()
+                    self._raise_for(response)
+                yield from response.iter_text()
+        except httpx.ConnectError as exc:
+            raise self._no_server() from exc
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params={k: v for k, v in params.items() if v is not None})

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
+import httpx
 from rich.console import Console
 
 from hive.cli.client import ClientError, HiveClient
@@ -15,24 +18,77 @@ from hive.cli.follow import follow_cell
 from hive.cli.serving import BackgroundServer
 from hive.settings import Settings
 
-SAMPLE_CONFIG = {
-    "promptSources": [],
-    "templates": {
-        "starter": {
-            "id": "starter",
-            "label": "Starter",
-            "type": "manual",
-            "description": "A worktree with the repository's .env copied in and a setup step.",
-            "env": {"APP_MODE": "development"},
-            "setup": [
-                'echo "setting up $HIVE_CELL_NAME on branch $HIVE_BRANCH"',
-                "mkdir -p .cache && date > .cache/setup-at",
-            ],
-            "includePatterns": ["./.env*"],
-        }
-    },
-    "defaults": {"templateId": "starter"},
-}
+STORE_APP = """\
+import json, os
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+class Store(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({"greeting": os.environ.get("DEMO_GREETING", "hello"),
+                           "cell": os.environ["HIVE_CELL_NAME"]}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Store).serve_forever()
+"""
+
+WEB_APP = """\
+import json, os, urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+class Web(BaseHTTPRequestHandler):
+    def do_GET(self):
+        data = json.load(urllib.request.urlopen(os.environ["STORE_URL"]))
+        page = f"<h1>{data['greeting']} from cell {data['cell']}</h1>"
+        page += f"<p>web on port {os.environ['PORT']}, store on {os.environ['STORE_PORT']}</p>"
+        self.send_response(200)
+        self.send_header("content-type", "text/html")
+        self.end_headers()
+        self.wfile.write(page.encode())
+
+    def log_message(self, *args):
+        pass
+
+print("web listening on", os.environ["PORT"], flush=True)
+ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Web).serve_forever()
+"""
+
+
+def sample_config(python: str) -> dict[str, object]:
+    return {
+        "promptSources": [],
+        "templates": {
+            "starter": {
+                "id": "starter",
+                "label": "Starter",
+                "type": "manual",
+                "description": "The .env copied in, a setup step, a store and a web service.",
+                "env": {"APP_MODE": "development"},
+                "setup": [
+                    'echo "setting up $HIVE_CELL_NAME on branch $HIVE_BRANCH"',
+                    "mkdir -p .cache && date > .cache/setup-at",
+                ],
+                "includePatterns": ["./.env*"],
+                "services": {
+                    "store": {
+                        "run": f"set -a; . ./.env; exec {python} store.py",
+                        "ready": {"http": "/"},
+                    },
+                    "web": {
+                        "run": f"exec {python} web.py",
+                        "dependsOn": ["store"],
+                        "ready": {"log": "web listening"},
+                    },
+                },
+            }
+        },
+        "defaults": {"templateId": "starter"},
+    }
 
 
 def make_sample_repository(root: Path) -> Path:
@@ -42,7 +98,10 @@ def make_sample_repository(root: Path) -> Path:
     (root / "app.py").write_text('print("hello from the sample app")\n')
     (root / ".gitignore").write_text(".env*\n.cache/\n")
     (root / ".env").write_text("DEMO_GREETING=hello\n")
-    (root / "hive.config.json").write_text(json.dumps(SAMPLE_CONFIG, indent=2) + "\n")
+    (root / "store.py").write_text(STORE_APP)
+    (root / "web.py").write_text(WEB_APP)
+    config = sample_config(shlex.quote(sys.executable))
+    (root / "hive.config.json").write_text(json.dumps(config, indent=2) + "\n")
     git = ["git", "-C", str(root), "-c", "user.name=Hive Demo", "-c", "user.email=demo@hive.local"]
     subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
     subprocess.run([*git, "add", "-A"], check=True)
@@ -70,17 +129,27 @@ def run_demo(*, check: bool, console: Console) -> int:
             final = follow_cell(client, console, cell["id"], since_run=cell.get("runId"))
             if final["status"] != "ready":
                 return 1
+            services = client.get(f"/api/cells/{cell['id']}/services")["services"]
+            web = next(s for s in services if s["name"] == "web")
             console.print(f"\nworktree  {final['workspacePath']}")
-            console.print(f"server    {url}   (try: HIVE_URL={url} hive ls -a)")
+            for service in services:
+                console.print(
+                    f"service   {service['name']:<6} {service['status']:<7} {service['url']}"
+                )
+            page = httpx.get(web["url"], timeout=10).text
+            console.print(f"app       {web['url']}   <- open this: {page[:60]}")
+            console.print(f"server    {url}   (try: HIVE_URL={url} hive services {cell['id'][:8]})")
             if check:
                 client.delete(f"/api/cells/{cell['id']}")
                 console.print("check passed; cleaned up")
                 return 0
-        console.print("serving; press Ctrl-C to stop")
-        try:
-            server.wait()
-        except KeyboardInterrupt:
-            console.print("stopping")
+            console.print("serving; press Ctrl-C to stop")
+            try:
+                server.wait()
+            except KeyboardInterrupt:
+                console.print("stopping: deleting the demo cell and its services")
+            # Services outlive a server on purpose; the demo's must not outlive the demo.
+            client.delete(f"/api/cells/{cell['id']}")
         return 0
     except ClientError as exc:
         console.print(f"[red]demo failed:[/] {exc.message}")

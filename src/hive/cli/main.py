@@ -18,6 +18,8 @@ from hive.cli.render import (
     cells_table,
     print_cell,
     print_template_errors,
+    services_table,
+    status_text,
     templates_table,
     timings_table,
 )
@@ -200,6 +202,56 @@ def retry(cell: CellArgument, url: UrlOption = None, no_wait: NoWaitOption = Fal
             return
         final = follow_cell(client, console, body["id"], since_run=body.get("runId"))
     raise typer.Exit(0 if final["status"] == "ready" else 1)
+
+
+@app.command()
+def services(cell: CellArgument, url: UrlOption = None) -> None:
+    """Show a cell's services: status, port, URL, pid, exit code."""
+    with _client(url) as client:
+        body = client.get(f"/api/cells/{_cell_id(client, cell)}/services")
+    _console().print(services_table(body["services"]) if body["services"] else "no services")
+    for service in body["services"]:
+        if service.get("lastError") and service["status"] in ("crashed", "error"):
+            _console().print(f"[red]{service['name']}[/]: {service['lastError']['message']}")
+
+
+@app.command()
+def logs(
+    cell: CellArgument,
+    service: Annotated[str, typer.Argument(help="Service name (see `hive services ID`).")],
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new lines.")
+    ] = False,
+    tail: Annotated[int, typer.Option("--tail", "-n", help="Lines of history.")] = 200,
+    url: UrlOption = None,
+) -> None:
+    """Print a service's log (its stdout and stderr)."""
+    with _client(url) as client:
+        path = f"/api/cells/{_cell_id(client, cell)}/services/{service}/logs"
+        if not follow:
+            sys.stdout.write(client.text(path, tail=tail))
+            return
+        try:
+            for chunk in client.stream_text(path, tail=tail, follow="true"):
+                sys.stdout.write(chunk)
+                sys.stdout.flush()
+        except KeyboardInterrupt:
+            pass
+
+
+@app.command()
+def restart(
+    cell: CellArgument,
+    service: Annotated[str, typer.Argument(help="Service name.")],
+    url: UrlOption = None,
+) -> None:
+    """Restart a service on the same port and wait until it is ready again."""
+    with _client(url) as client:
+        body = client.post(f"/api/cells/{_cell_id(client, cell)}/services/{service}/restart")
+    _console().print(
+        f"{body['name']} {status_text(body['status'])} on {body['url'] or 'no port'} "
+        f"(pid {body['pid']})"
+    )
 
 
 @app.command()

@@ -14,6 +14,10 @@ _STATUS_STYLE = {
     "pending": "yellow",
     "archived": "dim",
     "deleting": "dim",
+    "starting": "yellow",
+    "completed": "green",
+    "stopped": "dim",
+    "crashed": "red",
 }
 
 
@@ -117,5 +121,22 @@ def timings_table(steps: list[dict[str, Any]]) -> Table:
             status,
             f"{step['durationMs']:.1f}",
             step["startedAt"],
+        )
+    return table
+
+
+def services_table(services: list[dict[str, Any]]) -> Table:
+    table = Table(box=None, header_style="bold")
+    for column in ("SERVICE", "STATUS", "PORT", "URL", "PID", "EXIT", "RESTARTS"):
+        table.add_column(column)
+    for service in services:
+        table.add_row(
+            service["name"],
+            status_text(service["status"]),
+            str(service["port"] or "-"),
+            service["url"] or "-",
+            str(service["pid"] or "-"),
+            "-" if service["exitCode"] is None else str(service["exitCode"]),
+            str(service["restarts"]),
         )
     return table

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from hive.api.deps import Runtime
+from hive.services.logs import follow as follow_log
 
 router = APIRouter(prefix="/api/cells/{cell_id}/services", tags=["services"])
 
@@ -26,8 +29,25 @@ async def act(
     return await handler(cell_id, name)
 
 
-@router.get("/{name}/logs", response_class=PlainTextResponse)
+@router.get("/{name}/logs", response_class=PlainTextResponse, response_model=None)
 async def logs(
-    cell_id: str, name: str, runtime: Runtime, tail: int = Query(default=200, ge=1, le=10_000)
-) -> str:
-    return await runtime.services.logs(cell_id, name, tail)
+    cell_id: str,
+    name: str,
+    runtime: Runtime,
+    tail: int = Query(default=200, ge=1, le=10_000),
+    follow: bool = False,
+) -> str | StreamingResponse:
+    """The last `tail` lines; with `follow=true`, then every new line as it is written."""
+    text = await runtime.services.logs(cell_id, name, tail)
+    if not follow:
+        return text
+    path = runtime.supervisor.log_path(cell_id, name)
+    start = (await asyncio.to_thread(path.stat)).st_size
+
+    async def stream() -> AsyncIterator[str]:
+        if text:
+            yield text + "\n"
+        async for line in follow_log(path, start=start):
+            yield line + "\n"
+
+    return StreamingResponse(stream(), media_type="text/plain")
