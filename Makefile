@@ -38,6 +38,7 @@ test: lint check-types system-deps
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/create.py
 	$(BIN)/python bench/include_copy.py
+	$(BIN)/python bench/services.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info
