@@ -198,3 +198,69 @@ def test_unknown_dependency_makes_the_template_invalid(
     response = hive.http.post("/api/cells", json=body)
     assert response.status_code == 422
     assert "ghost" in response.json()["message"]
+
+
+def test_on_failure_restarts_a_crashed_service_on_the_same_port(
+    start_hive: Callable[..., LiveHive], tmp_path: Path
+) -> None:
+    services = {"web": {"run": f"{PY} service_app.py web", "restart": "on-failure:2"}}
+    hive = start_hive([repo_with(tmp_path, services)])
+    cell = hive.settle(hive.create("phoenix")["id"])
+    before = services_of(hive, cell["id"])["web"]
+    os.kill(before["pid"], signal.SIGKILL)
+
+    def back_up(_cell: dict[str, Any]) -> bool:
+        web = services_of(hive, cell["id"])["web"]
+        return web["status"] == "ready" and web["pid"] not in (None, before["pid"])
+
+    hive.wait_for(cell["id"], back_up)
+    after = services_of(hive, cell["id"])["web"]
+    assert after["port"] == before["port"] and after["restarts"] == 1
+    assert httpx.get(f"{after['url']}/health").status_code == 200
+
+
+def test_a_oneshot_job_completes_before_its_dependent_starts(
+    start_hive: Callable[..., LiveHive], tmp_path: Path
+) -> None:
+    services = {
+        "migrate": {"run": "sleep 0.3; echo migrated > migrated.txt", "oneshot": True},
+        "api": {
+            "run": f"test -f migrated.txt && exec {PY} service_app.py api",
+            "dependsOn": {"migrate": "completed"},
+        },
+    }
+    hive = start_hive([repo_with(tmp_path, services)])
+    cell = hive.settle(hive.create("migrated")["id"])
+    assert cell["status"] == "ready", cell["lastSetupError"]
+    states = services_of(hive, cell["id"])
+    assert states["migrate"]["status"] == "completed" and states["migrate"]["port"] is None
+    assert states["api"]["status"] == "ready"
+
+
+def test_a_failing_oneshot_fails_the_cell_with_its_output(
+    start_hive: Callable[..., LiveHive], tmp_path: Path
+) -> None:
+    services = {
+        "migrate": {"run": "echo 'relation users already exists' >&2; exit 4", "oneshot": True},
+        "api": {"run": f"{PY} service_app.py api", "dependsOn": {"migrate": "completed"}},
+    }
+    hive = start_hive([repo_with(tmp_path, services)])
+    cell = hive.settle(hive.create("bad migration")["id"])
+    error = cell["lastSetupError"]
+    assert cell["status"] == "error" and error["exitCode"] == 4
+    assert "relation users already exists" in error["outputTail"]
+    assert services_of(hive, cell["id"])["api"]["status"] == "not started"
+
+
+def test_a_dependency_cycle_makes_the_template_invalid(
+    start_hive: Callable[..., LiveHive], tmp_path: Path
+) -> None:
+    services = {
+        "a": {"run": "true", "dependsOn": ["b"]},
+        "b": {"run": "true", "dependsOn": ["a"]},
+    }
+    hive = start_hive([repo_with(tmp_path, services)])
+    body = hive.http.get("/api/templates", params={"workspaceId": hive.workspace_id()}).json()
+    [template] = body["templates"]
+    assert not template["valid"]
+    assert "cycle" in template["errors"][0]["message"]
