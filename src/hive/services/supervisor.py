@@ -48,6 +48,8 @@ class _Handle:
     monitor: asyncio.Task[None] | None = None
     exit_code: int | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    recorded: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once the start is saved, so an instant exit is not overwritten by it."""
 
     def alive(self) -> bool:
         if self.done.is_set():
@@ -142,9 +144,20 @@ class Supervisor:
             ) from exc
         finally:
             os.close(fd)
-        started = await asyncio.to_thread(process_start_time, pid)
+        # Known and watched before the first await: a cancellation (a delete) arriving
+        # now still finds the process to stop.
         handle = _Handle(cell_id, plan, worktree, pid, True, log_start, restarts=restarts)
         self._handles[(cell_id, plan.name)] = handle
+        handle.monitor = asyncio.create_task(self._watch(handle), name=f"watch:{plan.name}")
+        try:
+            await asyncio.shield(self._record_start(cell_id, plan, pid, restarts))
+        finally:
+            handle.recorded.set()
+        self._ensure_rotator()
+        return log_start
+
+    async def _record_start(self, cell_id: str, plan: ServicePlan, pid: int, restarts: int) -> None:
+        started = await asyncio.to_thread(process_start_time, pid)
         await self._store.save(
             cell_id,
             plan.name,
@@ -157,9 +170,6 @@ class Supervisor:
             last_error=None,
             restarts=restarts,
         )
-        handle.monitor = asyncio.create_task(self._watch(handle), name=f"watch:{plan.name}")
-        self._ensure_rotator()
-        return log_start
 
     async def _previous_restarts(self, cell_id: str, name: str) -> int:
         record = await self._store.get(cell_id, name)
@@ -231,6 +241,7 @@ class Supervisor:
         code = await wait_for_exit(handle.pid, reap=handle.child)
         handle.exit_code = code
         handle.done.set()
+        await handle.recorded.wait()
         if handle.stopping:
             return
         key = next((k for k, h in self._handles.items() if h is handle), None)
@@ -347,6 +358,7 @@ class Supervisor:
                     0,
                     restarts=record.restarts,
                 )
+                handle.recorded.set()
                 self._handles[(record.cell_id, record.name)] = handle
                 handle.monitor = asyncio.create_task(self._watch(handle))
                 outcome["adopted"].append(label)
