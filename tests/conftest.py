@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import closing, suppress
 from pathlib import Path
 
 import pytest
 
+from hive.services.identity import is_same_process
 from hive.settings import Settings
 from tests.support.repos import make_repo
 from tests.support.server import LiveHive
@@ -46,6 +51,22 @@ def start_hive(settings: Settings) -> Iterator[Callable[..., LiveHive]]:
     yield start
     for live in running:
         live.stop()
+    stop_leftover_services(settings.database_path)
+
+
+def stop_leftover_services(database: Path) -> None:
+    """Services outlive their server by design; a test's must not outlive the test."""
+    if not database.exists():
+        return
+    with closing(sqlite3.connect(database)) as conn:
+        rows = conn.execute(
+            "SELECT pid, process_started FROM cell_services WHERE pid IS NOT NULL "
+            "UNION ALL SELECT pid, process_started FROM cell_processes"
+        ).fetchall()
+    for pid, started in rows:
+        if started is not None and is_same_process(pid, started):
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
 
 
 @pytest.fixture

@@ -45,7 +45,12 @@ class HiveRuntime:
             services=ServiceStore(db),
         )
         configs = ConfigCache()
-        supervisor = Supervisor(stores.services, settings.logs_root, grace_s=settings.kill_grace_s)
+        supervisor = Supervisor(
+            stores.services,
+            settings.logs_root,
+            grace_s=settings.kill_grace_s,
+            setup_timeout_s=settings.setup_timeout_s,
+        )
         allocator = PortAllocator(stores.leases, settings.port_range)
         runner = Runner(settings, stores, configs, supervisor, allocator)
         runtime = cls(
@@ -63,6 +68,7 @@ class HiveRuntime:
         cells = await stores.cells.list(include_hidden=True)
         await supervisor.adopt({cell.id: cell.worktree_path for cell in cells})
         await runner.recover()
+        await runtime.services.attach_plans()
         return runtime
 
     async def close(self) -> None:

@@ -264,3 +264,51 @@ def test_a_dependency_cycle_makes_the_template_invalid(
     [template] = body["templates"]
     assert not template["valid"]
     assert "cycle" in template["errors"][0]["message"]
+
+
+def test_services_start_with_default_signals_and_no_inherited_descriptors(
+    start_hive: Callable[..., LiveHive], tmp_path: Path
+) -> None:
+    services = {
+        "web": {
+            "run": f"trap -p > traps.txt; ls /proc/$$/fd > fds.txt; exec {PY} service_app.py web"
+        }
+    }
+    hive = start_hive([repo_with(tmp_path, services, env={"SELF": "http://x:$PORT:web/"})])
+    cell = hive.settle(hive.create("clean start")["id"])
+    worktree = Path(cell["workspacePath"])
+    assert "SIGPIPE" not in (worktree / "traps.txt").read_text()
+    fds = {int(fd) for fd in (worktree / "fds.txt").read_text().split()}
+    assert fds <= {0, 1, 2, 3, 255}, fds  # bash's own script and tty-less duplicates only
+    web = services_of(hive, cell["id"])["web"]
+    assert f'SELF="http://x:{web["port"]}/"' in (worktree / ".hive" / "env").read_text()
+
+
+def test_following_a_log_ends_when_the_service_stops(service_hive: LiveHive) -> None:
+    hive = service_hive
+    cell = hive.settle(hive.create("followed")["id"])
+    path = f"/api/cells/{cell['id']}/services/api/logs"
+    lines: list[str] = []
+    params = {"follow": "true", "tail": 1}
+    with (
+        httpx.Client(base_url=hive.url, timeout=30) as client,
+        client.stream("GET", path, params=params) as response,
+    ):
+        chunks = response.iter_lines()
+        lines.append(next(chunks))
+        hive.http.post(f"/api/cells/{cell['id']}/services/api/stop")
+        lines.extend(chunks)  # returns only because the server ends the stream
+    assert "api listening on" in lines[0]
+
+
+def test_a_failed_restart_answers_502_with_the_log_tail(
+    start_hive: Callable[..., LiveHive], tmp_path: Path
+) -> None:
+    services = {"web": {"run": f"test ! -f broken && exec {PY} service_app.py web"}}
+    hive = start_hive([repo_with(tmp_path, services)])
+    cell = hive.settle(hive.create("breakable")["id"])
+    (Path(cell["workspacePath"]) / "broken").touch()
+    response = hive.http.post(f"/api/cells/{cell['id']}/services/web/restart")
+    assert response.status_code == 502
+    body = response.json()
+    assert "exited with code 1" in body["message"] and "command" in body

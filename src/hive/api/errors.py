@@ -14,6 +14,7 @@ from hive.core.errors import (
     HiveError,
     InvalidInputError,
     NotFoundError,
+    StepError,
 )
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,9 @@ _STATUS: tuple[tuple[type[HiveError], int], ...] = (
     (ConflictError, 409),
     (InvalidInputError, 422),
     (ConfigError, 422),
+    # A service that would not start or get ready: the request was fine, the thing it
+    # asked for failed; the body carries the command, exit code and log tail.
+    (StepError, 502),
 )
 
 

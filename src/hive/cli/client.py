@@ -86,7 +86,8 @@ class HiveClient:
         return self.request("GET", path, params={k: v for k, v in params.items() if v is not None})
 
     def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
-        return self.request("POST", path, json=body)
+        # A service start waits for its readiness probe (readyTimeoutMs may be minutes).
+        return self.request("POST", path, json=body, timeout=900)
 
     def delete(self, path: str) -> Any:
         # A delete stops processes and removes a worktree: it may take minutes.

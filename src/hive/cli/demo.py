@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
 import shutil
@@ -112,6 +113,8 @@ def make_sample_repository(root: Path) -> Path:
 def run_demo(*, check: bool, console: Console) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="hive-demo-"))
     server: BackgroundServer | None = None
+    made: list[str] = []  # the demo's cells, deleted on every way out
+    url = ""
     try:
         repository = make_sample_repository(scratch / "sample-app")
         settings = Settings(hive_home=scratch / "home", port=0)
@@ -125,6 +128,7 @@ def run_demo(*, check: bool, console: Console) -> int:
                 "/api/cells",
                 {"workspaceId": workspace["id"], "templateId": "starter", "name": "demo cell"},
             )
+            made.append(cell["id"])
             console.print(f"cell               {cell['id']} on {cell['branchName']}")
             final = follow_cell(client, console, cell["id"], since_run=cell.get("runId"))
             if final["status"] != "ready":
@@ -140,21 +144,23 @@ def run_demo(*, check: bool, console: Console) -> int:
             console.print(f"app       {web['url']}   <- open this: {page[:60]}")
             console.print(f"server    {url}   (try: HIVE_URL={url} hive services {cell['id'][:8]})")
             if check:
-                client.delete(f"/api/cells/{cell['id']}")
-                console.print("check passed; cleaned up")
+                console.print("check passed; cleaning up")
                 return 0
             console.print("serving; press Ctrl-C to stop")
             try:
                 server.wait()
             except KeyboardInterrupt:
                 console.print("stopping: deleting the demo cell and its services")
-            # Services outlive a server on purpose; the demo's must not outlive the demo.
-            client.delete(f"/api/cells/{cell['id']}")
         return 0
     except ClientError as exc:
         console.print(f"[red]demo failed:[/] {exc.message}")
         return 1
     finally:
+        # Services outlive a server on purpose; the demo's must not outlive the demo.
+        if made and url:
+            with HiveClient(url) as client, contextlib.suppress(ClientError):
+                for cell_id in made:
+                    client.delete(f"/api/cells/{cell_id}")
         if server is not None:
             server.stop()
         shutil.rmtree(scratch, ignore_errors=True)

@@ -13,6 +13,9 @@ from hive.app import create_app
 from hive.cli.workspace_resolution import repository_with_config
 from hive.settings import Settings
 
+#: Open responses (a `hive logs -f`) may delay a shutdown this long, no longer.
+_GRACEFUL_S = 5
+
 
 def serve_forever(*, host: str | None, port: int | None, cwd: Path) -> None:
     settings = Settings.from_env(host=host, port=port)
@@ -25,7 +28,13 @@ def serve_forever(*, host: str | None, port: int | None, cwd: Path) -> None:
         )
     console.print(f"Hive {settings.base_url}  (state in {settings.hive_home})")
     app = create_app(settings, register=[repository] if repository else [])
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        timeout_graceful_shutdown=_GRACEFUL_S,
+    )
 
 
 class BackgroundServer:
@@ -33,7 +42,13 @@ class BackgroundServer:
 
     def __init__(self, settings: Settings, register: list[Path]) -> None:
         app = create_app(settings, register=register)
-        config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning")
+        config = uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            timeout_graceful_shutdown=_GRACEFUL_S,
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="hive-server", daemon=True)
 

@@ -87,3 +87,11 @@ class StepError(HiveError):
         self.command = command
         self.exit_code = exit_code
         self.output_tail = output_tail
+
+    def to_dict(self) -> dict[str, Any]:
+        body = super().to_dict()
+        if self.command is not None:
+            body.update(command=self.command, exitCode=self.exit_code)
+        if self.output_tail:
+            body["outputTail"] = self.output_tail
+        return body

@@ -15,7 +15,13 @@ from hive.core.status import CellStatus
 from hive.core.steps import Step, substep
 from hive.provisioning.context import RunContext, require_template
 from hive.provisioning.environment import command_environment
-from hive.provisioning.service_steps import allocate_ports, cell_ports, ensure_services
+from hive.provisioning.service_steps import (
+    allocate_ports,
+    cell_ports,
+    ensure_services,
+    resolve_template_command,
+    template_env,
+)
 from hive.provisioning.workflow import StepSpec
 from hive.services.plan import port_variables
 from hive.services.shell import run_shell_command
@@ -107,15 +113,19 @@ def _empty_directory(path: Path) -> None:
 
 async def run_setup(ctx: RunContext, metadata: dict[str, Any]) -> None:
     template = require_template(ctx)
-    env = command_environment(ctx.environ, ctx.cell, str(ctx.workspace.path), template.env)
-    env.update(port_variables(await cell_ports(ctx)))
+    ports = await cell_ports(ctx)
+    env = command_environment(
+        ctx.environ, ctx.cell, str(ctx.workspace.path), template_env(template, ports)
+    )
+    env.update(port_variables(ports))
     log_path = ctx.settings.logs_root / ctx.cell.id / "setup.log"
     metadata.update(commands=len(template.setup), log=str(log_path))
     for index, command in enumerate(template.setup):
         async with ctx.timed(substep(Step.RUN_SETUP, str(index + 1))) as meta:
             meta["command"] = command
+            where = f"templates.{ctx.cell.template_id}.setup[{index}]"
             result = await run_shell_command(
-                command,
+                resolve_template_command(template, command, ports, where),
                 cwd=ctx.cell.worktree_path,
                 env=env,
                 log_path=log_path,

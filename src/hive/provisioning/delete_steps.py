@@ -6,10 +6,11 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from hive.core.errors import HiveError
+from hive.core.errors import HiveError, StepError
 from hive.core.steps import Step, substep
 from hive.provisioning.context import RunContext
 from hive.provisioning.workflow import StepSpec
+from hive.services.identity import is_same_process
 from hive.workspace.git import branch_exists, commits_beyond, delete_branch, run_git
 from hive.workspace.worktree import remove_worktree
 
@@ -21,7 +22,20 @@ async def stop_services(ctx: RunContext, metadata: dict[str, Any]) -> None:
 
 
 async def release_ports(ctx: RunContext, metadata: dict[str, Any]) -> None:
-    # After stop_services: a port is never handed out while its process may be alive.
+    # After stop_services, and only if it worked: a port is never handed out while a
+    # process that may use it is alive.
+    for record in await ctx.stores.services.for_cell(ctx.cell.id):
+        if (
+            record.pid is not None
+            and record.process_started is not None
+            and await asyncio.to_thread(is_same_process, record.pid, record.process_started)
+        ):
+            raise StepError(
+                f"service '{record.name}' (pid {record.pid}) is still running: its port "
+                f"{record.port} stays leased",
+                hint=f"stop process group {record.pid} by hand; the lease goes with the "
+                "next delete or server start",
+            )
     metadata["released"] = await ctx.allocator.release_cell(ctx.cell.id)
 
 

@@ -148,6 +148,7 @@ class Runner:
     ) -> None:
         run_id = cell.run_id or uuid.uuid4().hex[:12]
         ctx: RunContext | None = None
+        self._supervisor.reopen(cell.id)
         try:
             ctx = await self._context(cell, workflow, run_id)
             for timing in preamble:
@@ -337,6 +338,9 @@ class Runner:
                 )
                 await stop_process_group(orphan.pid, grace=self._settings.kill_grace_s)
             await self._stores.processes.remove(orphan.id)
+        released = await self._stores.leases.release_orphans()
+        if released:
+            log.warning("released %d port lease(s) of cells that no longer exist", released)
         for cell in await self._stores.cells.list(statuses=[CellStatus.DELETING]):
             self._start_delete(cell.id, cell)
         interrupted = [CellStatus.PENDING, CellStatus.SPAWNING]

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from hive.config.schema import ProcessService
-from hive.core.errors import ConflictError, NotFoundError
+from hive.core.errors import ConflictError, NotFoundError, StepError
 from hive.core.status import CellStatus
 from hive.core.steps import Workflow
 from hive.provisioning.context import RunContext, Stores, require_template
@@ -80,6 +80,20 @@ class ServiceControl:
         plan = start_plan(ctx, template, ports)
         self._supervisor.adopt_plan(cell.id, plan.services[name])
         return ctx, plan.services[name]
+
+    async def attach_plans(self) -> None:
+        """After a restart: give re-adopted services their plan (stop command, restart
+        policy), rebuilt from the template and the leases."""
+        for cell in await self._stores.cells.list(statuses=[CellStatus.READY]):
+            ctx = await self._runner.context_for(cell, Workflow.SERVICE)
+            if ctx.template is None:
+                continue
+            try:
+                plan = start_plan(ctx, ctx.template, await cell_ports(ctx))
+            except StepError:
+                continue  # the config changed meanwhile; the service runs on without it
+            for service in plan.services.values():
+                self._supervisor.adopt_plan(cell.id, service)
 
     async def start(self, cell_id: str, name: str) -> dict[str, Any]:
         ctx, plan = await self._plan(cell_id, name)

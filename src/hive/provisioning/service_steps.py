@@ -4,6 +4,8 @@ the delete side (stop_services, release_ports lives in delete_steps)."""
 from __future__ import annotations
 
 import asyncio
+import functools
+from collections.abc import Mapping
 from typing import Any
 
 from hive.config.schema import ProcessService, Template
@@ -11,7 +13,13 @@ from hive.core.errors import StepError
 from hive.core.steps import Step, substep
 from hive.provisioning.context import RunContext, require_template
 from hive.provisioning.environment import cell_variables, user_basics
-from hive.services.plan import StartPlan, build_plan, port_variables, service_url
+from hive.services.plan import (
+    StartPlan,
+    build_plan,
+    port_variables,
+    resolve_ports,
+    service_url,
+)
 from hive.workspace.cell_files import write_cell_files
 
 
@@ -25,6 +33,29 @@ def listening_services(template: Template) -> dict[str, ProcessService]:
 
 async def cell_ports(ctx: RunContext) -> dict[str, int]:
     return {lease.service: lease.port for lease in await ctx.stores.leases.for_cell(ctx.cell.id)}
+
+
+def template_env(template: Template, ports: Mapping[str, int]) -> dict[str, str]:
+    """The template's env with `$PORT:<service>` resolved (a bare `$PORT` has no owner)."""
+    return {
+        key: resolve_ports(
+            value,
+            None,
+            ports,
+            f"templates.{template.id}.env.{key}",
+            services=template.services,
+            template_level=True,
+        )
+        for key, value in template.env.items()
+    }
+
+
+def resolve_template_command(
+    template: Template, command: str, ports: Mapping[str, int], where: str
+) -> str:
+    return resolve_ports(
+        command, None, ports, where, services=template.services, template_level=True
+    )
 
 
 def start_plan(ctx: RunContext, template: Template, ports: dict[str, int]) -> StartPlan:
@@ -53,7 +84,7 @@ async def write_runtime_files(ctx: RunContext, template: Template, ports: dict[s
     """`.hive/env` and `.hive/cell.json` for the cell, with these ports."""
     plan = start_plan(ctx, template, ports)
     env = {
-        **template.env,
+        **template_env(template, ports),
         **cell_variables(ctx.cell, str(ctx.workspace.path)),
         **port_variables(ports),
     }
@@ -108,7 +139,14 @@ async def ensure_services(ctx: RunContext, metadata: dict[str, Any]) -> None:
         if service.setup:
             async with ctx.timed(substep(Step.ENSURE_SERVICES, f"setup:{name}")) as meta:
                 meta["commands"] = len(service.setup)
-                await supervisor.run_setup(ctx.cell.id, worktree, service)
+                await supervisor.run_setup(
+                    ctx.cell.id,
+                    worktree,
+                    service,
+                    track=lambda command: functools.partial(
+                        ctx.track_process, kind="service-setup", command=command
+                    ),
+                )
         async with ctx.timed(substep(Step.ENSURE_SERVICES, f"start:{name}")) as meta:
             meta.update(port=service.port, command=service.run)
             log_start = await supervisor.spawn(ctx.cell.id, worktree, service)

@@ -6,7 +6,7 @@ dependencies. No I/O here; `$PORT` references are resolved here, once, for every
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -16,8 +16,7 @@ from hive.core.errors import StepError
 
 DEFAULT_READY_TIMEOUT_S = 60.0
 
-_PORT_OF = re.compile(r"\$PORT:([A-Za-z0-9_.-]*[A-Za-z0-9_])")
-_OWN_PORT = re.compile(r"\$PORT(?![A-Za-z0-9_:])")
+_OWN_PORT = re.compile(r"\$PORT(?![A-Za-z0-9_])")
 
 
 @dataclass(frozen=True)
@@ -62,30 +61,58 @@ def port_variables(ports: Mapping[str, int]) -> dict[str, str]:
     return variables
 
 
-def resolve_ports(text: str, own_port: int | None, ports: Mapping[str, int], where: str) -> str:
-    """Replace `$PORT:<service>` and a bare `$PORT` (on word boundaries) with numbers."""
+def resolve_ports(
+    text: str,
+    own_port: int | None,
+    ports: Mapping[str, int],
+    where: str,
+    *,
+    services: Collection[str] = (),
+    template_level: bool = False,
+) -> str:
+    """Replace `$PORT:<service>` and a bare `$PORT` (on word boundaries) with numbers.
 
-    def other(match: re.Match[str]) -> str:
-        name = match[1]
-        if name not in ports:
-            known = ", ".join(sorted(ports)) or "none"
+    `$PORT:<name>` counts only when <name> is one of `services` (longest name first), so
+    `-p $PORT:5432` keeps meaning "my port, then :5432". At template level (template env
+    and setup) a bare `$PORT` has no owner and is left for the shell.
+    """
+    names = sorted(set(services) | set(ports), key=len, reverse=True)
+    out: list[str] = []
+    last = 0
+    for match in _OWN_PORT.finditer(text):
+        out.append(text[last : match.start()])
+        last = match.end()
+        rest = text[match.end() :]
+        named = next(
+            (n for n in names if rest.startswith(f":{n}") and not _continues(rest, len(n) + 1)),
+            None,
+        )
+        if named is not None:
+            if named not in ports:
+                raise StepError(
+                    f"{where}: `$PORT:{named}` names a service without a port (a oneshot "
+                    "gets one only when `port` is set)",
+                    hint=f"give '{named}' a `port`, or do not refer to its port",
+                )
+            out.append(str(ports[named]))
+            last += len(named) + 1
+        elif own_port is not None:
+            out.append(str(own_port))
+        elif template_level:
+            out.append(match.group(0))
+        else:
             raise StepError(
-                f"{where}: `$PORT:{name}` names no service with a port (services with ports: "
-                f"{known})",
-                hint="fix the reference in hive.config.json",
-            )
-        return str(ports[name])
-
-    text = _PORT_OF.sub(other, text)
-    if own_port is None:
-        if _OWN_PORT.search(text):
-            raise StepError(
-                f"{where}: uses `$PORT`, but has no port (a oneshot service gets one only "
-                "when `port` is set)",
+                f"{where}: uses `$PORT`, but the service has no port (a oneshot gets one "
+                "only when `port` is set)",
                 hint="give the service a `port`, or refer to another one as `$PORT:<name>`",
             )
-        return text
-    return _OWN_PORT.sub(str(own_port), text)
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _continues(text: str, index: int) -> bool:
+    """The character at `index` would make a longer name (`$PORT:db2` is not `db`)."""
+    return index < len(text) and (text[index].isalnum() or text[index] in "_-")
 
 
 def _cwd(service: ProcessService, where: str) -> str:
@@ -122,13 +149,17 @@ def build_plan(
     except DependencyError as exc:
         raise StepError(f"templates.{template.id}.services: {exc}") from None
     shared_ports = port_variables(ports)
+    known = list(template.services)
     plans: dict[str, ServicePlan] = {}
     for name, service in processes.items():
         where = f"templates.{template.id}.services.{name}"
         own = ports.get(name)
+
+        def resolve(text: str, field: str, *, own: int | None = own, where: str = where) -> str:
+            return resolve_ports(text, own, ports, f"{where}.{field}", services=known)
+
         env = {
-            key: resolve_ports(value, own, ports, f"{where}.env.{key}")
-            for key, value in {**base_env, **service.env}.items()
+            key: resolve(value, f"env.{key}") for key, value in {**base_env, **service.env}.items()
         }
         env.update(shared_ports)
         env.update(cell_env)
@@ -138,17 +169,20 @@ def build_plan(
         timeout_ms = service.ready_timeout_ms
         plans[name] = ServicePlan(
             name=name,
-            run=resolve_ports(service.run, own, ports, f"{where}.run"),
-            setup=tuple(
-                resolve_ports(cmd, own, ports, f"{where}.setup[{i}]")
-                for i, cmd in enumerate(service.setup)
-            ),
-            stop=resolve_ports(service.stop, own, ports, f"{where}.stop") if service.stop else None,
+            run=resolve(service.run, "run"),
+            setup=tuple(resolve(cmd, f"setup[{i}]") for i, cmd in enumerate(service.setup)),
+            stop=resolve(service.stop, "stop") if service.stop else None,
             cwd=_cwd(service, where),
             env=env,
             port=own,
             depends_on=service.dependencies(),
-            ready=service.ready,
+            ready=(
+                service.ready.model_copy(
+                    update={"command": resolve(service.ready.command, "ready.command")}
+                )
+                if service.ready is not None and service.ready.command
+                else service.ready
+            ),
             ready_timeout_s=timeout_ms / 1000 if timeout_ms else DEFAULT_READY_TIMEOUT_S,
             oneshot=service.oneshot,
             restart_limit=service.restart_limit(),

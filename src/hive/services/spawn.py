@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shlex
+import signal
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -24,12 +25,39 @@ def spawn_service(command: str, env: Mapping[str, str], cwd: Path, log_fd: int) 
     """Start `bash -lc <command>` in `cwd`, output to `log_fd`, leading a new session."""
     script = f"cd -- {shlex.quote(str(cwd))} || exit {CWD_MISSING}\n{command}"
     argv = shell_argv(script, env)
-    actions = [
+    actions: list[tuple[int, ...] | tuple[int, int, str, int, int]] = [
         (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
         (os.POSIX_SPAWN_DUP2, log_fd, 1),
         (os.POSIX_SPAWN_DUP2, log_fd, 2),
     ]
-    return os.posix_spawnp(argv[0], argv, dict(env), file_actions=actions, setsid=True)
+    # What subprocess would clean up for us: the server's inheritable descriptors (a test
+    # harness's pipe, say) and the signals Python ignores (SIGPIPE: `yes | head` must work).
+    actions += [(os.POSIX_SPAWN_CLOSE, fd) for fd in _inheritable_fds() if fd not in (0, 1, 2)]
+    return os.posix_spawnp(
+        argv[0],
+        argv,
+        dict(env),
+        file_actions=actions,
+        setsid=True,
+        setsigdef=_RESET_SIGNALS,
+    )
+
+
+_RESET_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ") if hasattr(signal, name)
+)
+
+
+def _inheritable_fds() -> list[int]:
+    fds = []
+    for entry in Path("/proc/self/fd").iterdir():
+        fd = int(entry.name)
+        try:
+            if os.get_inheritable(fd):
+                fds.append(fd)
+        except OSError:
+            continue  # the descriptor listdir itself used, now closed
+    return fds
 
 
 async def wait_for_exit(pid: int, *, reap: bool) -> int | None:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,8 +23,8 @@ from hive.services.logs import ServiceLog
 from hive.services.plan import ServicePlan
 from hive.services.probes import wait_ready
 from hive.services.process_group import stop_process_group
-from hive.services.shell import run_shell_command
-from hive.services.spawn import spawn_service, wait_for_exit
+from hive.services.shell import ProcessTracker, run_shell_command
+from hive.services.spawn import CWD_MISSING, spawn_service, wait_for_exit
 from hive.store.clock import now_iso
 from hive.store.services import ServiceStore
 
@@ -66,11 +67,17 @@ class _Handle:
 
 
 class Supervisor:
-    def __init__(self, store: ServiceStore, logs_root: Path, *, grace_s: float) -> None:
+    def __init__(
+        self, store: ServiceStore, logs_root: Path, *, grace_s: float, setup_timeout_s: float
+    ) -> None:
         self._store = store
         self._logs_root = logs_root
         self._grace_s = grace_s
+        self._setup_timeout_s = setup_timeout_s
         self._handles: dict[tuple[str, str], _Handle] = {}
+        # Cells whose services were stopped for good (deleted, failed): nothing may start
+        # for them until a new run reopens them. Only meaningful while this server runs.
+        self._closed: set[str] = set()
         self._rotator: asyncio.Task[None] | None = None
 
     # -- files ---------------------------------------------------------------------
@@ -96,6 +103,16 @@ class Supervisor:
         await self.run_setup(cell_id, worktree, plan)
         return await self.spawn(cell_id, worktree, plan)
 
+    def reopen(self, cell_id: str) -> None:
+        """A new create or retry run may start the cell's services again."""
+        self._closed.discard(cell_id)
+
+    def _refuse_closed(self, cell_id: str, name: str) -> None:
+        if cell_id in self._closed:
+            raise ConflictError(
+                f"service '{name}' was not started: its cell is being stopped or deleted"
+            )
+
     def _refuse_second_copy(self, cell_id: str, name: str) -> None:
         if self.running(cell_id, name):
             raise ConflictError(
@@ -103,13 +120,31 @@ class Supervisor:
                 hint="restart it instead (`hive restart CELL SERVICE`)",
             )
 
-    async def run_setup(self, cell_id: str, worktree: Path, plan: ServicePlan) -> None:
-        """The service's own setup commands, in order, logged to its log."""
+    async def run_setup(
+        self,
+        cell_id: str,
+        worktree: Path,
+        plan: ServicePlan,
+        *,
+        track: Callable[[str], ProcessTracker] | None = None,
+    ) -> None:
+        """The service's own setup commands, in order, logged to its log.
+
+        `track(command)` gives the tracker that keeps each command's process group on
+        record, so a server killed mid-setup leaves nothing a restart cannot stop.
+        """
         cwd = worktree / plan.cwd
         log_path = self.log_path(cell_id, plan.name)
         for index, command in enumerate(plan.setup):
+            self._refuse_closed(cell_id, plan.name)
             result = await run_shell_command(
-                command, cwd=cwd, env=plan.env, log_path=log_path, timeout=600, grace=self._grace_s
+                command,
+                cwd=cwd,
+                env=plan.env,
+                log_path=log_path,
+                timeout=self._setup_timeout_s,
+                grace=self._grace_s,
+                track=track(command) if track else None,
             )
             if result.exit_code != 0:
                 what = (
@@ -128,6 +163,7 @@ class Supervisor:
 
     async def spawn(self, cell_id: str, worktree: Path, plan: ServicePlan) -> int:
         """Start the service's process in its own group; returns where its output starts."""
+        self._refuse_closed(cell_id, plan.name)
         self._refuse_second_copy(cell_id, plan.name)
         restarts = await self._previous_restarts(cell_id, plan.name)
         cwd = worktree / plan.cwd
@@ -135,6 +171,10 @@ class Supervisor:
             self.service_log(cell_id, plan.name).open_for_process
         )
         try:
+            # Checked again with no await before the spawn: a stop_cell or another start
+            # may have run while we were preparing.
+            self._refuse_closed(cell_id, plan.name)
+            self._refuse_second_copy(cell_id, plan.name)
             pid = spawn_service(plan.run, plan.env, cwd, fd)
         except OSError as exc:
             await self._store.save(cell_id, plan.name, status=ServiceStatus.ERROR, pid=None)
@@ -177,7 +217,9 @@ class Supervisor:
 
     async def wait_ready(self, cell_id: str, plan: ServicePlan, log_start: int) -> str:
         """Wait for the readiness probe (a oneshot: for exit 0); returns the reason."""
-        handle = self._handles[(cell_id, plan.name)]
+        handle = self._handles.get((cell_id, plan.name))
+        if handle is None:
+            raise StepError(f"service '{plan.name}' was stopped before it got ready")
         if plan.oneshot:
             return await self._wait_completed(handle, plan)
         outcome = await wait_ready(
@@ -197,7 +239,9 @@ class Supervisor:
         tail = await self.tail(cell_id, plan.name)
         await self.stop(cell_id, plan.name, status=ServiceStatus.ERROR)
         message = f"service '{plan.name}' did not get ready: {outcome.reason}"
-        if exited is not None:
+        if exited == CWD_MISSING:
+            message = f"service '{plan.name}': its working directory {plan.cwd!r} does not exist"
+        elif exited is not None:
             message = f"service '{plan.name}' exited with code {exited} before it was ready"
         await self._store.save(
             cell_id,
@@ -267,7 +311,13 @@ class Supervisor:
             last_error={"message": message, "outputTail": tail, "at": now_iso()},
         )
         log.warning("cell %s: %s", cell_id, message)
-        if plan is not None and not plan.oneshot and handle.restarts < plan.restart_limit:
+        failed = code != 0  # None: an adopted process, its code unknown
+        if (
+            plan is not None
+            and not plan.oneshot
+            and failed
+            and handle.restarts < plan.restart_limit
+        ):
             await asyncio.sleep(min(0.5 * 2**handle.restarts, 10))
             if self._handles.get(key) is not handle or handle.stopping:
                 return
@@ -318,7 +368,10 @@ class Supervisor:
                     timeout=_STOP_COMMAND_TIMEOUT_S,
                     grace=self._grace_s,
                 )
-        await asyncio.shield(stop_process_group(handle.pid, grace=self._grace_s))
+        if not handle.done.is_set():
+            # Once it exited, the watcher already stopped the rest of its group; the pid
+            # may since belong to someone else.
+            await asyncio.shield(stop_process_group(handle.pid, grace=self._grace_s))
         if handle.monitor is not None:
             # It reaps the exited process and returns (stopping is set): wait for that.
             await asyncio.wait([handle.monitor], timeout=self._grace_s)
@@ -327,7 +380,9 @@ class Supervisor:
         await self._store.save(cell_id, name, status=status, pid=None, exit_code=exit_code)
 
     async def stop_cell(self, cell_id: str) -> list[str]:
-        """Stop every service of the cell (known to this run or only to the database)."""
+        """Stop every service of the cell (known to this run or only to the database);
+        nothing starts for it again until `reopen`."""
+        self._closed.add(cell_id)
         names = {name for (cid, name) in self._handles if cid == cell_id}
         names |= {r.name for r in await self._store.for_cell(cell_id) if r.pid is not None}
         await asyncio.gather(*(self.stop(cell_id, name) for name in sorted(names)))

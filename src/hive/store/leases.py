@@ -10,6 +10,7 @@ from sqlalchemy.dialects.sqlite import insert
 
 from hive.store.clock import now_iso
 from hive.store.database import Database
+from hive.store.tables import cells
 from hive.store.tables import port_leases as pl
 
 
@@ -74,3 +75,8 @@ class LeaseStore:
     async def leased_ports(self) -> set[int]:
         rows = await self._db.all(select(pl.c.port))
         return {row.port for row in rows}
+
+    async def release_orphans(self) -> int:
+        """Drop leases whose cell no longer exists (a lease taken while it was deleted)."""
+        [written] = await self._db.write(delete(pl).where(pl.c.cell_id.not_in(select(cells.c.id))))
+        return written.rowcount

@@ -14,6 +14,8 @@ from hive.services.logs import follow as follow_log
 
 router = APIRouter(prefix="/api/cells/{cell_id}/services", tags=["services"])
 
+_STILL_THERE_S = 1.0
+
 
 @router.get("")
 async def list_services(cell_id: str, runtime: Runtime) -> dict[str, Any]:
@@ -47,7 +49,19 @@ async def logs(
     async def stream() -> AsyncIterator[str]:
         if text:
             yield text + "\n"
-        async for line in follow_log(path, start=start):
-            yield line + "\n"
+        lines = follow_log(path, start=start)
+        try:
+            while True:
+                try:
+                    line = await asyncio.wait_for(anext(lines), timeout=_STILL_THERE_S)
+                except TimeoutError:
+                    # Nothing new: end once the service is gone (stopped, crashed, its cell
+                    # deleted) so neither the client nor a server shutdown waits forever.
+                    if not runtime.supervisor.running(cell_id, name):
+                        return
+                    continue
+                yield line + "\n"
+        finally:
+            await lines.aclose()
 
     return StreamingResponse(stream(), media_type="text/plain")
