@@ -323,14 +323,25 @@ class Template(HiveModel):
     @model_validator(mode="after")
     def _dependencies_resolve(self) -> Template:
         graph = {
-            name: set(service.dependencies())
+            name: (set(service.dependencies()) if isinstance(service, ProcessService) else set())
             for name, service in self.services.items()
-            if isinstance(service, ProcessService)
         }
         try:
             start_levels(graph)
         except DependencyError as exc:
             raise ValueError(f"services.dependsOn: {exc}") from None
+        for name, service in self.services.items():
+            if not isinstance(service, ProcessService):
+                continue
+            for needed, condition in service.dependencies().items():
+                other = self.services[needed]
+                if condition == "completed" and not (
+                    isinstance(other, ProcessService) and other.oneshot
+                ):
+                    raise ValueError(
+                        f"services.{name}.dependsOn: '{needed}' can only be waited for as "
+                        "'completed' if it is a oneshot service (set `oneshot: true`)"
+                    )
         return self
 
 

@@ -355,7 +355,9 @@ class Supervisor:
             ):
                 await stop_process_group(record.pid, grace=self._grace_s)
             if record:
-                await self._store.save(cell_id, name, status=status, pid=None)
+                await self._store.save(
+                    cell_id, name, status=_after_stop(record.status, status), pid=None
+                )
             return
         handle.stopping = True
         if handle.plan is not None and handle.plan.stop and handle.alive():
@@ -377,7 +379,10 @@ class Supervisor:
             await asyncio.wait([handle.monitor], timeout=self._grace_s)
             handle.monitor.cancel()
         exit_code = handle.exit_code
-        await self._store.save(cell_id, name, status=status, pid=None, exit_code=exit_code)
+        current = record.status if record else status
+        await self._store.save(
+            cell_id, name, status=_after_stop(current, status), pid=None, exit_code=exit_code
+        )
 
     async def stop_cell(self, cell_id: str) -> list[str]:
         """Stop every service of the cell (known to this run or only to the database);
@@ -448,3 +453,8 @@ class Supervisor:
         if tasks:
             await asyncio.wait(tasks)
         self._handles.clear()
+
+
+def _after_stop(current: str, wanted: ServiceStatus) -> str:
+    """A finished oneshot stays `completed`; stopping it changes nothing."""
+    return current if current == ServiceStatus.COMPLETED else wanted
