@@ -13,11 +13,11 @@ import contextlib
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from hive.core.errors import ConflictError, StepError
 from hive.core.status import ServiceStatus
+from hive.services.handle import ServiceHandle, after_stop
 from hive.services.identity import is_same_process, process_start_time
 from hive.services.logs import ServiceLog
 from hive.services.plan import ServicePlan
@@ -34,38 +34,6 @@ _ROTATE_EVERY_S = 5.0
 _STOP_COMMAND_TIMEOUT_S = 15.0
 
 
-@dataclass
-class _Handle:
-    cell_id: str
-    plan: ServicePlan | None
-    """None for a process adopted after a restart (its plan is rebuilt on demand)."""
-    worktree: Path
-    pid: int
-    child: bool
-    """Spawned by this server (its exit code can be read); False when adopted."""
-    log_start: int
-    stopping: bool = False
-    restarts: int = 0
-    monitor: asyncio.Task[None] | None = None
-    exit_code: int | None = None
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-    recorded: asyncio.Event = field(default_factory=asyncio.Event)
-    """Set once the start is saved, so an instant exit is not overwritten by it."""
-
-    def alive(self) -> bool:
-        if self.done.is_set():
-            return False
-        if self.child:
-            return True
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-
-
 class Supervisor:
     def __init__(
         self, store: ServiceStore, logs_root: Path, *, grace_s: float, setup_timeout_s: float
@@ -74,7 +42,7 @@ class Supervisor:
         self._logs_root = logs_root
         self._grace_s = grace_s
         self._setup_timeout_s = setup_timeout_s
-        self._handles: dict[tuple[str, str], _Handle] = {}
+        self._handles: dict[tuple[str, str], ServiceHandle] = {}
         # Cells whose services were stopped for good (deleted, failed): nothing may start
         # for them until a new run reopens them. Only meaningful while this server runs.
         self._closed: set[str] = set()
@@ -186,7 +154,7 @@ class Supervisor:
             os.close(fd)
         # Known and watched before the first await: a cancellation (a delete) arriving
         # now still finds the process to stop.
-        handle = _Handle(cell_id, plan, worktree, pid, True, log_start, restarts=restarts)
+        handle = ServiceHandle(cell_id, plan, worktree, pid, True, log_start, restarts=restarts)
         self._handles[(cell_id, plan.name)] = handle
         handle.monitor = asyncio.create_task(self._watch(handle), name=f"watch:{plan.name}")
         try:
@@ -259,7 +227,7 @@ class Supervisor:
             "(run, ready, readyTimeoutMs) in hive.config.json, then retry",
         )
 
-    async def _wait_completed(self, handle: _Handle, plan: ServicePlan) -> str:
+    async def _wait_completed(self, handle: ServiceHandle, plan: ServicePlan) -> str:
         code: int | None
         try:
             await asyncio.wait_for(handle.done.wait(), plan.ready_timeout_s)
@@ -281,7 +249,7 @@ class Supervisor:
 
     # -- watching ------------------------------------------------------------------
 
-    async def _watch(self, handle: _Handle) -> None:
+    async def _watch(self, handle: ServiceHandle) -> None:
         code = await wait_for_exit(handle.pid, reap=handle.child)
         handle.exit_code = code
         handle.done.set()
@@ -356,7 +324,7 @@ class Supervisor:
                 await stop_process_group(record.pid, grace=self._grace_s)
             if record:
                 await self._store.save(
-                    cell_id, name, status=_after_stop(record.status, status), pid=None
+                    cell_id, name, status=after_stop(record.status, status), pid=None
                 )
             return
         handle.stopping = True
@@ -381,7 +349,7 @@ class Supervisor:
         exit_code = handle.exit_code
         current = record.status if record else status
         await self._store.save(
-            cell_id, name, status=_after_stop(current, status), pid=None, exit_code=exit_code
+            cell_id, name, status=after_stop(current, status), pid=None, exit_code=exit_code
         )
 
     async def stop_cell(self, cell_id: str) -> list[str]:
@@ -409,7 +377,7 @@ class Supervisor:
                 and (await asyncio.to_thread(is_same_process, record.pid, record.process_started))
             )
             if alive and record.cell_id in worktrees and record.pid is not None:
-                handle = _Handle(
+                handle = ServiceHandle(
                     record.cell_id,
                     None,
                     worktrees[record.cell_id],
@@ -453,8 +421,3 @@ class Supervisor:
         if tasks:
             await asyncio.wait(tasks)
         self._handles.clear()
-
-
-def _after_stop(current: str, wanted: ServiceStatus) -> str:
-    """A finished oneshot stays `completed`; stopping it changes nothing."""
-    return current if current == ServiceStatus.COMPLETED else wanted
