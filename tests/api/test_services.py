@@ -217,6 +217,8 @@ def test_on_failure_restarts_a_crashed_service_on_the_same_port(
     after = services_of(hive, cell["id"])["web"]
     assert after["port"] == before["port"] and after["restarts"] == 1
     assert httpx.get(f"{after['url']}/health").status_code == 200
+    manual = hive.http.post(f"/api/cells/{cell['id']}/services/web/restart").json()
+    assert manual["restarts"] == 0, "a manual restart renews the on-failure budget"
 
 
 def test_a_oneshot_job_completes_before_its_dependent_starts(

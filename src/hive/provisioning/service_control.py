@@ -26,6 +26,11 @@ class ServiceControl:
         self._stores = stores
         self._runner = runner
         self._supervisor = supervisor
+        # One action at a time per service: two starts must not both run its setup.
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+
+    def _lock(self, cell_id: str, name: str) -> asyncio.Lock:
+        return self._locks.setdefault((cell_id, name), asyncio.Lock())
 
     async def list(self, cell_id: str) -> list[dict[str, Any]]:
         cell = await self._stores.cells.get(cell_id)
@@ -96,22 +101,27 @@ class ServiceControl:
                 self._supervisor.adopt_plan(cell.id, service)
 
     async def start(self, cell_id: str, name: str) -> dict[str, Any]:
-        ctx, plan = await self._plan(cell_id, name)
-        log_start = await self._supervisor.start(ctx.cell.id, ctx.cell.worktree_path, plan)
-        reason = await self._supervisor.wait_ready(ctx.cell.id, plan, log_start)
+        async with self._lock(cell_id, name):
+            ctx, plan = await self._plan(cell_id, name)
+            log_start = await self._supervisor.start(ctx.cell.id, ctx.cell.worktree_path, plan)
+            reason = await self._supervisor.wait_ready(ctx.cell.id, plan, log_start)
         return await self._one(ctx.cell.id, name, reason)
 
     async def stop(self, cell_id: str, name: str) -> dict[str, Any]:
-        ctx, plan = await self._plan(cell_id, name)
-        await self._supervisor.stop(ctx.cell.id, plan.name)
+        async with self._lock(cell_id, name):
+            ctx, plan = await self._plan(cell_id, name)
+            await self._supervisor.stop(ctx.cell.id, plan.name)
         return await self._one(ctx.cell.id, name)
 
     async def restart(self, cell_id: str, name: str) -> dict[str, Any]:
-        """Stop and start again on the same port (the lease is kept throughout)."""
-        ctx, plan = await self._plan(cell_id, name)
-        await self._supervisor.stop(ctx.cell.id, plan.name)
-        log_start = await self._supervisor.spawn(ctx.cell.id, ctx.cell.worktree_path, plan)
-        reason = await self._supervisor.wait_ready(ctx.cell.id, plan, log_start)
+        """Stop and start again on the same port (the lease is kept throughout); a manual
+        restart also gives `restart: on-failure` its full budget again."""
+        async with self._lock(cell_id, name):
+            ctx, plan = await self._plan(cell_id, name)
+            await self._supervisor.stop(ctx.cell.id, plan.name)
+            await self._stores.services.save(ctx.cell.id, plan.name, restarts=0)
+            log_start = await self._supervisor.spawn(ctx.cell.id, ctx.cell.worktree_path, plan)
+            reason = await self._supervisor.wait_ready(ctx.cell.id, plan, log_start)
         return await self._one(ctx.cell.id, name, reason)
 
     async def logs(self, cell_id: str, name: str, tail: int) -> str:

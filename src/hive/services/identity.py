@@ -16,3 +16,8 @@ def process_start_time(pid: int) -> float | None:
 def is_same_process(pid: int, started: float) -> bool:
     current = process_start_time(pid)
     return current is not None and abs(current - started) < 0.01
+
+
+def pid_exists(pid: int) -> bool:
+    """Some process (ours or not, zombies included) has this pid."""
+    return bool(psutil.pid_exists(pid))

@@ -18,7 +18,7 @@ from pathlib import Path
 from hive.core.errors import ConflictError, StepError
 from hive.core.status import ServiceStatus
 from hive.services.handle import ServiceHandle, after_stop
-from hive.services.identity import is_same_process, process_start_time
+from hive.services.identity import is_same_process, pid_exists, process_start_time
 from hive.services.logs import ServiceLog
 from hive.services.plan import ServicePlan
 from hive.services.probes import wait_ready
@@ -392,6 +392,10 @@ class Supervisor:
                 outcome["adopted"].append(label)
                 continue
             if alive and record.pid is not None:  # its cell is gone: nothing owns it
+                await stop_process_group(record.pid, grace=self._grace_s)
+            elif record.pid is not None and not await asyncio.to_thread(pid_exists, record.pid):
+                # The leader died while no server watched; what it left in its group (the
+                # group id stays reserved while they live) would hold the port forever.
                 await stop_process_group(record.pid, grace=self._grace_s)
             await self._store.save(
                 record.cell_id,
