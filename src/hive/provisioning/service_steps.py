@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from hive.config.schema import ProcessService, Template
-from hive.core.errors import StepError
 from hive.core.steps import Step, substep
 from hive.provisioning.context import RunContext, require_template
 from hive.provisioning.environment import cell_variables, user_basics
@@ -116,14 +115,7 @@ async def ensure_services(ctx: RunContext, metadata: dict[str, Any]) -> None:
     then stops whatever started)."""
     template = require_template(ctx)
     plan = start_plan(ctx, template, await cell_ports(ctx))
-    for name, service in plan.services.items():
-        for needed, condition in service.depends_on.items():
-            if condition == "completed" and not plan.services[needed].oneshot:
-                raise StepError(
-                    f"service '{name}' waits for '{needed}' to complete, but '{needed}' is "
-                    "not a oneshot service",
-                    hint=f"mark '{needed}' `oneshot: true` or depend on it as `ready`",
-                )
+    # `completed` only on oneshot services: checked when the template is loaded.
     metadata.update(services=list(plan.services), levels=plan.levels)
     if not plan.services:
         return
