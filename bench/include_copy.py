@@ -151,6 +151,7 @@ def report(
         "bytes",
         "reflinked",
         "fallback",
+        "threads",
         "enumerateMs",
         "walkMs",
         "copyMs",

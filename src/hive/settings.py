@@ -40,9 +40,9 @@ class Settings(BaseModel):
     max_parallel_worktrees: int = Field(default_factory=lambda: max(2, os.cpu_count() or 2), ge=1)
     """How many cells may be making their worktree (git checkout, include-copy) at once."""
 
-    copy_workers: int = Field(default_factory=lambda: max(2, os.cpu_count() or 2), ge=1)
-    """Threads one include-copy uses. More than the cores only adds lock contention
-    (measured on btrfs: 8 threads were 40% slower than 2 on two cores)."""
+    copy_workers: int | None = Field(default=None, ge=1)
+    """Threads one include-copy uses. Unset: one while the file system clones (parallel
+    clones only queue on its locks), the CPU count (at least two) for byte copies."""
 
     port_range: tuple[int, int] = (20000, 29999)
     """Ports leased to services that name no fixed port or range of their own."""

@@ -88,6 +88,8 @@ async def test_include_copy_reports_reflinks_on_btrfs(tmp_path: Path) -> None:
         report = await copy_included(repo, dest, ["node_modules/**"], [])
         assert report.files == 50
         assert report.reflinked == 50 and report.fallback == 0
+        assert report.threads == 1, "clones queue on btrfs locks: one thread is fastest"
+        assert report.metadata()["threads"] == 1
 
 
 def test_modes_are_exact_whatever_the_umask_lets_through(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from hive.workspace import CopyReport, add_worktree, copy_included, head_commit
 from hive.workspace.clone import Cloner
 from hive.workspace.include_copy import CopyProgress, list_ignored, plan_copy
 from hive.workspace.include_rules import IncludeRules
-from hive.workspace.tree_copy import TreeCopier
+from hive.workspace.tree_copy import CopyPlan, TreeCopier, default_copy_threads
 
 if TYPE_CHECKING:
     from .conftest import GitRunner, Writer
@@ -246,6 +246,31 @@ async def test_vanished_file_is_reported_missing(project: Path, dest: Path) -> N
     assert not (dest / "node_modules" / "pkg" / "index.js").exists()
     assert (dest / "node_modules" / "pkg" / "bin.js").exists()
     assert totals.symlinks == 1
+
+
+@pytest.mark.parametrize("workers", [None, 3])
+def test_byte_copies_run_on_several_threads_unless_told(
+    repo: Path, dest: Path, workers: int | None
+) -> None:
+    tree = repo / "cache"
+    for index in range(700):  # several chunks, so the pool does most of the work
+        path = tree / f"d{index % 7}" / f"f{index}.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"{index}\n" * (index % 50))
+    rules = IncludeRules.build(["cache/**"], [])
+    cloner = Cloner()
+    copier = TreeCopier(repo, dest, rules, cloner, workers=workers)
+    totals = copier.run(CopyPlan(trees=["cache"]))
+    assert totals.files == 700
+    for index in (0, 1, 350, 699):
+        rel = f"cache/d{index % 7}/f{index}.txt"
+        assert (dest / rel).read_text() == (repo / rel).read_text()
+    if workers is not None:
+        assert copier.threads == workers
+    elif cloner.reflinked:  # this disk clones: clones go on one thread
+        assert copier.threads == 1
+    else:
+        assert copier.threads == default_copy_threads() >= 2
 
 
 def test_metadata_is_json_and_truncates_missing() -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -58,6 +57,7 @@ class CopyReport:
     bytes: int = 0
     reflinked: int = 0
     fallback: int = 0
+    threads: int = 0
     missing: list[str] = field(default_factory=list)
     enumerate_ms: float = 0.0
     walk_ms: float = 0.0
@@ -78,6 +78,7 @@ class CopyReport:
             "bytes": self.bytes,
             "reflinked": self.reflinked,
             "fallback": self.fallback,
+            "threads": self.threads,
             "missing": self.missing[:_MISSING_LISTED],
             "missingCount": len(self.missing),
             "enumerateMs": round(self.enumerate_ms, 3),
@@ -179,7 +180,7 @@ async def copy_included(
     report.enumerate_ms = (time.perf_counter() - began) * 1000
 
     cloner = Cloner()
-    copier = TreeCopier(repo, dest, rules, cloner, workers or _default_workers())
+    copier = TreeCopier(repo, dest, rules, cloner, workers)
     began = time.perf_counter()
     copying = asyncio.ensure_future(asyncio.to_thread(copier.run, plan))
     try:
@@ -204,8 +205,5 @@ async def copy_included(
     report.directories, report.bytes = totals.directories, totals.bytes
     report.missing = totals.missing
     report.reflinked, report.fallback = cloner.reflinked, cloner.fallback
+    report.threads = copier.threads
     return report
-
-
-def _default_workers() -> int:
-    return max(2, os.cpu_count() or 2)

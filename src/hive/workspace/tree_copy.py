@@ -23,6 +23,15 @@ _CHUNK = 256
 _ERRORS_LISTED = 5
 
 
+_ChunkResult = tuple[int, int, int, list[str], list[str]]
+"""Files, symlinks, bytes, vanished paths, failures."""
+
+
+def default_copy_threads() -> int:
+    """Threads for byte copies when nobody chose: the cores, at least two."""
+    return max(2, os.cpu_count() or 2)
+
+
 class CopyStoppedError(Exception):
     """The copy ended early because `TreeCopier.stop` was set."""
 
@@ -78,14 +87,22 @@ class _Work:
 
 class TreeCopier:
     def __init__(
-        self, repo: Path, dest: Path, rules: IncludeRules, cloner: Cloner, workers: int
+        self,
+        repo: Path,
+        dest: Path,
+        rules: IncludeRules,
+        cloner: Cloner,
+        workers: int | None = None,
     ) -> None:
+        """`workers` fixes the thread count; None picks it from what the first files show."""
         self._repo = str(repo)
         self._dest = os.path.realpath(dest)
         self._rules = rules
         self._cloner = cloner
-        self._workers = max(1, workers)
+        self._workers = None if workers is None else max(1, workers)
         self.progress = Progress()
+        self.threads = 0
+        """How many threads copied files (known once `run` has copied)."""
         self.stop = threading.Event()
         """Set from another thread to end the copy early (the cell is being deleted)."""
 
@@ -210,19 +227,39 @@ class TreeCopier:
         items = [(rel, False) for rel in work.files] + [(rel, True) for rel in work.links]
         chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
         errors: list[str] = []
-        with ThreadPoolExecutor(self._workers, thread_name_prefix="hive-copy") as pool:
-            for result in pool.map(self._copy_chunk, chunks):
-                files, links, size, missing, failed = result
-                totals.files += files
-                totals.symlinks += links
-                totals.bytes += size
-                totals.missing.extend(missing)
-                errors.extend(failed)
+
+        def tally(result: _ChunkResult) -> None:
+            files, links, size, missing, failed = result
+            totals.files += files
+            totals.symlinks += links
+            totals.bytes += size
+            totals.missing.extend(missing)
+            errors.extend(failed)
+
+        if not chunks:
+            return errors
+        tally(self._copy_chunk(chunks[0]))  # shows whether this destination clones
+        workers = self._workers or self._threads_for(self._cloner)
+        if workers == 1:
+            for chunk in chunks[1:]:
+                tally(self._copy_chunk(chunk))
+        else:
+            with ThreadPoolExecutor(workers, thread_name_prefix="hive-copy") as pool:
+                for result in pool.map(self._copy_chunk, chunks[1:]):
+                    tally(result)
+        self.threads = workers
         return errors
 
-    def _copy_chunk(
-        self, chunk: list[tuple[str, bool]]
-    ) -> tuple[int, int, int, list[str], list[str]]:
+    @staticmethod
+    def _threads_for(cloner: Cloner) -> int:
+        # A clone only writes metadata, and parallel clones queue on the file system's
+        # tree locks (btrfs: 1 thread 1.0 s, 2 threads 1.4 s, 8 threads 1.7 s for 20,000
+        # files), so clones go on one thread. Byte copies wait on the disk: threads help.
+        if cloner.reflinked and not cloner.reflink_refused:
+            return 1
+        return default_copy_threads()
+
+    def _copy_chunk(self, chunk: list[tuple[str, bool]]) -> _ChunkResult:
         files = links = size = 0
         missing: list[str] = []
         failed: list[str] = []
