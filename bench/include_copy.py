@@ -152,6 +152,7 @@ def report(
         "reflinked",
         "fallback",
         "threads",
+        "worker",
         "enumerateMs",
         "walkMs",
         "copyMs",

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hive.core.errors import InvalidInputError
-from hive.workspace import branch_name_for
+from hive.workspace.worktree import branch_name_for
 
 HOSTILE_NAMES = [
     "",

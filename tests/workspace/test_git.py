@@ -8,7 +8,7 @@ import psutil
 import pytest
 
 from hive.core.errors import HiveError, InvalidInputError, NotFoundError
-from hive.workspace import (
+from hive.workspace.git import (
     GitError,
     branch_exists,
     commits_beyond,

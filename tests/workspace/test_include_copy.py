@@ -8,11 +8,19 @@ from typing import TYPE_CHECKING
 import pytest
 
 from hive.core.errors import InvalidInputError, StepError
-from hive.workspace import CopyReport, add_worktree, copy_included, head_commit
 from hive.workspace.clone import Cloner
-from hive.workspace.include_copy import CopyProgress, list_ignored, plan_copy
+from hive.workspace.git import head_commit
+from hive.workspace.include_copy import (
+    CopyProgress,
+    CopyReport,
+    copy_included,
+    list_ignored,
+    plan_copy,
+)
 from hive.workspace.include_rules import IncludeRules
-from hive.workspace.tree_copy import CopyPlan, TreeCopier, default_copy_threads
+from hive.workspace.tree_copy import TreeCopier, default_copy_threads
+from hive.workspace.tree_walk import CopyPlan, walk_plan
+from hive.workspace.worktree import add_worktree
 
 if TYPE_CHECKING:
     from .conftest import GitRunner, Writer
@@ -240,7 +248,7 @@ async def test_vanished_file_is_reported_missing(project: Path, dest: Path) -> N
     assert "apps/api/.env" in plan.files
     (project / "apps" / "api" / ".env").unlink()
     (project / "node_modules" / "pkg" / "index.js").unlink()
-    totals = TreeCopier(project, dest, rules, Cloner(), workers=2).run(plan)
+    totals = TreeCopier(project, dest, Cloner(), workers=2).run(walk_plan(project, plan, rules))
     assert sorted(totals.missing) == ["apps/api/.env"]
     assert (dest / "apps" / "web" / ".env").exists()
     assert not (dest / "node_modules" / "pkg" / "index.js").exists()
@@ -259,8 +267,8 @@ def test_byte_copies_run_on_several_threads_unless_told(
         path.write_text(f"{index}\n" * (index % 50))
     rules = IncludeRules.build(["cache/**"], [])
     cloner = Cloner()
-    copier = TreeCopier(repo, dest, rules, cloner, workers=workers)
-    totals = copier.run(CopyPlan(trees=["cache"]))
+    copier = TreeCopier(repo, dest, cloner, workers=workers)
+    totals = copier.run(walk_plan(repo, CopyPlan(trees=["cache"]), rules))
     assert totals.files == 700
     for index in (0, 1, 350, 699):
         rel = f"cache/d{index % 7}/f{index}.txt"

@@ -8,13 +8,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from hive.core.errors import InvalidInputError
-from hive.workspace import (
-    GitError,
+from hive.workspace.git import GitError, branch_exists, commits_beyond, head_commit
+from hive.workspace.worktree import (
     add_worktree,
-    branch_exists,
     branch_name_for,
-    commits_beyond,
-    head_commit,
     remove_worktree,
     worktree_exists,
 )

@@ -13,21 +13,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from hive.core.errors import InvalidInputError, StepError
-from hive.workspace.clone import Cloner
+from hive.workspace.copy_process import CopyWorker
 from hive.workspace.git import run_git
 from hive.workspace.include_rules import IncludeRules
-from hive.workspace.tree_copy import CopyPlan, TreeCopier
+from hive.workspace.tree_copy import Progress, TreeCopier
+from hive.workspace.tree_walk import CopyPlan, walk_plan
 
 WORKTREEINCLUDE = ".worktreeinclude"
 _MISSING_LISTED = 20
 _PROGRESS_EVERY_S = 0.5
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class CopyReport:
     reflinked: int = 0
     fallback: int = 0
     threads: int = 0
+    worker: str = ""
     missing: list[str] = field(default_factory=list)
     enumerate_ms: float = 0.0
     walk_ms: float = 0.0
@@ -79,6 +83,7 @@ class CopyReport:
             "reflinked": self.reflinked,
             "fallback": self.fallback,
             "threads": self.threads,
+            "worker": self.worker,
             "missing": self.missing[:_MISSING_LISTED],
             "missingCount": len(self.missing),
             "enumerateMs": round(self.enumerate_ms, 3),
@@ -154,12 +159,15 @@ async def copy_included(
     *,
     on_progress: ProgressCallback | None = None,
     workers: int | None = None,
+    in_worker: bool = True,
 ) -> CopyReport:
     """Copy the repository's ignored files selected by the patterns into `dest`.
 
     `repo` is the repository's top level. Nothing here blocks the event loop: git runs
-    as a subprocess, walking and copying on threads; `on_progress` is awaited about
-    twice a second while files are copied.
+    as a subprocess, the walk on a thread, and the copy of whole trees in a worker
+    process (`copy_worker`, unless `in_worker` is false) that does not compete with the
+    server for the interpreter lock. `on_progress` is awaited about twice a second while
+    files are copied.
     """
     extra = await asyncio.to_thread(read_worktreeinclude, repo)
     report = CopyReport(
@@ -179,31 +187,64 @@ async def copy_included(
     report.trees, report.searched_dirs = len(plan.trees), len(plan.walks)
     report.enumerate_ms = (time.perf_counter() - began) * 1000
 
-    cloner = Cloner()
-    copier = TreeCopier(repo, dest, rules, cloner, workers)
-    began = time.perf_counter()
-    copying = asyncio.ensure_future(asyncio.to_thread(copier.run, plan))
+    # A worker process for trees (thousands of files, often); its interpreter starts
+    # while the walk runs. Single files (`.env`) copy on a thread here.
+    worker = await CopyWorker.start() if in_worker and (plan.trees or plan.walks) else None
     try:
-        while not copying.done():
-            await asyncio.wait([copying], timeout=_PROGRESS_EVERY_S)
-            if on_progress is not None:
-                done, total, size = copier.progress.snapshot()
-                with contextlib.suppress(Exception):  # progress is best-effort
-                    await on_progress(CopyProgress(done=done, total=total, bytes=size))
-        totals = copying.result()
-    except asyncio.CancelledError:
-        # Cancelling does not stop a thread: ask it to stop and wait until it has, so
-        # whoever cancelled (a delete) never removes the worktree while files still land.
-        copier.stop.set()
-        await asyncio.shield(asyncio.wait([copying]))
-        with contextlib.suppress(Exception):  # stopped, or failed: we are cancelled anyway
-            copying.result()
-        raise
-    report.copy_ms = (time.perf_counter() - began) * 1000 - totals.walk_ms
-    report.walk_ms = totals.walk_ms
+        stop_walk = threading.Event()
+        work = await _stopped_on_cancel(
+            asyncio.ensure_future(asyncio.to_thread(walk_plan, repo, plan, rules, stop_walk)),
+            stop_walk.set,
+        )
+        began = time.perf_counter()
+        if worker is not None:
+            report.worker = "process"
+            progress = Progress()
+            copying = asyncio.ensure_future(
+                worker.copy(repo, dest, work, progress, workers=workers)
+            )
+            stop_copy: Callable[[], object] = copying.cancel  # it stops the worker, then ends
+        else:
+            report.worker = "thread"
+            copier = TreeCopier(repo, dest, workers=workers)
+            progress, stop_copy = copier.progress, copier.stop.set
+            copying = asyncio.ensure_future(asyncio.to_thread(copier.run, work))
+        totals = await _stopped_on_cancel(copying, stop_copy, progress, on_progress)
+    finally:
+        if worker is not None:
+            await asyncio.shield(worker.close())
+    report.copy_ms = (time.perf_counter() - began) * 1000
+    report.walk_ms = work.walk_ms
     report.files, report.symlinks = totals.files, totals.symlinks
     report.directories, report.bytes = totals.directories, totals.bytes
     report.missing = totals.missing
-    report.reflinked, report.fallback = cloner.reflinked, cloner.fallback
-    report.threads = copier.threads
+    report.reflinked, report.fallback = totals.reflinked, totals.fallback
+    report.threads = totals.threads
     return report
+
+
+async def _stopped_on_cancel(
+    running: asyncio.Future[T],
+    stop: Callable[[], object],
+    progress: Progress | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> T:
+    """Await work on a thread or in a worker, reporting progress about twice a second.
+
+    Cancelling does not stop a thread: on cancel, ask the work to stop and wait until it
+    has, so whoever cancelled (a delete) never removes the target while files land.
+    """
+    try:
+        while not running.done():
+            await asyncio.wait([running], timeout=_PROGRESS_EVERY_S)
+            if progress is not None and on_progress is not None:
+                done, total, size = progress.snapshot()
+                with contextlib.suppress(Exception):  # progress is best-effort
+                    await on_progress(CopyProgress(done=done, total=total, bytes=size))
+        return running.result()
+    except asyncio.CancelledError:
+        stop()
+        await asyncio.shield(asyncio.wait([running]))
+        if not running.cancelled():
+            running.exception()  # stopped, or failed: we are cancelled anyway
+        raise

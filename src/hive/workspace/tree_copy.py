@@ -1,7 +1,8 @@
-"""Carry out an include-copy plan: walk, make directories, copy files on worker threads.
+"""Carry out walked copy work: make the directories, copy files and links on threads.
 
-Blocking by design: `include_copy.copy_included` runs it in a thread so the event loop
-stays free, and reads `Progress` from there.
+Blocking by design, and free of patterns: `include_copy.copy_included` runs it on a
+thread for small copies and in a worker process (`copy_worker`) for large ones, and
+reads `Progress` meanwhile.
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ import errno
 import os
 import stat
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hive.core.errors import StepError
 from hive.workspace.clone import Cloner, copy_symlink
-from hive.workspace.include_rules import IncludeRules
+from hive.workspace.tree_walk import CopyWork
 
 _CHUNK = 256
 _ERRORS_LISTED = 5
@@ -36,18 +37,6 @@ class CopyStoppedError(Exception):
     """The copy ended early because `TreeCopier.stop` was set."""
 
 
-@dataclass
-class CopyPlan:
-    """What to copy, as repository-relative paths."""
-
-    trees: list[str] = field(default_factory=list)
-    """Directories copied whole (ignore patterns still apply inside)."""
-    walks: list[str] = field(default_factory=list)
-    """Ignored directories searched file by file for pattern matches."""
-    files: list[str] = field(default_factory=list)
-    """Single files or symlinks git listed that the patterns select."""
-
-
 class Progress:
     """Counters the copy threads bump and the event loop reads."""
 
@@ -62,6 +51,11 @@ class Progress:
             self.done += files
             self.bytes += size
 
+    def set(self, done: int, size: int) -> None:
+        """Take counts from elsewhere (a worker process reports them)."""
+        with self._lock:
+            self.done, self.bytes = done, size
+
     def snapshot(self) -> tuple[int, int, int]:
         with self._lock:
             return self.done, self.total, self.bytes
@@ -69,36 +63,42 @@ class Progress:
 
 @dataclass
 class CopyTotals:
+    """What a copy did; JSON-able, so a worker process can hand it back."""
+
     files: int = 0
     symlinks: int = 0
     bytes: int = 0
     directories: int = 0
+    reflinked: int = 0
+    fallback: int = 0
+    threads: int = 0
     missing: list[str] = field(default_factory=list)
     walk_ms: float = 0.0
 
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
 
-@dataclass
-class _Work:
-    dirs: list[tuple[str, int]] = field(default_factory=list)  # (path, mode) to create
-    files: list[str] = field(default_factory=list)
-    links: list[str] = field(default_factory=list)
-    parents: set[str] = field(default_factory=set)  # existing-or-not parents of single files
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CopyTotals:
+        return cls(**data)
 
 
 class TreeCopier:
+    """Makes walked copy work real under `dest`; reflinks first (see `Cloner`)."""
+
     def __init__(
         self,
         repo: Path,
         dest: Path,
-        rules: IncludeRules,
-        cloner: Cloner,
+        cloner: Cloner | None = None,
         workers: int | None = None,
     ) -> None:
         """`workers` fixes the thread count; None picks it from what the first files show."""
-        self._repo = str(repo)
         self._dest = os.path.realpath(dest)
-        self._rules = rules
-        self._cloner = cloner
+        # Paths are joined by concatenation: os.path.join costs more than a clone.
+        self._source_prefix = str(repo).rstrip("/") + "/"
+        self._target_prefix = self._dest.rstrip("/") + "/"
+        self._cloner = cloner or Cloner()
         self._workers = None if workers is None else max(1, workers)
         self.progress = Progress()
         self.threads = 0
@@ -106,19 +106,10 @@ class TreeCopier:
         self.stop = threading.Event()
         """Set from another thread to end the copy early (the cell is being deleted)."""
 
-    def run(self, plan: CopyPlan) -> CopyTotals:
-        totals = CopyTotals()
-        work = _Work()
-        began = time.perf_counter()
-        for tree in plan.trees:
-            self._walk(tree, work, whole=True, totals=totals)
-        for directory in plan.walks:
-            self._walk(directory, work, whole=False, totals=totals)
-        for rel in plan.files:
-            work.files.append(rel)
-            work.parents.add(os.path.dirname(rel))
-        totals.walk_ms = (time.perf_counter() - began) * 1000
-        self.progress.total = len(work.files) + len(work.links)
+    def run(self, work: CopyWork) -> CopyTotals:
+        totals = CopyTotals(missing=list(work.missing), walk_ms=work.walk_ms)
+        self.progress.total = work.items
+        os.makedirs(self._dest, exist_ok=True)
         self._make_directories(work, totals)
         errors = self._copy_all(work, totals)
         if self.stop.is_set():
@@ -130,64 +121,16 @@ class TreeCopier:
                 f"could not copy {len(errors)} included file(s): {listed}{more}",
                 hint="check those files' permissions, or exclude them with ignorePatterns",
             )
+        totals.reflinked, totals.fallback = self._cloner.reflinked, self._cloner.fallback
+        totals.threads = self.threads
         return totals
-
-    # -- walking -------------------------------------------------------------------
-
-    def _walk(self, top: str, work: _Work, *, whole: bool, totals: CopyTotals) -> None:
-        rules = self._rules
-        source_top = os.path.join(self._repo, top)
-        try:
-            top_stat = os.lstat(source_top)
-        except FileNotFoundError:
-            totals.missing.append(top)
-            return
-        if stat.S_ISLNK(top_stat.st_mode):  # a symlinked root is copied as the link
-            work.links.append(top)
-            work.parents.add(os.path.dirname(top))
-            return
-        if whole:
-            work.parents.add(os.path.dirname(top))
-            work.dirs.append((top, stat.S_IMODE(top_stat.st_mode)))
-        stack = [(top, whole)]
-        while stack and not self.stop.is_set():
-            rel_dir, inside_tree = stack.pop()
-            try:
-                entries = list(os.scandir(os.path.join(self._repo, rel_dir)))
-            except FileNotFoundError:
-                totals.missing.append(rel_dir)
-                continue
-            for entry in entries:
-                rel = f"{rel_dir}/{entry.name}"
-                if entry.is_dir(follow_symlinks=False):
-                    if rules.has_ignores and rules.ignores(rel, is_dir=True):
-                        continue
-                    if inside_tree or rules.root_covering(rel) or rules.includes_dir(rel):
-                        mode = stat.S_IMODE(entry.stat(follow_symlinks=False).st_mode)
-                        work.dirs.append((rel, mode))
-                        stack.append((rel, True))
-                    elif rules.may_match_within(rel):
-                        stack.append((rel, False))
-                    continue
-                if inside_tree:
-                    if rules.has_ignores and rules.ignores(rel):
-                        continue
-                elif not rules.selects(rel):
-                    continue
-                else:
-                    work.parents.add(rel_dir)
-                if entry.is_symlink():
-                    work.links.append(rel)
-                elif entry.is_file(follow_symlinks=False):
-                    work.files.append(rel)
-                # sockets, fifos and devices are not copied
 
     # -- directories ---------------------------------------------------------------
 
     def _target(self, rel: str) -> str:
-        return os.path.join(self._dest, rel)
+        return self._target_prefix + rel
 
-    def _make_directories(self, work: _Work, totals: CopyTotals) -> None:
+    def _make_directories(self, work: CopyWork, totals: CopyTotals) -> None:
         created = {rel for rel, _ in work.dirs}
         for parent in sorted(work.parents - created):
             if parent:
@@ -223,7 +166,7 @@ class TreeCopier:
 
     # -- files ---------------------------------------------------------------------
 
-    def _copy_all(self, work: _Work, totals: CopyTotals) -> list[str]:
+    def _copy_all(self, work: CopyWork, totals: CopyTotals) -> list[str]:
         items = [(rel, False) for rel in work.files] + [(rel, True) for rel in work.links]
         chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
         errors: list[str] = []
@@ -265,15 +208,17 @@ class TreeCopier:
         failed: list[str] = []
         if self.stop.is_set():
             return 0, 0, 0, [], []
+        source_prefix, target_prefix = self._source_prefix, self._target_prefix
+        copy_file = self._cloner.copy_file
         for rel, is_link in chunk:
-            source, target = os.path.join(self._repo, rel), self._target(rel)
+            source, target = source_prefix + rel, target_prefix + rel
             try:
                 if is_link:
                     copy_symlink(source, target)
                     links += 1
                 else:
                     try:
-                        size += self._cloner.copy_file(source, target)
+                        size += copy_file(source, target)
                         files += 1
                     except OSError as exc:
                         if exc.errno != errno.ELOOP:  # O_NOFOLLOW met a symlink

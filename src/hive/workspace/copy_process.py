@@ -1,0 +1,128 @@
+"""A `copy_worker` process, driven from the event loop.
+
+`CopyWorker.start` spawns it early, so its interpreter starts while the server walks
+the trees; `copy` hands it the walked work and follows its progress. The worker has its
+own session (it can be stopped as a group) and reads its stdin for as long as the copy
+is wanted, so a server that dies takes its copies with it. Cancelling asks the worker
+to stop, waits for it (files in hand land first, so whoever cancelled can then remove
+the target safely) and kills it only if it does not answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import hive
+from hive.core.errors import StepError
+from hive.workspace.tree_copy import CopyStoppedError, CopyTotals, Progress
+from hive.workspace.tree_walk import CopyWork
+
+WORKER_MODULE = "hive.workspace.copy_worker"
+_STOP_WAIT_S = 10.0
+_STDERR_KEPT = 2000
+_LINE_LIMIT = 1 << 20
+
+
+class CopyWorker:
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self._process = process
+        self._stderr = asyncio.ensure_future(self._read_stderr())
+
+    @classmethod
+    async def start(cls) -> CopyWorker:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-P",  # not the working directory first: a `hive` folder there must not win
+            "-m",
+            WORKER_MODULE,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
+            env=_worker_environment(),
+            limit=_LINE_LIMIT,
+        )
+        return cls(process)
+
+    async def copy(
+        self, repo: Path, dest: Path, work: CopyWork, progress: Progress, *, workers: int | None
+    ) -> CopyTotals:
+        """Copy `work` from `repo` into `dest`; `progress` follows the worker's counts."""
+        process = self._process
+        assert process.stdin is not None
+        progress.total = work.items
+        job = {"repo": str(repo), "dest": str(dest), "workers": workers, "work": work.to_json()}
+        try:
+            process.stdin.write(json.dumps(job).encode() + b"\n")
+            await process.stdin.drain()
+            outcome = await self._follow(progress)
+            await process.wait()
+        except BaseException:
+            await asyncio.shield(self.close())
+            raise
+        return _totals_from(outcome, process.returncode, await self._stderr)
+
+    async def close(self) -> None:
+        """Stop the worker (unused, or mid-copy) and wait until it has ended."""
+        process = self._process
+        assert process.stdin is not None
+        if process.returncode is None:
+            with contextlib.suppress(OSError):  # it may have closed its end already
+                process.stdin.write(b"stop\n")
+            process.stdin.close()
+            try:
+                await asyncio.wait_for(process.wait(), _STOP_WAIT_S)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                await process.wait()
+        process.stdin.close()
+        await asyncio.wait([self._stderr])
+
+    async def _follow(self, progress: Progress) -> dict[str, Any]:
+        assert self._process.stdout is not None
+        outcome: dict[str, Any] = {}
+        async for line in self._process.stdout:
+            message = json.loads(line)
+            if "progress" in message:
+                done, _total, size = message["progress"]
+                progress.set(done, size)
+            else:
+                outcome = message
+        return outcome
+
+    async def _read_stderr(self) -> str:
+        assert self._process.stderr is not None
+        tail = b""
+        while chunk := await self._process.stderr.read(65536):
+            tail = (tail + chunk)[-_STDERR_KEPT:]
+        return tail.decode(errors="replace")
+
+
+def _totals_from(outcome: dict[str, Any], returncode: int | None, stderr: str) -> CopyTotals:
+    if "result" in outcome:
+        return CopyTotals.from_json(outcome["result"])
+    if "error" in outcome:
+        raise StepError(outcome["error"]["message"], hint=outcome["error"]["hint"])
+    if outcome.get("stopped"):
+        raise CopyStoppedError("the include-copy was stopped before it finished")
+    last = stderr.strip().splitlines()[-1:] or ["no output"]
+    raise StepError(
+        f"the include-copy worker ({WORKER_MODULE}) ended with exit code {returncode}: {last[0]}",
+        hint="retry; if it fails again, report this message (it is a bug in Hive)",
+    )
+
+
+def _worker_environment() -> dict[str, str]:
+    # The worker must import this very Hive, installed or not.
+    source = str(Path(hive.__file__).resolve().parent.parent)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (source, env.get("PYTHONPATH")) if p)
+    return env

@@ -1,0 +1,143 @@
+"""Turn an include-copy plan into the exact list of directories, files and links to copy.
+
+The planner (`include_copy.plan_copy`) works on git's entries, where an ignored
+directory is one line; this walks those directories on disk with the patterns, so the
+copy itself (`tree_copy`) needs no patterns and can run in another process.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the copy worker imports this module and must not pay for pathspec
+    from hive.workspace.include_rules import IncludeRules
+
+
+@dataclass
+class CopyPlan:
+    """What to copy, as repository-relative paths."""
+
+    trees: list[str] = field(default_factory=list)
+    """Directories copied whole (ignore patterns still apply inside)."""
+    walks: list[str] = field(default_factory=list)
+    """Ignored directories searched file by file for pattern matches."""
+    files: list[str] = field(default_factory=list)
+    """Single files or symlinks git listed that the patterns select."""
+
+
+@dataclass
+class CopyWork:
+    """Everything one copy makes, as repository-relative paths; JSON-able for a worker."""
+
+    dirs: list[tuple[str, int]] = field(default_factory=list)
+    """Directories to create, with their modes (empty ones too)."""
+    parents: set[str] = field(default_factory=set)
+    """Directories that must exist (or are made) above single files and links."""
+    files: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    """Planned paths gone before the walk reached them."""
+    walk_ms: float = 0.0
+
+    @property
+    def items(self) -> int:
+        return len(self.files) + len(self.links)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dirs": self.dirs,
+            "parents": sorted(self.parents),
+            "files": self.files,
+            "links": self.links,
+            "missing": self.missing,
+            "walkMs": self.walk_ms,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CopyWork:
+        return cls(
+            dirs=[(str(rel), int(mode)) for rel, mode in data["dirs"]],
+            parents=set(data["parents"]),
+            files=list(data["files"]),
+            links=list(data["links"]),
+            missing=list(data["missing"]),
+            walk_ms=float(data["walkMs"]),
+        )
+
+
+def walk_plan(
+    repo: Path, plan: CopyPlan, rules: IncludeRules, stop: threading.Event | None = None
+) -> CopyWork:
+    """List what the plan copies; blocking (run it on a thread). `stop` ends it early."""
+    walker = _Walker(str(repo), rules, stop or threading.Event())
+    began = time.perf_counter()
+    for tree in plan.trees:
+        walker.walk(tree, whole=True)
+    for directory in plan.walks:
+        walker.walk(directory, whole=False)
+    for rel in plan.files:
+        walker.work.files.append(rel)
+        walker.work.parents.add(os.path.dirname(rel))
+    walker.work.walk_ms = (time.perf_counter() - began) * 1000
+    return walker.work
+
+
+class _Walker:
+    def __init__(self, repo: str, rules: IncludeRules, stop: threading.Event) -> None:
+        self._repo = repo
+        self._rules = rules
+        self._stop = stop
+        self.work = CopyWork()
+
+    def walk(self, top: str, *, whole: bool) -> None:
+        work, rules = self.work, self._rules
+        try:
+            top_stat = os.lstat(os.path.join(self._repo, top))
+        except FileNotFoundError:
+            work.missing.append(top)
+            return
+        if stat.S_ISLNK(top_stat.st_mode):  # a symlinked root is copied as the link
+            work.links.append(top)
+            work.parents.add(os.path.dirname(top))
+            return
+        if whole:
+            work.parents.add(os.path.dirname(top))
+            work.dirs.append((top, stat.S_IMODE(top_stat.st_mode)))
+        stack = [(top, whole)]
+        while stack and not self._stop.is_set():
+            rel_dir, inside_tree = stack.pop()
+            try:
+                entries = list(os.scandir(os.path.join(self._repo, rel_dir)))
+            except FileNotFoundError:
+                work.missing.append(rel_dir)
+                continue
+            for entry in entries:
+                rel = f"{rel_dir}/{entry.name}"
+                if entry.is_dir(follow_symlinks=False):
+                    if rules.has_ignores and rules.ignores(rel, is_dir=True):
+                        continue
+                    if inside_tree or rules.root_covering(rel) or rules.includes_dir(rel):
+                        mode = stat.S_IMODE(entry.stat(follow_symlinks=False).st_mode)
+                        work.dirs.append((rel, mode))
+                        stack.append((rel, True))
+                    elif rules.may_match_within(rel):
+                        stack.append((rel, False))
+                    continue
+                if inside_tree:
+                    if rules.has_ignores and rules.ignores(rel):
+                        continue
+                elif not rules.selects(rel):
+                    continue
+                else:
+                    work.parents.add(rel_dir)
+                if entry.is_symlink():
+                    work.links.append(rel)
+                elif entry.is_file(follow_symlinks=False):
+                    work.files.append(rel)
+                # sockets, fifos and devices are not copied

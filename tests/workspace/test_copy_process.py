@@ -1,0 +1,125 @@
+"""The copy worker process: real `python -m hive.workspace.copy_worker` children."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+
+from hive.core.errors import StepError
+from hive.workspace.copy_process import WORKER_MODULE, CopyWorker
+from hive.workspace.include_copy import copy_included
+from hive.workspace.include_rules import IncludeRules
+from hive.workspace.tree_copy import Progress
+from hive.workspace.tree_walk import CopyPlan, CopyWork, walk_plan
+
+
+def _tree(root: Path, files: int) -> Path:
+    tree = root / "node_modules"
+    for index in range(files):
+        path = tree / f"p{index % 40}" / f"f{index}.js"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"// {index}\n")
+    return tree
+
+
+def _work(repo: Path) -> CopyWork:
+    return walk_plan(repo, CopyPlan(trees=["node_modules"]), IncludeRules.build(["x/**"], []))
+
+
+def _copied(dest: Path) -> int:
+    return sum(len(files) for _, _, files in os.walk(dest))
+
+
+async def test_trees_copy_in_a_worker_and_single_files_on_a_thread(
+    repo: Path, tmp_path: Path
+) -> None:
+    (repo / ".gitignore").write_text("node_modules/\n.env\n")
+    (repo / ".env").write_text("A=1\n")
+    _tree(repo, 50)
+    tree_copy = await copy_included(repo, tmp_path / "a", ["node_modules/**"], [])
+    assert tree_copy.worker == "process" and tree_copy.files == 50
+    assert tree_copy.metadata()["worker"] == "process"
+    file_copy = await copy_included(repo, tmp_path / "b", ["./.env"], [])
+    assert file_copy.worker == "thread" and file_copy.files == 1
+    in_thread = await copy_included(repo, tmp_path / "c", ["node_modules/**"], [], in_worker=False)
+    assert in_thread.worker == "thread" and in_thread.files == 50
+
+
+async def test_cancelling_stops_the_worker_before_returning(repo: Path, tmp_path: Path) -> None:
+    _tree(repo, 6000)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    worker = await CopyWorker.start()
+    progress = Progress()
+    copying = asyncio.ensure_future(worker.copy(repo, dest, _work(repo), progress, workers=1))
+    while progress.snapshot()[0] == 0:
+        await asyncio.sleep(0.01)
+    copying.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await copying
+    copied = _copied(dest)
+    assert 0 < copied < 6000, "stopped part-way"
+    assert not [p for p in psutil.Process().children() if p.is_running() and p.status() != "zombie"]
+    await asyncio.sleep(0.2)
+    assert _copied(dest) == copied, "nothing lands after the cancel returned"
+
+
+async def test_a_worker_that_dies_is_a_step_error_naming_it(repo: Path, tmp_path: Path) -> None:
+    _tree(repo, 10)
+    worker = await CopyWorker.start()
+    os.killpg(worker._process.pid, signal.SIGKILL)
+    with pytest.raises(StepError, match=rf"{WORKER_MODULE}\) ended with exit code -9"):
+        await worker.copy(repo, tmp_path, _work(repo), Progress(), workers=None)
+    await worker.close()
+
+
+def test_worker_stops_when_its_input_closes(repo: Path, tmp_path: Path) -> None:
+    """A server that dies closes the worker's stdin: the copy must not run on."""
+    _tree(repo, 6000)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    job = {"repo": str(repo), "dest": str(dest), "workers": 1, "work": _work(repo).to_json()}
+    done = subprocess.run(
+        [sys.executable, "-m", WORKER_MODULE],
+        input=json.dumps(job) + "\n",  # then end of input, as when the server is gone
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    messages = [json.loads(line) for line in done.stdout.splitlines()]
+    assert messages[-1] == {"stopped": True}
+    assert _copied(dest) < 6000
+
+
+def test_worker_reports_copy_errors_as_messages(repo: Path, tmp_path: Path) -> None:
+    _tree(repo, 3)
+    work = _work(repo)
+    (repo / "node_modules" / "p0" / "f0.js").chmod(0)  # unreadable (unless root)
+    if os.geteuid() == 0:
+        work.files.append("node_modules/p0")  # a directory where a file is expected
+    job = {"repo": str(repo), "dest": str(tmp_path), "workers": 1, "work": work.to_json()}
+    with subprocess.Popen(
+        [sys.executable, "-m", WORKER_MODULE],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as worker:
+        assert worker.stdin is not None and worker.stdout is not None
+        worker.stdin.write(json.dumps(job) + "\n")
+        worker.stdin.flush()  # and kept open: the copy is still wanted
+        outcome = {"progress": []}
+        while "progress" in outcome:
+            outcome = json.loads(worker.stdout.readline())
+        worker.stdin.close()
+    assert worker.returncode == 0
+    assert "could not copy 1 included file(s)" in outcome["error"]["message"]
+    assert outcome["error"]["hint"]
