@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -17,7 +18,7 @@ from hive.core.errors import StepError
 from hive.workspace.copy_process import WORKER_MODULE, CopyWorker
 from hive.workspace.include_copy import copy_included
 from hive.workspace.include_rules import IncludeRules
-from hive.workspace.tree_copy import Progress
+from hive.workspace.tree_copy import CopyTotals, Progress
 from hive.workspace.tree_walk import CopyPlan, CopyWork, walk_plan
 
 
@@ -38,6 +39,10 @@ def _copied(dest: Path) -> int:
     return sum(len(files) for _, _, files in os.walk(dest))
 
 
+def _live_children() -> list[psutil.Process]:
+    return [p for p in psutil.Process().children() if p.status() != psutil.STATUS_ZOMBIE]
+
+
 async def test_trees_copy_in_a_worker_and_single_files_on_a_thread(
     repo: Path, tmp_path: Path
 ) -> None:
@@ -51,25 +56,38 @@ async def test_trees_copy_in_a_worker_and_single_files_on_a_thread(
     assert file_copy.worker == "thread" and file_copy.files == 1
     in_thread = await copy_included(repo, tmp_path / "c", ["node_modules/**"], [], in_worker=False)
     assert in_thread.worker == "thread" and in_thread.files == 50
+    assert not _live_children()
 
 
 async def test_cancelling_stops_the_worker_before_returning(repo: Path, tmp_path: Path) -> None:
-    _tree(repo, 6000)
+    _tree(repo, 3000)
     dest = tmp_path / "dest"
-    dest.mkdir()
     worker = await CopyWorker.start()
     progress = Progress()
-    copying = asyncio.ensure_future(worker.copy(repo, dest, _work(repo), progress, workers=1))
-    while progress.snapshot()[0] == 0:
-        await asyncio.sleep(0.01)
+    copying = asyncio.ensure_future(worker.copy(repo, dest, _work(repo), progress, threads=1))
+    while not (dest / "node_modules").exists():  # the workers are copying
+        await asyncio.sleep(0.005)
     copying.cancel()
     with pytest.raises(asyncio.CancelledError):
         await copying
     copied = _copied(dest)
-    assert 0 < copied < 6000, "stopped part-way"
-    assert not [p for p in psutil.Process().children() if p.is_running() and p.status() != "zombie"]
+    assert copied < 3000, "stopped part-way"
+    assert not _live_children()
     await asyncio.sleep(0.2)
     assert _copied(dest) == copied, "nothing lands after the cancel returned"
+
+
+async def test_directories_that_cannot_be_made_are_a_step_error(repo: Path, tmp_path: Path) -> None:
+    _tree(repo, 100)
+    dest = tmp_path / "dest"
+    (dest / "node_modules").mkdir(parents=True)
+    (dest / "node_modules" / "p7").write_text("a file where a directory must go")
+    worker = await CopyWorker.start()
+    with pytest.raises(StepError, match="cannot copy directory node_modules/p7") as raised:
+        await worker.copy(repo, dest, _work(repo), Progress(), threads=None)
+    assert raised.value.hint
+    assert _copied(dest) == 1, "nothing copied"
+    assert not _live_children()
 
 
 async def test_a_worker_that_dies_is_a_step_error_naming_it(repo: Path, tmp_path: Path) -> None:
@@ -77,16 +95,16 @@ async def test_a_worker_that_dies_is_a_step_error_naming_it(repo: Path, tmp_path
     worker = await CopyWorker.start()
     os.killpg(worker._process.pid, signal.SIGKILL)
     with pytest.raises(StepError, match=rf"{WORKER_MODULE}\) ended with exit code -9"):
-        await worker.copy(repo, tmp_path, _work(repo), Progress(), workers=None)
+        await worker.copy(repo, tmp_path, _work(repo), Progress(), threads=None)
     await worker.close()
 
 
 def test_worker_stops_when_its_input_closes(repo: Path, tmp_path: Path) -> None:
     """A server that dies closes the worker's stdin: the copy must not run on."""
-    _tree(repo, 6000)
+    _tree(repo, 3000)
     dest = tmp_path / "dest"
     dest.mkdir()
-    job = {"repo": str(repo), "dest": str(dest), "workers": 1, "work": _work(repo).to_json()}
+    job = {"repo": str(repo), "dest": str(dest), "threads": 1, "work": _work(repo).to_json()}
     done = subprocess.run(
         [sys.executable, "-m", WORKER_MODULE],
         input=json.dumps(job) + "\n",  # then end of input, as when the server is gone
@@ -97,16 +115,16 @@ def test_worker_stops_when_its_input_closes(repo: Path, tmp_path: Path) -> None:
     )
     messages = [json.loads(line) for line in done.stdout.splitlines()]
     assert messages[-1] == {"stopped": True}
-    assert _copied(dest) < 6000
+    assert _copied(dest) < 3000
 
 
-def test_worker_reports_copy_errors_as_messages(repo: Path, tmp_path: Path) -> None:
+def test_worker_lists_the_files_it_could_not_copy(repo: Path, tmp_path: Path) -> None:
     _tree(repo, 3)
     work = _work(repo)
     (repo / "node_modules" / "p0" / "f0.js").chmod(0)  # unreadable (unless root)
     if os.geteuid() == 0:
         work.files.append("node_modules/p0")  # a directory where a file is expected
-    job = {"repo": str(repo), "dest": str(tmp_path), "workers": 1, "work": work.to_json()}
+    job = {"repo": str(repo), "dest": str(tmp_path), "threads": 1, "work": work.to_json()}
     with subprocess.Popen(
         [sys.executable, "-m", WORKER_MODULE],
         stdin=subprocess.PIPE,
@@ -116,10 +134,13 @@ def test_worker_reports_copy_errors_as_messages(repo: Path, tmp_path: Path) -> N
         assert worker.stdin is not None and worker.stdout is not None
         worker.stdin.write(json.dumps(job) + "\n")
         worker.stdin.flush()  # and kept open: the copy is still wanted
-        outcome = {"progress": []}
+        outcome: dict[str, Any] = {"progress": []}
         while "progress" in outcome:
             outcome = json.loads(worker.stdout.readline())
         worker.stdin.close()
     assert worker.returncode == 0
-    assert "could not copy 1 included file(s)" in outcome["error"]["message"]
-    assert outcome["error"]["hint"]
+    totals = CopyTotals.from_json(outcome["result"])
+    assert len(totals.failed) == 1 and totals.files + 1 == len(work.files)
+    with pytest.raises(StepError, match=r"could not copy 1 included file\(s\)") as raised:
+        totals.raise_for_failures()
+    assert raised.value.hint

@@ -248,7 +248,7 @@ async def test_vanished_file_is_reported_missing(project: Path, dest: Path) -> N
     assert "apps/api/.env" in plan.files
     (project / "apps" / "api" / ".env").unlink()
     (project / "node_modules" / "pkg" / "index.js").unlink()
-    totals = TreeCopier(project, dest, Cloner(), workers=2).run(walk_plan(project, plan, rules))
+    totals = TreeCopier(project, dest, Cloner(), threads=2).run(walk_plan(project, plan, rules))
     assert sorted(totals.missing) == ["apps/api/.env"]
     assert (dest / "apps" / "web" / ".env").exists()
     assert not (dest / "node_modules" / "pkg" / "index.js").exists()
@@ -267,7 +267,7 @@ def test_byte_copies_run_on_several_threads_unless_told(
         path.write_text(f"{index}\n" * (index % 50))
     rules = IncludeRules.build(["cache/**"], [])
     cloner = Cloner()
-    copier = TreeCopier(repo, dest, cloner, workers=workers)
+    copier = TreeCopier(repo, dest, cloner, threads=workers)
     totals = copier.run(walk_plan(repo, CopyPlan(trees=["cache"]), rules))
     assert totals.files == 700
     for index in (0, 1, 350, 699):

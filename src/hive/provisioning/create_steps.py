@@ -87,7 +87,7 @@ async def _include_copy(ctx: RunContext, template: Template, dest: Path) -> None
             template.include_patterns,
             template.ignore_patterns,
             on_progress=progress,
-            workers=ctx.settings.copy_workers,
+            threads=ctx.settings.copy_workers,
         )
         meta.update(report.metadata())
 

@@ -34,6 +34,7 @@ class CopyWorker:
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self._process = process
         self._stderr = asyncio.ensure_future(self._read_stderr())
+        self._closing: asyncio.Future[None] | None = None
 
     @classmethod
     async def start(cls) -> CopyWorker:
@@ -52,13 +53,16 @@ class CopyWorker:
         return cls(process)
 
     async def copy(
-        self, repo: Path, dest: Path, work: CopyWork, progress: Progress, *, workers: int | None
+        self, repo: Path, dest: Path, work: CopyWork, progress: Progress, *, threads: int | None
     ) -> CopyTotals:
-        """Copy `work` from `repo` into `dest`; `progress` follows the worker's counts."""
+        """Copy `work` from `repo` into `dest`; `progress` follows the worker's counts.
+
+        Cancelled, it stops the worker and waits for it before it lets go.
+        """
         process = self._process
         assert process.stdin is not None
         progress.total = work.items
-        job = {"repo": str(repo), "dest": str(dest), "workers": workers, "work": work.to_json()}
+        job = {"repo": str(repo), "dest": str(dest), "threads": threads, "work": work.to_json()}
         try:
             process.stdin.write(json.dumps(job).encode() + b"\n")
             await process.stdin.drain()
@@ -70,7 +74,12 @@ class CopyWorker:
         return _totals_from(outcome, process.returncode, await self._stderr)
 
     async def close(self) -> None:
-        """Stop the worker (unused, or mid-copy) and wait until it has ended."""
+        """Stop the worker (unused, or mid-copy) and wait until it has ended; idempotent."""
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close())
+        await asyncio.shield(self._closing)
+
+    async def _close(self) -> None:
         process = self._process
         assert process.stdin is not None
         if process.returncode is None:

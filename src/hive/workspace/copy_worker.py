@@ -5,15 +5,17 @@ between calls; on the server's interpreter it waits each time a request is being
 answered (measured: 17% busy elsewhere made the copy 18% slower). Here it has an
 interpreter to itself.
 
-Protocol, one JSON object per line. In: the job (`repo`, `dest`, `workers`, `work`),
+Protocol, one JSON object per line. In: the job (`repo`, `dest`, `threads`, `work`),
 then anything or nothing; a `stop` line or the end of input (the server went away)
 stops the copy after the files in hand. Out: `{"progress": [done, total, bytes]}`
-several times a second, then one of `{"result": totals}`, `{"error": {message, hint}}`
-or `{"stopped": true}`.
+several times a second, then one of `{"result": totals}` (failed files listed in it),
+`{"error": {message, hint}}` (the directories could not be made) or
+`{"stopped": true}`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import threading
@@ -32,8 +34,8 @@ def main() -> int:
     if first.strip() in ("", "stop"):
         return 0  # started ahead of time and not needed after all
     job = json.loads(first)
-    copier = TreeCopier(Path(job["repo"]), Path(job["dest"]), workers=job.get("workers"))
-    out = _Output(sys.stdout)
+    copier = TreeCopier(Path(job["repo"]), Path(job["dest"]), threads=job.get("threads"))
+    out = _Output(sys.stdout, copier.stop)
     threading.Thread(target=_stop_on_request, args=(sys.stdin, copier.stop), daemon=True).start()
     finished = threading.Event()
     reporter = threading.Thread(
@@ -56,17 +58,25 @@ def main() -> int:
 
 
 class _Output:
-    """Whole lines only, from whichever thread."""
+    """Whole lines only, from whichever thread; a reader gone away stops the copy."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, stop: threading.Event) -> None:
         self._stream = stream
+        self._stop = stop
         self._lock = threading.Lock()
 
     def send(self, message: dict[str, Any]) -> None:
         line = json.dumps(message, separators=(",", ":")) + "\n"
         with self._lock:
-            self._stream.write(line)
-            self._stream.flush()
+            if self._stop.is_set() and self._stream.closed:
+                return
+            try:
+                self._stream.write(line)
+                self._stream.flush()
+            except BrokenPipeError:
+                self._stop.set()  # nobody reads: nobody wants this copy any more
+                with contextlib.suppress(OSError):
+                    self._stream.close()
 
 
 def _stop_on_request(stream: TextIO, stop: threading.Event) -> None:

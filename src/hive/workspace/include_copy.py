@@ -158,16 +158,17 @@ async def copy_included(
     ignore_patterns: Sequence[str],
     *,
     on_progress: ProgressCallback | None = None,
-    workers: int | None = None,
+    threads: int | None = None,
     in_worker: bool = True,
 ) -> CopyReport:
     """Copy the repository's ignored files selected by the patterns into `dest`.
 
     `repo` is the repository's top level. Nothing here blocks the event loop: git runs
     as a subprocess, the walk on a thread, and the copy of whole trees in a worker
-    process (`copy_worker`, unless `in_worker` is false) that does not compete with the
-    server for the interpreter lock. `on_progress` is awaited about twice a second while
-    files are copied.
+    process (`copy_worker`; on a thread when `in_worker` is false), which does not
+    compete with the server for the interpreter lock. `threads` fixes the copy's
+    threads (default: one for clones, several for byte copies). `on_progress` is
+    awaited about twice a second while files are copied.
     """
     extra = await asyncio.to_thread(read_worktreeinclude, repo)
     report = CopyReport(
@@ -201,18 +202,19 @@ async def copy_included(
             report.worker = "process"
             progress = Progress()
             copying = asyncio.ensure_future(
-                worker.copy(repo, dest, work, progress, workers=workers)
+                worker.copy(repo, dest, work, progress, threads=threads)
             )
             stop_copy: Callable[[], object] = copying.cancel  # it stops the worker, then ends
         else:
             report.worker = "thread"
-            copier = TreeCopier(repo, dest, workers=workers)
+            copier = TreeCopier(repo, dest, threads=threads)
             progress, stop_copy = copier.progress, copier.stop.set
             copying = asyncio.ensure_future(asyncio.to_thread(copier.run, work))
         totals = await _stopped_on_cancel(copying, stop_copy, progress, on_progress)
     finally:
         if worker is not None:
             await asyncio.shield(worker.close())
+    totals.raise_for_failures()
     report.copy_ms = (time.perf_counter() - began) * 1000
     report.walk_ms = work.walk_ms
     report.files, report.symlinks = totals.files, totals.symlinks

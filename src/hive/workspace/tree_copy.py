@@ -73,6 +73,9 @@ class CopyTotals:
     fallback: int = 0
     threads: int = 0
     missing: list[str] = field(default_factory=list)
+    """Paths that vanished between the listing and the copy: reported, not fatal."""
+    failed: list[str] = field(default_factory=list)
+    """`path: reason` of files that could not be copied."""
     walk_ms: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
@@ -81,6 +84,16 @@ class CopyTotals:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CopyTotals:
         return cls(**data)
+
+    def raise_for_failures(self) -> None:
+        if self.failed:
+            listed = "; ".join(self.failed[:_ERRORS_LISTED])
+            extra = len(self.failed) - _ERRORS_LISTED
+            more = f" (and {extra} more)" if extra > 0 else ""
+            raise StepError(
+                f"could not copy {len(self.failed)} included file(s): {listed}{more}",
+                hint="check those files' permissions, or exclude them with ignorePatterns",
+            )
 
 
 class TreeCopier:
@@ -91,15 +104,15 @@ class TreeCopier:
         repo: Path,
         dest: Path,
         cloner: Cloner | None = None,
-        workers: int | None = None,
+        threads: int | None = None,
     ) -> None:
-        """`workers` fixes the thread count; None picks it from what the first files show."""
+        """`threads` fixes the thread count; None picks it from what the first files show."""
         self._dest = os.path.realpath(dest)
         # Paths are joined by concatenation: os.path.join costs more than a clone.
         self._source_prefix = str(repo).rstrip("/") + "/"
         self._target_prefix = self._dest.rstrip("/") + "/"
         self._cloner = cloner or Cloner()
-        self._workers = None if workers is None else max(1, workers)
+        self._threads = None if threads is None else max(1, threads)
         self.progress = Progress()
         self.threads = 0
         """How many threads copied files (known once `run` has copied)."""
@@ -107,20 +120,18 @@ class TreeCopier:
         """Set from another thread to end the copy early (the cell is being deleted)."""
 
     def run(self, work: CopyWork) -> CopyTotals:
+        """Make the directories, copy the files and links.
+
+        Files that cannot be copied are listed in the totals' `failed`; the caller
+        decides (`CopyTotals.raise_for_failures`). A stop raises CopyStoppedError.
+        """
         totals = CopyTotals(missing=list(work.missing), walk_ms=work.walk_ms)
         self.progress.total = work.items
         os.makedirs(self._dest, exist_ok=True)
         self._make_directories(work, totals)
-        errors = self._copy_all(work, totals)
+        totals.failed = self._copy_all(work, totals)
         if self.stop.is_set():
             raise CopyStoppedError("the include-copy was stopped before it finished")
-        if errors:
-            listed = "; ".join(errors[:_ERRORS_LISTED])
-            more = f" (and {len(errors) - _ERRORS_LISTED} more)" if len(errors) > 5 else ""
-            raise StepError(
-                f"could not copy {len(errors)} included file(s): {listed}{more}",
-                hint="check those files' permissions, or exclude them with ignorePatterns",
-            )
         totals.reflinked, totals.fallback = self._cloner.reflinked, self._cloner.fallback
         totals.threads = self.threads
         return totals
@@ -182,22 +193,23 @@ class TreeCopier:
         if not chunks:
             return errors
         tally(self._copy_chunk(chunks[0]))  # shows whether this destination clones
-        workers = self._workers or self._threads_for(self._cloner)
-        if workers == 1:
+        threads = self._threads or self._threads_for(self._cloner)
+        if threads == 1:
             for chunk in chunks[1:]:
                 tally(self._copy_chunk(chunk))
         else:
-            with ThreadPoolExecutor(workers, thread_name_prefix="hive-copy") as pool:
+            with ThreadPoolExecutor(threads, thread_name_prefix="hive-copy") as pool:
                 for result in pool.map(self._copy_chunk, chunks[1:]):
                     tally(result)
-        self.threads = workers
+        self.threads = threads
         return errors
 
     @staticmethod
     def _threads_for(cloner: Cloner) -> int:
-        # A clone only writes metadata, and parallel clones queue on the file system's
-        # tree locks (btrfs: 1 thread 1.0 s, 2 threads 1.4 s, 8 threads 1.7 s for 20,000
-        # files), so clones go on one thread. Byte copies wait on the disk: threads help.
+        # A clone is a short system call between bits of interpreter work, so clones on
+        # threads of one interpreter queue on its lock, and the file system serialises
+        # them anyway (btrfs, 20,000 files: 1 thread 1.0 s, 2 threads 1.4 s, 8 threads
+        # 1.7 s; 2 processes no faster than 1). Byte copies wait on the disk: threads help.
         if cloner.reflinked and not cloner.reflink_refused:
             return 1
         return default_copy_threads()
