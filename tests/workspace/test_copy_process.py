@@ -35,6 +35,19 @@ def _work(repo: Path) -> CopyWork:
     return walk_plan(repo, CopyPlan(trees=["node_modules"]), IncludeRules.build(["x/**"], []))
 
 
+def _queued(repo: Path) -> asyncio.Queue[CopyWork | None]:
+    batches: asyncio.Queue[CopyWork | None] = asyncio.Queue()
+    batches.put_nowait(_work(repo))
+    batches.put_nowait(None)
+    return batches
+
+
+def _job_lines(repo: Path, dest: Path, work: CopyWork) -> str:
+    header = {"repo": str(repo), "dest": str(dest), "threads": 1}
+    lines = [header, {"batch": work.to_json()}, {"end": True}]
+    return "".join(json.dumps(line) + "\n" for line in lines)
+
+
 def _copied(dest: Path) -> int:
     return sum(len(files) for _, _, files in os.walk(dest))
 
@@ -64,7 +77,7 @@ async def test_cancelling_stops_the_worker_before_returning(repo: Path, tmp_path
     dest = tmp_path / "dest"
     worker = await CopyWorker.start()
     progress = Progress()
-    copying = asyncio.ensure_future(worker.copy(repo, dest, _work(repo), progress, threads=1))
+    copying = asyncio.ensure_future(worker.copy(repo, dest, _queued(repo), progress, threads=1))
     while not (dest / "node_modules").exists():  # the workers are copying
         await asyncio.sleep(0.005)
     copying.cancel()
@@ -84,7 +97,7 @@ async def test_directories_that_cannot_be_made_are_a_step_error(repo: Path, tmp_
     (dest / "node_modules" / "p7").write_text("a file where a directory must go")
     worker = await CopyWorker.start()
     with pytest.raises(StepError, match="cannot copy directory node_modules/p7") as raised:
-        await worker.copy(repo, dest, _work(repo), Progress(), threads=None)
+        await worker.copy(repo, dest, _queued(repo), Progress(), threads=None)
     assert raised.value.hint
     assert _copied(dest) == 1, "nothing copied"
     assert not _live_children()
@@ -95,7 +108,7 @@ async def test_a_worker_that_dies_is_a_step_error_naming_it(repo: Path, tmp_path
     worker = await CopyWorker.start()
     os.killpg(worker._process.pid, signal.SIGKILL)
     with pytest.raises(StepError, match=rf"{WORKER_MODULE}\) ended with exit code -9"):
-        await worker.copy(repo, tmp_path, _work(repo), Progress(), threads=None)
+        await worker.copy(repo, tmp_path, _queued(repo), Progress(), threads=None)
     await worker.close()
 
 
@@ -104,10 +117,10 @@ def test_worker_stops_when_its_input_closes(repo: Path, tmp_path: Path) -> None:
     _tree(repo, 3000)
     dest = tmp_path / "dest"
     dest.mkdir()
-    job = {"repo": str(repo), "dest": str(dest), "threads": 1, "work": _work(repo).to_json()}
+    job = _job_lines(repo, dest, _work(repo))
     done = subprocess.run(
         [sys.executable, "-m", WORKER_MODULE],
-        input=json.dumps(job) + "\n",  # then end of input, as when the server is gone
+        input=job,  # then end of input, as when the server is gone
         capture_output=True,
         text=True,
         timeout=60,
@@ -124,7 +137,7 @@ def test_worker_lists_the_files_it_could_not_copy(repo: Path, tmp_path: Path) ->
     (repo / "node_modules" / "p0" / "f0.js").chmod(0)  # unreadable (unless root)
     if os.geteuid() == 0:
         work.files.append("node_modules/p0")  # a directory where a file is expected
-    job = {"repo": str(repo), "dest": str(tmp_path), "threads": 1, "work": work.to_json()}
+    job = _job_lines(repo, tmp_path, work)
     with subprocess.Popen(
         [sys.executable, "-m", WORKER_MODULE],
         stdin=subprocess.PIPE,
@@ -132,7 +145,7 @@ def test_worker_lists_the_files_it_could_not_copy(repo: Path, tmp_path: Path) ->
         text=True,
     ) as worker:
         assert worker.stdin is not None and worker.stdout is not None
-        worker.stdin.write(json.dumps(job) + "\n")
+        worker.stdin.write(job)
         worker.stdin.flush()  # and kept open: the copy is still wanted
         outcome: dict[str, Any] = {"progress": []}
         while "progress" in outcome:

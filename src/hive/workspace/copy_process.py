@@ -53,25 +53,44 @@ class CopyWorker:
         return cls(process)
 
     async def copy(
-        self, repo: Path, dest: Path, work: CopyWork, progress: Progress, *, threads: int | None
+        self,
+        repo: Path,
+        dest: Path,
+        batches: asyncio.Queue[CopyWork | None],
+        progress: Progress,
+        *,
+        threads: int | None,
     ) -> CopyTotals:
-        """Copy `work` from `repo` into `dest`; `progress` follows the worker's counts.
+        """Copy work from `repo` into `dest` as it arrives on `batches` (None ends it);
+        `progress` follows the worker's counts.
 
         Cancelled, it stops the worker and waits for it before it lets go.
         """
         process = self._process
         assert process.stdin is not None
-        progress.total = work.items
-        job = {"repo": str(repo), "dest": str(dest), "threads": threads, "work": work.to_json()}
+        header = {"repo": str(repo), "dest": str(dest), "threads": threads}
+        sending = asyncio.ensure_future(self._send(header, batches))
         try:
-            process.stdin.write(json.dumps(job).encode() + b"\n")
-            await process.stdin.drain()
             outcome = await self._follow(progress)
             await process.wait()
         except BaseException:
             await asyncio.shield(self.close())
             raise
+        finally:
+            sending.cancel()  # a worker that failed early reads no more
+            await asyncio.wait([sending])
         return _totals_from(outcome, process.returncode, await self._stderr)
+
+    async def _send(self, header: dict[str, Any], batches: asyncio.Queue[CopyWork | None]) -> None:
+        stdin = self._process.stdin
+        assert stdin is not None
+        with contextlib.suppress(ConnectionError):  # the worker ended: its outcome says why
+            stdin.write(json.dumps(header).encode() + b"\n")
+            while (batch := await batches.get()) is not None:
+                stdin.write(json.dumps({"batch": batch.to_json()}).encode() + b"\n")
+                await stdin.drain()
+            stdin.write(b'{"end": true}\n')
+            await stdin.drain()
 
     async def close(self) -> None:
         """Stop the worker (unused, or mid-copy) and wait until it has ended; idempotent."""
@@ -101,8 +120,7 @@ class CopyWorker:
         async for line in self._process.stdout:
             message = json.loads(line)
             if "progress" in message:
-                done, _total, size = message["progress"]
-                progress.set(done, size)
+                progress.set(*message["progress"])
             else:
                 outcome = message
         return outcome

@@ -24,8 +24,8 @@ from hive.core.errors import InvalidInputError, StepError
 from hive.workspace.copy_process import CopyWorker
 from hive.workspace.git import run_git
 from hive.workspace.include_rules import IncludeRules
-from hive.workspace.tree_copy import Progress, TreeCopier
-from hive.workspace.tree_walk import CopyPlan, walk_plan
+from hive.workspace.tree_copy import CopyTotals, Progress, TreeCopier
+from hive.workspace.tree_walk import CopyPlan, CopyWork, walk_in_batches, walk_plan
 
 WORKTREEINCLUDE = ".worktreeinclude"
 _MISSING_LISTED = 20
@@ -62,6 +62,7 @@ class CopyReport:
     fallback: int = 0
     threads: int = 0
     worker: str = ""
+    worker_cpu_ms: float = 0.0
     missing: list[str] = field(default_factory=list)
     enumerate_ms: float = 0.0
     walk_ms: float = 0.0
@@ -84,6 +85,7 @@ class CopyReport:
             "fallback": self.fallback,
             "threads": self.threads,
             "worker": self.worker,
+            "workerCpuMs": self.worker_cpu_ms,
             "missing": self.missing[:_MISSING_LISTED],
             "missingCount": len(self.missing),
             "enumerateMs": round(self.enumerate_ms, 3),
@@ -188,41 +190,80 @@ async def copy_included(
     report.trees, report.searched_dirs = len(plan.trees), len(plan.walks)
     report.enumerate_ms = (time.perf_counter() - began) * 1000
 
-    # A worker process for trees (thousands of files, often); its interpreter starts
-    # while the walk runs. Single files (`.env`) copy on a thread here.
-    worker = await CopyWorker.start() if in_worker and (plan.trees or plan.walks) else None
-    try:
+    # Trees (thousands of files, often) are copied by a worker process, started now so
+    # its interpreter starts while the walk begins; it copies each batch of the walk as
+    # it comes. Single files (`.env`) are copied on a thread here.
+    began = time.perf_counter()
+    if in_worker and (plan.trees or plan.walks):
+        report.worker = "process"
+        progress = Progress()
+        copying = asyncio.ensure_future(
+            _walk_into_worker(repo, dest, plan, rules, progress, threads=threads)
+        )
+        walked, totals = await _stopped_on_cancel(copying, copying.cancel, progress, on_progress)
+    else:
+        report.worker = "thread"
         stop_walk = threading.Event()
-        work = await _stopped_on_cancel(
+        walked = await _stopped_on_cancel(
             asyncio.ensure_future(asyncio.to_thread(walk_plan, repo, plan, rules, stop_walk)),
             stop_walk.set,
         )
-        began = time.perf_counter()
-        if worker is not None:
-            report.worker = "process"
-            progress = Progress()
-            copying = asyncio.ensure_future(
-                worker.copy(repo, dest, work, progress, threads=threads)
-            )
-            stop_copy: Callable[[], object] = copying.cancel  # it stops the worker, then ends
-        else:
-            report.worker = "thread"
-            copier = TreeCopier(repo, dest, threads=threads)
-            progress, stop_copy = copier.progress, copier.stop.set
-            copying = asyncio.ensure_future(asyncio.to_thread(copier.run, work))
-        totals = await _stopped_on_cancel(copying, stop_copy, progress, on_progress)
-    finally:
-        if worker is not None:
-            await asyncio.shield(worker.close())
+        copier = TreeCopier(repo, dest, threads=threads)
+        totals = await _stopped_on_cancel(
+            asyncio.ensure_future(asyncio.to_thread(copier.run, walked)),
+            copier.stop.set,
+            copier.progress,
+            on_progress,
+        )
     totals.raise_for_failures()
     report.copy_ms = (time.perf_counter() - began) * 1000
-    report.walk_ms = work.walk_ms
+    report.walk_ms = walked.walk_ms
     report.files, report.symlinks = totals.files, totals.symlinks
     report.directories, report.bytes = totals.directories, totals.bytes
     report.missing = totals.missing
     report.reflinked, report.fallback = totals.reflinked, totals.fallback
-    report.threads = totals.threads
+    report.threads, report.worker_cpu_ms = totals.threads, totals.worker_cpu_ms
     return report
+
+
+async def _walk_into_worker(
+    repo: Path,
+    dest: Path,
+    plan: CopyPlan,
+    rules: IncludeRules,
+    progress: Progress,
+    *,
+    threads: int | None,
+) -> tuple[CopyWork, CopyTotals]:
+    """Walk on a thread and stream the batches to a worker process that copies them.
+
+    Returns the walk's summary and the copy's totals. Cancelled, or should either side
+    fail, both stop (the worker has ended) before this returns.
+    """
+    loop = asyncio.get_running_loop()
+    batches: asyncio.Queue[CopyWork | None] = asyncio.Queue()
+    stop_walk = threading.Event()
+
+    def hand_over(batch: CopyWork) -> None:
+        loop.call_soon_threadsafe(batches.put_nowait, batch)
+
+    worker = await CopyWorker.start()
+    copying = asyncio.ensure_future(worker.copy(repo, dest, batches, progress, threads=threads))
+    walking = asyncio.ensure_future(
+        asyncio.to_thread(walk_in_batches, repo, plan, rules, hand_over, stop_walk)
+    )
+    try:
+        walked = await walking
+        batches.put_nowait(None)  # after every batch: they were queued before the result
+        totals = await copying
+    except BaseException:
+        stop_walk.set()
+        copying.cancel()
+        await asyncio.shield(asyncio.wait([walking, copying]))
+        raise
+    finally:
+        await asyncio.shield(worker.close())
+    return walked, totals
 
 
 async def _stopped_on_cancel(

@@ -11,13 +11,14 @@ import errno
 import os
 import stat
 import threading
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hive.core.errors import StepError
-from hive.workspace.clone import Cloner, copy_symlink
+from hive.workspace.clone import Cloner, copy_symlink, process_umask
 from hive.workspace.tree_walk import CopyWork
 
 _CHUNK = 256
@@ -51,10 +52,14 @@ class Progress:
             self.done += files
             self.bytes += size
 
-    def set(self, done: int, size: int) -> None:
+    def grow(self, items: int) -> None:
+        with self._lock:
+            self.total += items
+
+    def set(self, done: int, total: int, size: int) -> None:
         """Take counts from elsewhere (a worker process reports them)."""
         with self._lock:
-            self.done, self.bytes = done, size
+            self.done, self.total, self.bytes = done, total, size
 
     def snapshot(self) -> tuple[int, int, int]:
         with self._lock:
@@ -77,6 +82,8 @@ class CopyTotals:
     failed: list[str] = field(default_factory=list)
     """`path: reason` of files that could not be copied."""
     walk_ms: float = 0.0
+    worker_cpu_ms: float = 0.0
+    """CPU time of the worker process that copied (0 when copied on a thread)."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -112,6 +119,8 @@ class TreeCopier:
         self._source_prefix = str(repo).rstrip("/") + "/"
         self._target_prefix = self._dest.rstrip("/") + "/"
         self._cloner = cloner or Cloner()
+        umask = process_umask()
+        self._umask = 0o7777 if umask is None else umask
         self._threads = None if threads is None else max(1, threads)
         self.progress = Progress()
         self.threads = 0
@@ -125,11 +134,20 @@ class TreeCopier:
         Files that cannot be copied are listed in the totals' `failed`; the caller
         decides (`CopyTotals.raise_for_failures`). A stop raises CopyStoppedError.
         """
-        totals = CopyTotals(missing=list(work.missing), walk_ms=work.walk_ms)
-        self.progress.total = work.items
+        return self.run_batches([work])
+
+    def run_batches(self, batches: Iterable[CopyWork]) -> CopyTotals:
+        """`run` for work that arrives in batches (`tree_walk.walk_in_batches`)."""
+        totals = CopyTotals()
         os.makedirs(self._dest, exist_ok=True)
-        self._make_directories(work, totals)
-        totals.failed = self._copy_all(work, totals)
+        for batch in batches:
+            if self.stop.is_set():
+                break
+            self.progress.grow(batch.items)
+            totals.missing += batch.missing
+            totals.walk_ms = max(totals.walk_ms, batch.walk_ms)
+            self._make_directories(batch, totals)
+            totals.failed += self._copy_all(batch, totals)
         if self.stop.is_set():
             raise CopyStoppedError("the include-copy was stopped before it finished")
         totals.reflinked, totals.fallback = self._cloner.reflinked, self._cloner.fallback
@@ -146,10 +164,11 @@ class TreeCopier:
         for parent in sorted(work.parents - created):
             if parent:
                 self._ensure_parent(parent)
-        for rel, mode in sorted(work.dirs):
+        for rel, mode in sorted(work.dirs):  # parents sort before their children
             target = self._target(rel)
+            mode |= stat.S_IRWXU  # the owner must be able to fill it
             try:
-                os.mkdir(target, 0o700)
+                os.mkdir(target, mode)
             except FileExistsError:
                 if not stat.S_ISDIR(os.lstat(target).st_mode):
                     raise StepError(
@@ -157,7 +176,10 @@ class TreeCopier:
                         "worktree",
                         hint="exclude it with ignorePatterns or remove it from the repository",
                     ) from None
-            os.chmod(target, mode | stat.S_IRWXU)  # owner must be able to fill it
+                os.chmod(target, mode)
+            else:
+                if mode & self._umask:
+                    os.chmod(target, mode)  # mkdir could not give it exactly
             totals.directories += 1
 
     def _ensure_parent(self, rel: str) -> None:
@@ -193,7 +215,7 @@ class TreeCopier:
         if not chunks:
             return errors
         tally(self._copy_chunk(chunks[0]))  # shows whether this destination clones
-        threads = self._threads or self._threads_for(self._cloner)
+        threads = self._threads or self.threads or self._threads_for(self._cloner)
         if threads == 1:
             for chunk in chunks[1:]:
                 tally(self._copy_chunk(chunk))

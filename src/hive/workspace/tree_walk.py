@@ -11,12 +11,17 @@ import os
 import stat
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the copy worker imports this module and must not pay for pathspec
     from hive.workspace.include_rules import IncludeRules
+
+
+BATCH_ITEMS = 1000
+"""Files and links per batch of a streamed walk."""
 
 
 @dataclass
@@ -75,7 +80,27 @@ def walk_plan(
     repo: Path, plan: CopyPlan, rules: IncludeRules, stop: threading.Event | None = None
 ) -> CopyWork:
     """List what the plan copies; blocking (run it on a thread). `stop` ends it early."""
-    walker = _Walker(str(repo), rules, stop or threading.Event())
+    batches: list[CopyWork] = []
+    walk_in_batches(repo, plan, rules, batches.append, stop, batch_items=None)
+    return batches[0]
+
+
+def walk_in_batches(
+    repo: Path,
+    plan: CopyPlan,
+    rules: IncludeRules,
+    on_batch: Callable[[CopyWork], object],
+    stop: threading.Event | None = None,
+    *,
+    batch_items: int | None = BATCH_ITEMS,
+) -> CopyWork:
+    """Walk, handing over the work in batches of about `batch_items` files and links.
+
+    A batch's files lie in directories of that batch or earlier ones, so a copier can
+    start on the first batch while the walk goes on. Blocking (run it on a thread).
+    Returns the totals only: how many items and paths were missing, and the walk time.
+    """
+    walker = _Walker(str(repo), rules, stop or threading.Event(), on_batch, batch_items)
     began = time.perf_counter()
     for tree in plan.trees:
         walker.walk(tree, whole=True)
@@ -85,15 +110,39 @@ def walk_plan(
         walker.work.files.append(rel)
         walker.work.parents.add(os.path.dirname(rel))
     walker.work.walk_ms = (time.perf_counter() - began) * 1000
-    return walker.work
+    walker.flush()
+    return walker.summary
 
 
 class _Walker:
-    def __init__(self, repo: str, rules: IncludeRules, stop: threading.Event) -> None:
+    def __init__(
+        self,
+        repo: str,
+        rules: IncludeRules,
+        stop: threading.Event,
+        on_batch: Callable[[CopyWork], object],
+        batch_items: int | None,
+    ) -> None:
         self._repo = repo
         self._rules = rules
         self._stop = stop
+        self._on_batch = on_batch
+        self._batch_items = batch_items
         self.work = CopyWork()
+        self.summary = CopyWork()
+        """Only `missing`, `walk_ms` and the item count (as `files`) of all batches."""
+
+    def flush(self) -> None:
+        work, summary = self.work, self.summary
+        summary.files.extend(work.files)  # the walk's own memory: cheap references
+        summary.links.extend(work.links)
+        summary.missing.extend(work.missing)
+        summary.walk_ms = work.walk_ms
+        self._on_batch(work)
+        self.work = CopyWork()
+
+    def _batch_full(self) -> bool:
+        return self._batch_items is not None and self.work.items >= self._batch_items
 
     def walk(self, top: str, *, whole: bool) -> None:
         work, rules = self.work, self._rules
@@ -117,6 +166,9 @@ class _Walker:
             except FileNotFoundError:
                 work.missing.append(rel_dir)
                 continue
+            if self._batch_full():
+                self.flush()
+                work = self.work
             for entry in entries:
                 rel = f"{rel_dir}/{entry.name}"
                 if entry.is_dir(follow_symlinks=False):
