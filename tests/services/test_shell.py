@@ -121,7 +121,8 @@ async def test_tracker_spans_the_whole_group_lifetime(tmp_path: Path) -> None:
         events.append(("exit", pid, await wait_gone(pid)))
 
     result = await run_shell_command(
-        "echo $$ > leader.pid; sleep 300 & echo $! > child.pid",
+        # The leader lingers a moment so that it is surely alive when tracking starts.
+        "echo $$ > leader.pid; sleep 300 & echo $! > child.pid; sleep 0.5",
         cwd=tmp_path,
         env=base_env(tmp_path),
         log_path=tmp_path / "setup.log",

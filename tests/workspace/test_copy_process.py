@@ -15,7 +15,7 @@ import psutil
 import pytest
 
 from hive.core.errors import StepError
-from hive.workspace.copy_process import WORKER_MODULE, CopyWorker
+from hive.workspace.copy_process import WORKER_MODULE, CopyWorker, CopyWorkerPool
 from hive.workspace.include_copy import copy_included
 from hive.workspace.include_rules import IncludeRules
 from hive.workspace.tree_copy import CopyTotals, Progress
@@ -157,3 +157,35 @@ def test_worker_lists_the_files_it_could_not_copy(repo: Path, tmp_path: Path) ->
     with pytest.raises(StepError, match=r"could not copy 1 included file\(s\)") as raised:
         totals.raise_for_failures()
     assert raised.value.hint
+
+
+async def test_pool_hands_out_the_worker_it_started_ahead(repo: Path, tmp_path: Path) -> None:
+    _tree(repo, 20)
+    pool = CopyWorkerPool()
+    first = await pool.take()
+    await first.close()
+    assert pool._spare is not None, "the next worker is starting already"
+    spare = await pool._spare
+    second = await pool.take()
+    assert second is spare
+    totals = await second.copy(repo, tmp_path / "d", _queued(repo), Progress(), threads=None)
+    assert totals.files == 20
+    await pool.close()
+    assert not _live_children(), "closing the pool ends its spare"
+
+
+async def test_pool_replaces_a_spare_that_died(repo: Path, tmp_path: Path) -> None:
+    _tree(repo, 5)
+    pool = CopyWorkerPool()
+    await (await pool.take()).close()
+    assert pool._spare is not None
+    spare = await pool._spare
+    os.killpg(spare._process.pid, signal.SIGKILL)
+    await spare._process.wait()
+    worker = await pool.take()
+    assert worker is not spare and not worker.ended
+    totals = await worker.copy(repo, tmp_path / "d", _queued(repo), Progress(), threads=None)
+    assert totals.files == 5
+    await spare.close()
+    await pool.close()
+    assert not _live_children()

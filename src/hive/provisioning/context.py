@@ -25,6 +25,7 @@ from hive.store.records import CellRecord, TimingEvent, WorkspaceRecord
 from hive.store.services import ServiceStore
 from hive.store.timings import TimingStore
 from hive.store.workspaces import WorkspaceStore
+from hive.workspace.copy_process import CopyWorkerPool
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class RunContext:
     supervisor: Supervisor
     allocator: PortAllocator
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    copy_workers: CopyWorkerPool | None = None
     current_step: str | None = None
     outcome: dict[str, Any] = field(default_factory=dict)
     """What the run decided that its caller reports (a kept branch, warnings)."""

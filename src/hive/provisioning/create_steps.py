@@ -88,6 +88,7 @@ async def _include_copy(ctx: RunContext, template: Template, dest: Path) -> None
             template.ignore_patterns,
             on_progress=progress,
             threads=ctx.settings.copy_workers,
+            worker_pool=ctx.copy_workers,
         )
         meta.update(report.metadata())
 

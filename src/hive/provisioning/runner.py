@@ -32,6 +32,7 @@ from hive.services.supervisor import Supervisor
 from hive.settings import Settings
 from hive.store.clock import now_iso
 from hive.store.records import CellRecord
+from hive.workspace.copy_process import CopyWorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ class Runner:
         self._deletes: dict[str, asyncio.Task[dict[str, Any]]] = {}
         self._closing = False
         self._heavy_slots = asyncio.Semaphore(settings.max_parallel_worktrees)
+        self._copy_workers = CopyWorkerPool()
 
     # -- create / retry ------------------------------------------------------------
 
@@ -308,6 +310,7 @@ class Runner:
             supervisor=self._supervisor,
             allocator=self._allocator,
             environ=self._environ,
+            copy_workers=self._copy_workers,
         )
 
     async def _template(self, root: Any, template_id: str) -> Template | None:
@@ -361,6 +364,7 @@ class Runner:
         pending = creates + [task for task in self._deletes.values() if not task.done()]
         if pending:
             await asyncio.wait(pending, timeout=self._settings.cleanup_step_timeout_s)
+        await self._copy_workers.close()
 
 
 class _Slot:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from hive.core.errors import InvalidInputError, StepError
-from hive.workspace.copy_process import CopyWorker
+from hive.workspace.copy_process import CopyWorker, CopyWorkerPool
 from hive.workspace.git import run_git
 from hive.workspace.include_rules import IncludeRules
 from hive.workspace.tree_copy import CopyTotals, Progress, TreeCopier
@@ -162,13 +162,15 @@ async def copy_included(
     on_progress: ProgressCallback | None = None,
     threads: int | None = None,
     in_worker: bool = True,
+    worker_pool: CopyWorkerPool | None = None,
 ) -> CopyReport:
     """Copy the repository's ignored files selected by the patterns into `dest`.
 
     `repo` is the repository's top level. Nothing here blocks the event loop: git runs
     as a subprocess, the walk on a thread, and the copy of whole trees in a worker
     process (`copy_worker`; on a thread when `in_worker` is false), which does not
-    compete with the server for the interpreter lock. `threads` fixes the copy's
+    compete with the server for the interpreter lock (taken from `worker_pool` when
+    given, else started for this copy). `threads` fixes the copy's
     threads (default: one for clones, several for byte copies). `on_progress` is
     awaited about twice a second while files are copied.
     """
@@ -198,7 +200,7 @@ async def copy_included(
         report.worker = "process"
         progress = Progress()
         copying = asyncio.ensure_future(
-            _walk_into_worker(repo, dest, plan, rules, progress, threads=threads)
+            _walk_into_worker(repo, dest, plan, rules, progress, threads, worker_pool)
         )
         walked, totals = await _stopped_on_cancel(copying, copying.cancel, progress, on_progress)
     else:
@@ -232,8 +234,8 @@ async def _walk_into_worker(
     plan: CopyPlan,
     rules: IncludeRules,
     progress: Progress,
-    *,
     threads: int | None,
+    worker_pool: CopyWorkerPool | None,
 ) -> tuple[CopyWork, CopyTotals]:
     """Walk on a thread and stream the batches to a worker process that copies them.
 
@@ -247,7 +249,7 @@ async def _walk_into_worker(
     def hand_over(batch: CopyWork) -> None:
         loop.call_soon_threadsafe(batches.put_nowait, batch)
 
-    worker = await CopyWorker.start()
+    worker = await (worker_pool.take() if worker_pool else CopyWorker.start())
     copying = asyncio.ensure_future(worker.copy(repo, dest, batches, progress, threads=threads))
     walking = asyncio.ensure_future(
         asyncio.to_thread(walk_in_batches, repo, plan, rules, hand_over, stop_walk)
