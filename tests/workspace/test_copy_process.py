@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -15,7 +16,12 @@ import psutil
 import pytest
 
 from hive.core.errors import StepError
-from hive.workspace.copy_process import WORKER_MODULE, CopyWorker, CopyWorkerPool
+from hive.workspace.copy_process import (
+    WORKER_MODULE,
+    CopyWorker,
+    CopyWorkerPool,
+    wait_through_cancel,
+)
 from hive.workspace.include_copy import copy_included
 from hive.workspace.include_rules import IncludeRules
 from hive.workspace.tree_copy import CopyTotals, Progress
@@ -53,7 +59,12 @@ def _copied(dest: Path) -> int:
 
 
 def _live_children() -> list[psutil.Process]:
-    return [p for p in psutil.Process().children() if p.status() != psutil.STATUS_ZOMBIE]
+    live = []
+    for child in psutil.Process().children():
+        with contextlib.suppress(psutil.NoSuchProcess):  # reaped meanwhile
+            if child.status() != psutil.STATUS_ZOMBIE:
+                live.append(child)
+    return live
 
 
 async def test_trees_copy_in_a_worker_and_single_files_on_a_thread(
@@ -189,3 +200,72 @@ async def test_pool_replaces_a_spare_that_died(repo: Path, tmp_path: Path) -> No
     await spare.close()
     await pool.close()
     assert not _live_children()
+
+
+async def test_pool_taken_twice_at_once_keeps_one_spare(repo: Path) -> None:
+    pool = CopyWorkerPool()
+    first, second = await asyncio.gather(pool.take(), pool.take())
+    await asyncio.gather(first.close(), second.close())
+    await pool.close()
+    assert not _live_children(), "no spare left behind"
+
+
+def test_worker_ends_on_input_it_cannot_read(repo: Path, tmp_path: Path) -> None:
+    header = {"repo": str(repo), "dest": str(tmp_path / "d"), "threads": 1}
+    with subprocess.Popen(
+        [sys.executable, "-m", WORKER_MODULE],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as worker:
+        assert worker.stdin is not None and worker.stdout is not None
+        worker.stdin.write(json.dumps(header) + "\nnot json\n")
+        worker.stdin.flush()  # and kept open
+        assert worker.wait(timeout=60) == 0
+        assert json.loads(worker.stdout.read().splitlines()[-1]) == {"stopped": True}
+        worker.stdin.close()
+
+
+async def test_file_system_errors_in_the_worker_name_the_path(repo: Path, tmp_path: Path) -> None:
+    (repo / ".gitignore").write_text("node_modules/\n")
+    _tree(repo / "apps" / "web", 5)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / "apps").write_text("a file where a directory must go")
+    with pytest.raises(StepError, match=r"include-copy failed: .*apps") as raised:
+        await copy_included(repo, dest, ["apps/web/node_modules/**"], [])
+    assert "retry" in (raised.value.hint or "")
+    assert not _live_children()
+
+
+def test_totals_travel_with_capped_lists_and_exact_counts() -> None:
+    totals = CopyTotals(
+        missing=[f"m{i}" for i in range(30_000)],
+        missing_count=30_000,
+        failed=[f"f{i}: gone" for i in range(7)],
+        failed_count=7,
+    )
+    data = json.loads(json.dumps(totals.to_json()))
+    assert len(json.dumps(data)) < 10_000
+    again = CopyTotals.from_json(data)
+    assert (len(again.missing), again.missing_count, again.failed_count) == (100, 30_000, 7)
+    with pytest.raises(StepError, match=r"could not copy 7 included file\(s\).*\(and 2 more\)"):
+        again.raise_for_failures()
+
+
+async def test_waiting_through_cancel_outlasts_repeated_cancels() -> None:
+    finished = asyncio.Event()
+
+    async def slow_stop() -> None:
+        await asyncio.sleep(0.3)
+        finished.set()
+
+    stopping = asyncio.ensure_future(slow_stop())
+    waiter = asyncio.ensure_future(wait_through_cancel(stopping))
+    for _ in range(3):
+        await asyncio.sleep(0.02)
+        waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert finished.is_set(), "the waiter let go only once the stop had finished"

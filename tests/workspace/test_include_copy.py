@@ -370,3 +370,32 @@ async def test_untracked_directories_that_are_not_ignored_are_not_copied_whole(
     write(repo / "scratch" / ".env", "ignored inside an untracked dir\n")
     await copy_included(repo, dest, [".env", "scratch/**"], [])
     assert _files_under(dest) == {"scratch/.env"}
+
+
+@pytest.mark.parametrize("in_worker", [True, False])
+async def test_directories_found_by_a_pattern_get_their_parents(
+    repo: Path, tmp_path: Path, write: Writer, in_worker: bool
+) -> None:
+    write(repo / ".gitignore", "build/\n")
+    write(repo / "build" / "x" / "cache" / "a.txt", "a\n")
+    write(repo / "build" / "y" / "other.txt", "not wanted\n")
+    dest = tmp_path / "dest"
+    report = await copy_included(repo, dest, ["**/cache/"], [], in_worker=in_worker)
+    assert _files_under(dest) == {"build/x/cache/a.txt"}
+    assert report.files == 1
+
+
+@pytest.mark.parametrize("in_worker", [True, False])
+async def test_directory_modes_are_kept_setgid_included(
+    repo: Path, tmp_path: Path, write: Writer, in_worker: bool
+) -> None:
+    write(repo / ".gitignore", "node_modules/\n")
+    write(repo / "node_modules" / "shared" / "a.js", "a\n")
+    write(repo / "node_modules" / "private" / "b.js", "b\n")
+    (repo / "node_modules" / "shared").chmod(0o2775)
+    (repo / "node_modules" / "private").chmod(0o700)
+    dest = tmp_path / "dest"
+    await copy_included(repo, dest, ["node_modules/**"], [], in_worker=in_worker)
+    for name in ("shared", "private"):
+        source_mode = (repo / "node_modules" / name).stat().st_mode
+        assert (dest / "node_modules" / name).stat().st_mode == source_mode, name

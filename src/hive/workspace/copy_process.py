@@ -74,7 +74,7 @@ class CopyWorker:
             outcome = await self._follow(progress)
             await process.wait()
         except BaseException:
-            await asyncio.shield(self.close())
+            await wait_through_cancel(asyncio.ensure_future(self.close()))
             raise
         finally:
             sending.cancel()  # a worker that failed early reads no more
@@ -121,12 +121,20 @@ class CopyWorker:
     async def _follow(self, progress: Progress) -> dict[str, Any]:
         assert self._process.stdout is not None
         outcome: dict[str, Any] = {}
-        async for line in self._process.stdout:
-            message = json.loads(line)
-            if "progress" in message:
-                progress.set(*message["progress"])
-            else:
-                outcome = message
+        try:
+            async for line in self._process.stdout:
+                message = json.loads(line)
+                if "progress" in message:
+                    progress.set(*message["progress"])
+                else:
+                    outcome = message
+        except (ValueError, TypeError) as exc:  # an overlong or garbled line
+            await self.close()
+            raise StepError(
+                f"the include-copy worker ({WORKER_MODULE}) sent what Hive cannot read: {exc}",
+                hint="retry; if it fails again, report this message (it is a bug in Hive)",
+                output_tail=await self._stderr,
+            ) from exc
         return outcome
 
     async def _read_stderr(self) -> str:
@@ -155,9 +163,12 @@ class CopyWorkerPool:
         if spare is not None:
             with contextlib.suppress(Exception):  # could not start: start one now
                 worker = await spare
-        if worker is None or worker.ended:
+        if worker is not None and worker.ended:
+            await worker.close()  # died while it waited: release its pipes
+            worker = None
+        if worker is None:
             worker = await CopyWorker.start()
-        if not self._closed:
+        if not self._closed and self._spare is None:  # another take may have made one
             self._spare = asyncio.ensure_future(CopyWorker.start())
         return worker
 
@@ -180,7 +191,25 @@ def _totals_from(outcome: dict[str, Any], returncode: int | None, stderr: str) -
     raise StepError(
         f"the include-copy worker ({WORKER_MODULE}) ended with exit code {returncode}: {last[0]}",
         hint="retry; if it fails again, report this message (it is a bug in Hive)",
+        output_tail=stderr or None,
     )
+
+
+async def wait_through_cancel(future: asyncio.Future[Any]) -> None:
+    """Wait until `future` is done even if cancelled meanwhile (then re-raise that).
+
+    For stops that must finish before the caller may go on: a second cancel (a
+    delete, then a shutdown) must not let the caller remove files still being written.
+    The future's own result or error is left for its owner.
+    """
+    cancelled = False
+    while not future.done():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait([future])
+            continue
+        cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
 
 
 def _worker_environment() -> dict[str, str]:

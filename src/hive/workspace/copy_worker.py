@@ -9,9 +9,9 @@ Protocol, one JSON object per line. In: the job (`repo`, `dest`, `threads`), the
 walked work as it is found, `{"batch": work}` lines, then `{"end": true}`; input stays
 open while the copy is wanted: a `stop` line or its end (the server went away) stops
 the copy after the files in hand. Out: `{"progress": [done, total, bytes]}`
-several times a second, then one of `{"result": totals}` (failed files listed in it),
-`{"error": {message, hint}}` (the directories could not be made) or
-`{"stopped": true}`.
+several times a second, then one of `{"result": totals}` (counts, and the first
+missing and failed paths), `{"error": {message, hint}}` (a directory that could not be
+made or would lead out of the target, a file system error) or `{"stopped": true}`.
 """
 
 from __future__ import annotations
@@ -55,6 +55,14 @@ def main() -> int:
         outcome: dict[str, Any] = {"stopped": True}
     except StepError as exc:
         outcome = {"error": {"message": exc.message, "hint": exc.hint}}
+    except OSError as exc:  # a directory that cannot be made, a full disk…
+        where = f" ({exc.filename})" if exc.filename else ""
+        outcome = {
+            "error": {
+                "message": f"include-copy failed: {exc.strerror or exc}{where}",
+                "hint": "check that path's permissions and the disk's free space, then retry",
+            }
+        }
     else:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         totals.worker_cpu_ms = round((usage.ru_utime + usage.ru_stime) * 1000, 3)
@@ -69,16 +77,18 @@ def main() -> int:
 def _read_input(
     stream: TextIO, batches: queue.SimpleQueue[CopyWork | None], stop: threading.Event
 ) -> None:
-    for line in stream:
-        if line.strip() == "stop":
-            break
-        message = json.loads(line)
-        if "batch" in message:
-            batches.put(CopyWork.from_json(message["batch"]))
-        elif message.get("end"):
-            batches.put(None)
-    stop.set()  # asked to, or the input closed: nobody is waiting for this copy
-    batches.put(None)
+    try:
+        for line in stream:
+            if line.strip() == "stop":
+                break
+            message = json.loads(line)
+            if "batch" in message:
+                batches.put(CopyWork.from_json(message["batch"]))
+            elif message.get("end"):
+                batches.put(None)
+    finally:  # asked to stop, input closed (nobody waits for this copy) or unreadable
+        stop.set()
+        batches.put(None)
 
 
 class _Output:

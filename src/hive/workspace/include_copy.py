@@ -5,8 +5,9 @@ Candidates come from git itself (`git ls-files --others --ignored --directory`),
 ignored directory such as `node_modules/` is one entry, not 20,000: it is copied whole
 when a static root names it, searched only when a file pattern could match inside it,
 and skipped otherwise. `.worktreeinclude` at the repository root (gitignore syntax)
-adds its patterns to every template's. Copies are exact (modes, times, symlinks as
-symlinks), reflinked where the file system can, made on worker threads.
+adds its patterns to every template's. Copies are exact (files' modes and times,
+directories' modes, symlinks as symlinks), reflinked where the file system can, and
+made off the event loop: whole trees in a worker process, single files on a thread.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from hive.core.errors import InvalidInputError, StepError
-from hive.workspace.copy_process import CopyWorker, CopyWorkerPool
+from hive.workspace.copy_process import CopyWorker, CopyWorkerPool, wait_through_cancel
 from hive.workspace.git import run_git
 from hive.workspace.include_rules import IncludeRules
 from hive.workspace.tree_copy import CopyTotals, Progress, TreeCopier
@@ -64,9 +65,11 @@ class CopyReport:
     worker: str = ""
     worker_cpu_ms: float = 0.0
     missing: list[str] = field(default_factory=list)
+    missing_count: int = 0
     enumerate_ms: float = 0.0
     walk_ms: float = 0.0
     copy_ms: float = 0.0
+    """From the first file to the last; for trees it overlaps the walk."""
 
     def metadata(self) -> dict[str, Any]:
         return {
@@ -87,7 +90,7 @@ class CopyReport:
             "worker": self.worker,
             "workerCpuMs": self.worker_cpu_ms,
             "missing": self.missing[:_MISSING_LISTED],
-            "missingCount": len(self.missing),
+            "missingCount": max(self.missing_count, len(self.missing)),
             "enumerateMs": round(self.enumerate_ms, 3),
             "walkMs": round(self.walk_ms, 3),
             "copyMs": round(self.copy_ms, 3),
@@ -192,9 +195,9 @@ async def copy_included(
     report.trees, report.searched_dirs = len(plan.trees), len(plan.walks)
     report.enumerate_ms = (time.perf_counter() - began) * 1000
 
-    # Trees (thousands of files, often) are copied by a worker process, started now so
-    # its interpreter starts while the walk begins; it copies each batch of the walk as
-    # it comes. Single files (`.env`) are copied on a thread here.
+    # Trees (thousands of files, often) are copied by a worker process (one started
+    # ahead when there is a pool) that copies each batch of the walk as it comes, so
+    # the copy's time includes the walk's. Single files (`.env`) copy on a thread here.
     began = time.perf_counter()
     if in_worker and (plan.trees or plan.walks):
         report.worker = "process"
@@ -210,6 +213,7 @@ async def copy_included(
             asyncio.ensure_future(asyncio.to_thread(walk_plan, repo, plan, rules, stop_walk)),
             stop_walk.set,
         )
+        began = time.perf_counter()
         copier = TreeCopier(repo, dest, threads=threads)
         totals = await _stopped_on_cancel(
             asyncio.ensure_future(asyncio.to_thread(copier.run, walked)),
@@ -222,7 +226,7 @@ async def copy_included(
     report.walk_ms = walked.walk_ms
     report.files, report.symlinks = totals.files, totals.symlinks
     report.directories, report.bytes = totals.directories, totals.bytes
-    report.missing = totals.missing
+    report.missing, report.missing_count = totals.missing, totals.missing_count
     report.reflinked, report.fallback = totals.reflinked, totals.fallback
     report.threads, report.worker_cpu_ms = totals.threads, totals.worker_cpu_ms
     return report
@@ -251,20 +255,21 @@ async def _walk_into_worker(
 
     worker = await (worker_pool.take() if worker_pool else CopyWorker.start())
     copying = asyncio.ensure_future(worker.copy(repo, dest, batches, progress, threads=threads))
+    copying.add_done_callback(lambda _: stop_walk.set())  # a failed copy needs no more
     walking = asyncio.ensure_future(
         asyncio.to_thread(walk_in_batches, repo, plan, rules, hand_over, stop_walk)
     )
     try:
-        walked = await walking
+        walked = await asyncio.shield(walking)  # a thread: cancelling would not stop it
         batches.put_nowait(None)  # after every batch: they were queued before the result
         totals = await copying
     except BaseException:
         stop_walk.set()
         copying.cancel()
-        await asyncio.shield(asyncio.wait([walking, copying]))
+        await wait_through_cancel(asyncio.ensure_future(asyncio.wait([walking, copying])))
         raise
     finally:
-        await asyncio.shield(worker.close())
+        await wait_through_cancel(asyncio.ensure_future(worker.close()))
     return walked, totals
 
 
@@ -289,7 +294,7 @@ async def _stopped_on_cancel(
         return running.result()
     except asyncio.CancelledError:
         stop()
-        await asyncio.shield(asyncio.wait([running]))
+        await wait_through_cancel(running)
         if not running.cancelled():
             running.exception()  # stopped, or failed: we are cancelled anyway
         raise

@@ -1,7 +1,7 @@
 """Carry out walked copy work: make the directories, copy files and links on threads.
 
-Blocking by design, and free of patterns: `include_copy.copy_included` runs it on a
-thread for small copies and in a worker process (`copy_worker`) for large ones, and
+Blocking by design, and free of patterns: `include_copy.copy_included` runs it in a
+worker process (`copy_worker`) for whole trees and on a thread for single files, and
 reads `Progress` meanwhile.
 """
 
@@ -79,26 +79,31 @@ class CopyTotals:
     threads: int = 0
     missing: list[str] = field(default_factory=list)
     """Paths that vanished between the listing and the copy: reported, not fatal."""
+    missing_count: int = 0
     failed: list[str] = field(default_factory=list)
     """`path: reason` of files that could not be copied."""
+    failed_count: int = 0
     walk_ms: float = 0.0
     worker_cpu_ms: float = 0.0
     """CPU time of the worker process that copied (0 when copied on a thread)."""
 
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+    def to_json(self, listed: int = 100) -> dict[str, Any]:
+        """JSON, with at most `listed` missing and failed paths (the counts are exact)."""
+        data = asdict(self)
+        data["missing"], data["failed"] = self.missing[:listed], self.failed[:listed]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CopyTotals:
         return cls(**data)
 
     def raise_for_failures(self) -> None:
-        if self.failed:
+        if self.failed_count:
             listed = "; ".join(self.failed[:_ERRORS_LISTED])
-            extra = len(self.failed) - _ERRORS_LISTED
+            extra = self.failed_count - _ERRORS_LISTED
             more = f" (and {extra} more)" if extra > 0 else ""
             raise StepError(
-                f"could not copy {len(self.failed)} included file(s): {listed}{more}",
+                f"could not copy {self.failed_count} included file(s): {listed}{more}",
                 hint="check those files' permissions, or exclude them with ignorePatterns",
             )
 
@@ -120,7 +125,10 @@ class TreeCopier:
         self._target_prefix = self._dest.rstrip("/") + "/"
         self._cloner = cloner or Cloner()
         umask = process_umask()
-        self._umask = 0o7777 if umask is None else umask
+        # Mode bits mkdir() may not give as asked: the umask's and the special ones
+        # (Linux mkdir drops setgid from the mode and inherits it from the parent).
+        self._mkdir_unsure = (0o7777 if umask is None else umask) | 0o7000
+        self._inherits_setgid = False
         self._threads = None if threads is None else max(1, threads)
         self.progress = Progress()
         self.threads = 0
@@ -140,6 +148,7 @@ class TreeCopier:
         """`run` for work that arrives in batches (`tree_walk.walk_in_batches`)."""
         totals = CopyTotals()
         os.makedirs(self._dest, exist_ok=True)
+        self._inherits_setgid = bool(os.stat(self._dest).st_mode & stat.S_ISGID)
         for batch in batches:
             if self.stop.is_set():
                 break
@@ -150,8 +159,9 @@ class TreeCopier:
             totals.failed += self._copy_all(batch, totals)
         if self.stop.is_set():
             raise CopyStoppedError("the include-copy was stopped before it finished")
+        totals.missing_count, totals.failed_count = len(totals.missing), len(totals.failed)
         totals.reflinked, totals.fallback = self._cloner.reflinked, self._cloner.fallback
-        totals.threads = self.threads
+        totals.threads = self.threads or 1
         return totals
 
     # -- directories ---------------------------------------------------------------
@@ -178,8 +188,10 @@ class TreeCopier:
                     ) from None
                 os.chmod(target, mode)
             else:
-                if mode & self._umask:
+                if mode & self._mkdir_unsure or self._inherits_setgid:
                     os.chmod(target, mode)  # mkdir could not give it exactly
+                    # Below a setgid directory every new one inherits it: check them all.
+                    self._inherits_setgid |= bool(mode & stat.S_ISGID)
             totals.directories += 1
 
     def _ensure_parent(self, rel: str) -> None:
@@ -212,16 +224,22 @@ class TreeCopier:
             totals.missing.extend(missing)
             errors.extend(failed)
 
-        if not chunks:
+        cloner, start = self._cloner, 0
+        # One chunk at a time until a file with data shows whether this destination clones.
+        while start < len(chunks) and not (self.threads or cloner.reflinked or cloner.fallback):
+            tally(self._copy_chunk(chunks[start]))
+            start += 1
+            if cloner.reflink_refused:
+                break
+        if start == len(chunks):
             return errors
-        tally(self._copy_chunk(chunks[0]))  # shows whether this destination clones
-        threads = self._threads or self.threads or self._threads_for(self._cloner)
+        threads = self._threads or self.threads or self._threads_for(cloner)
         if threads == 1:
-            for chunk in chunks[1:]:
+            for chunk in chunks[start:]:
                 tally(self._copy_chunk(chunk))
         else:
             with ThreadPoolExecutor(threads, thread_name_prefix="hive-copy") as pool:
-                for result in pool.map(self._copy_chunk, chunks[1:]):
+                for result in pool.map(self._copy_chunk, chunks[start:]):
                     tally(result)
         self.threads = threads
         return errors

@@ -98,7 +98,8 @@ def walk_in_batches(
 
     A batch's files lie in directories of that batch or earlier ones, so a copier can
     start on the first batch while the walk goes on. Blocking (run it on a thread).
-    Returns the totals only: how many items and paths were missing, and the walk time.
+    Returns a summary: every file and link path (as `files` and `links`), the missing
+    paths and the walk time; no directories.
     """
     walker = _Walker(str(repo), rules, stop or threading.Event(), on_batch, batch_items)
     began = time.perf_counter()
@@ -178,6 +179,8 @@ class _Walker:
                         mode = stat.S_IMODE(entry.stat(follow_symlinks=False).st_mode)
                         work.dirs.append((rel, mode))
                         stack.append((rel, True))
+                        if not inside_tree:  # found by a pattern: its parent is not made
+                            work.parents.add(rel_dir)
                     elif rules.may_match_within(rel):
                         stack.append((rel, False))
                     continue
