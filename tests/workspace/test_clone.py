@@ -94,7 +94,7 @@ async def test_include_copy_reports_reflinks_on_btrfs(tmp_path: Path) -> None:
 
 def test_modes_are_exact_whatever_the_umask_lets_through(tmp_path: Path) -> None:
     cloner = Cloner()
-    for mode in (0o644, 0o755, 0o444, 0o600, 0o777, 0o700):
+    for mode in (0o644, 0o755, 0o444, 0o600, 0o777, 0o700, 0o4755, 0o2755):
         source = tmp_path / f"m{mode:o}"
         source.write_text("x")
         source.chmod(mode)

@@ -68,9 +68,9 @@ class Cloner:
     def __init__(self, *, try_reflink: bool = True) -> None:
         self._lock = threading.Lock()
         umask = process_umask()
-        # Mode bits open() would not give the file as asked: the umask's, or all when
-        # the umask is unknown. A file whose mode has none of them needs no fchmod.
-        self._stripped = 0o7777 if umask is None else umask
+        # Mode bits open() may not give the file as asked: the umask's (all when it is
+        # unknown) and the special ones. A file whose mode has none needs no fchmod.
+        self._stripped = (0o7777 if umask is None else umask) | 0o7000
         self.reflink_refused = not try_reflink
         self.reflinked = 0
         self.fallback = 0
