@@ -67,10 +67,7 @@ class Cloner:
 
     def __init__(self, *, try_reflink: bool = True) -> None:
         self._lock = threading.Lock()
-        umask = process_umask()
-        # Mode bits open() may not give the file as asked: the umask's (all when it is
-        # unknown) and the special ones. A file whose mode has none needs no fchmod.
-        self._stripped = (0o7777 if umask is None else umask) | 0o7000
+        self._stripped = unsure_mode_bits()  # a file's mode with none: no fchmod
         self.reflink_refused = not try_reflink
         self.reflinked = 0
         self.fallback = 0
@@ -114,6 +111,17 @@ class Cloner:
         _copy_range(src, dst, size)
         with self._lock:
             self.fallback += 1
+
+
+def unsure_mode_bits() -> int:
+    """Mode bits that open() and mkdir() may not give a new file as asked.
+
+    The umask's (all bits when it cannot be read) and the special ones: the kernel may
+    drop setuid/setgid, and a directory inherits setgid from its parent. A mode with
+    none of them needs no chmod after creation.
+    """
+    umask = process_umask()
+    return (0o7777 if umask is None else umask) | 0o7000
 
 
 def process_umask() -> int | None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from hive.core.errors import StepError
-from hive.workspace.clone import Cloner, copy_symlink, process_umask
+from hive.workspace.clone import Cloner, copy_symlink, unsure_mode_bits
 from hive.workspace.tree_walk import CopyWork
 
 _CHUNK = 256
@@ -124,10 +124,7 @@ class TreeCopier:
         self._source_prefix = str(repo).rstrip("/") + "/"
         self._target_prefix = self._dest.rstrip("/") + "/"
         self._cloner = cloner or Cloner()
-        umask = process_umask()
-        # Mode bits mkdir() may not give as asked: the umask's and the special ones
-        # (Linux mkdir drops setgid from the mode and inherits it from the parent).
-        self._mkdir_unsure = (0o7777 if umask is None else umask) | 0o7000
+        self._mkdir_unsure = unsure_mode_bits()
         self._inherits_setgid = False
         self._threads = None if threads is None else max(1, threads)
         self.progress = Progress()
