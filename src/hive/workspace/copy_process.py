@@ -67,7 +67,6 @@ class CopyWorker:
         Cancelled, it stops the worker and waits for it before it lets go.
         """
         process = self._process
-        assert process.stdin is not None
         header = {"repo": str(repo), "dest": str(dest), "threads": threads}
         sending = asyncio.ensure_future(self._send(header, batches))
         try:
@@ -108,14 +107,13 @@ class CopyWorker:
         if process.returncode is None:
             with contextlib.suppress(OSError):  # it may have closed its end already
                 process.stdin.write(b"stop\n")
-            process.stdin.close()
-            try:
-                await asyncio.wait_for(process.wait(), _STOP_WAIT_S)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                await process.wait()
         process.stdin.close()
+        try:
+            await asyncio.wait_for(process.wait(), _STOP_WAIT_S)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            await process.wait()
         await asyncio.wait([self._stderr])
 
     async def _follow(self, progress: Progress) -> dict[str, Any]:

@@ -102,7 +102,7 @@ class _Output:
     def send(self, message: dict[str, Any]) -> None:
         line = json.dumps(message, separators=(",", ":")) + "\n"
         with self._lock:
-            if self._stop.is_set() and self._stream.closed:
+            if self._stream.closed:  # closed below: the reader went away
                 return
             try:
                 self._stream.write(line)

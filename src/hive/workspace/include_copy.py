@@ -26,7 +26,13 @@ from hive.workspace.copy_process import CopyWorker, CopyWorkerPool, wait_through
 from hive.workspace.git import run_git
 from hive.workspace.include_rules import IncludeRules
 from hive.workspace.tree_copy import CopyTotals, Progress, TreeCopier
-from hive.workspace.tree_walk import CopyPlan, CopyWork, walk_in_batches, walk_plan
+from hive.workspace.tree_walk import (
+    CopyPlan,
+    CopyWork,
+    WalkSummary,
+    walk_in_batches,
+    walk_plan,
+)
 
 WORKTREEINCLUDE = ".worktreeinclude"
 _MISSING_LISTED = 20
@@ -205,7 +211,8 @@ async def copy_included(
         copying = asyncio.ensure_future(
             _walk_into_worker(repo, dest, plan, rules, progress, threads, worker_pool)
         )
-        walked, totals = await _stopped_on_cancel(copying, copying.cancel, progress, on_progress)
+        summary, totals = await _stopped_on_cancel(copying, copying.cancel, progress, on_progress)
+        report.walk_ms = summary.walk_ms
     else:
         report.worker = "thread"
         stop_walk = threading.Event()
@@ -213,6 +220,7 @@ async def copy_included(
             asyncio.ensure_future(asyncio.to_thread(walk_plan, repo, plan, rules, stop_walk)),
             stop_walk.set,
         )
+        report.walk_ms = walked.walk_ms
         began = time.perf_counter()
         copier = TreeCopier(repo, dest, threads=threads)
         totals = await _stopped_on_cancel(
@@ -223,7 +231,6 @@ async def copy_included(
         )
     totals.raise_for_failures()
     report.copy_ms = (time.perf_counter() - began) * 1000
-    report.walk_ms = walked.walk_ms
     report.files, report.symlinks = totals.files, totals.symlinks
     report.directories, report.bytes = totals.directories, totals.bytes
     report.missing, report.missing_count = totals.missing, totals.missing_count
@@ -240,7 +247,7 @@ async def _walk_into_worker(
     progress: Progress,
     threads: int | None,
     worker_pool: CopyWorkerPool | None,
-) -> tuple[CopyWork, CopyTotals]:
+) -> tuple[WalkSummary, CopyTotals]:
     """Walk on a thread and stream the batches to a worker process that copies them.
 
     Returns the walk's summary and the copy's totals. Cancelled, or should either side

@@ -83,7 +83,6 @@ class CopyTotals:
     failed: list[str] = field(default_factory=list)
     """`path: reason` of files that could not be copied."""
     failed_count: int = 0
-    walk_ms: float = 0.0
     worker_cpu_ms: float = 0.0
     """CPU time of the worker process that copied (0 when copied on a thread)."""
 
@@ -151,7 +150,6 @@ class TreeCopier:
                 break
             self.progress.grow(batch.items)
             totals.missing += batch.missing
-            totals.walk_ms = max(totals.walk_ms, batch.walk_ms)
             self._make_directories(batch, totals)
             totals.failed += self._copy_all(batch, totals)
         if self.stop.is_set():

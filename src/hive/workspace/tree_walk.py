@@ -76,6 +76,14 @@ class CopyWork:
         )
 
 
+@dataclass(frozen=True)
+class WalkSummary:
+    """What a batched walk found in all: files and links, and how long it took."""
+
+    items: int
+    walk_ms: float
+
+
 def walk_plan(
     repo: Path, plan: CopyPlan, rules: IncludeRules, stop: threading.Event | None = None
 ) -> CopyWork:
@@ -93,13 +101,11 @@ def walk_in_batches(
     stop: threading.Event | None = None,
     *,
     batch_items: int | None = BATCH_ITEMS,
-) -> CopyWork:
+) -> WalkSummary:
     """Walk, handing over the work in batches of about `batch_items` files and links.
 
     A batch's files lie in directories of that batch or earlier ones, so a copier can
     start on the first batch while the walk goes on. Blocking (run it on a thread).
-    Returns a summary: every file and link path (as `files` and `links`), the missing
-    paths and the walk time; no directories.
     """
     walker = _Walker(str(repo), rules, stop or threading.Event(), on_batch, batch_items)
     began = time.perf_counter()
@@ -110,9 +116,10 @@ def walk_in_batches(
     for rel in plan.files:
         walker.work.files.append(rel)
         walker.work.parents.add(os.path.dirname(rel))
-    walker.work.walk_ms = (time.perf_counter() - began) * 1000
+    walk_ms = (time.perf_counter() - began) * 1000
+    walker.work.walk_ms = walk_ms
     walker.flush()
-    return walker.summary
+    return WalkSummary(items=walker.items, walk_ms=walk_ms)
 
 
 class _Walker:
@@ -130,16 +137,12 @@ class _Walker:
         self._on_batch = on_batch
         self._batch_items = batch_items
         self.work = CopyWork()
-        self.summary = CopyWork()
-        """Only `missing`, `walk_ms` and the item count (as `files`) of all batches."""
+        self.items = 0
+        """Files and links handed over so far."""
 
     def flush(self) -> None:
-        work, summary = self.work, self.summary
-        summary.files.extend(work.files)  # the walk's own memory: cheap references
-        summary.links.extend(work.links)
-        summary.missing.extend(work.missing)
-        summary.walk_ms = work.walk_ms
-        self._on_batch(work)
+        self.items += self.work.items
+        self._on_batch(self.work)
         self.work = CopyWork()
 
     def _batch_full(self) -> bool:
