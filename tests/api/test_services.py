@@ -37,7 +37,7 @@ def two_services(**api_extra: Any) -> dict[str, Any]:
 
 
 def repo_with(tmp_path: Path, services: dict[str, Any], **extra: Any) -> Path:
-    template = basic_template(setup=[], services=services, **extra)
+    template = basic_template(**{"setup": [], "services": services, **extra})
     repo = make_repo(tmp_path / "repo", {"basic": template})
     shutil.copy(APP, repo / "service_app.py")
     git(repo, "add", "service_app.py")
@@ -150,6 +150,42 @@ def test_server_restart_re_adopts_running_services_without_duplicates(
     assert restarted["port"] == before["api"]["port"] and restarted["status"] == "ready"
     assert second.http.delete(f"/api/cells/{cell['id']}").status_code == 200
     assert not alive(before["db"]["pid"])
+
+
+def escaping(command: str, marker: str) -> str:
+    """`command`, after starting a daemon that has left the process group (`setsid`)."""
+    daemon = f"setsid sh -c 'echo $$ > {marker}; exec sleep 300' &"
+    return f"{daemon} until [ -s {marker} ]; do sleep 0.01; done; {command}"
+
+
+def test_processes_that_left_their_group_do_not_outlive_setup_crash_or_delete(
+    start_hive: Callable[..., LiveHive], tmp_path: Path
+) -> None:
+    services = {
+        "db": {
+            "run": escaping(f"exec {PY} service_app.py db", "db-daemon.pid"),
+            "ready": {"http": "/health"},
+        },
+        "api": {"run": escaping(f"exec {PY} service_app.py api", "api-daemon.pid")},
+    }
+    repo = repo_with(tmp_path, services, setup=[escaping("true", "setup-daemon.pid")])
+    hive = start_hive([repo])
+    cell = hive.settle(hive.create("daemons")["id"])
+    assert cell["status"] == "ready", cell["lastSetupError"]
+    worktree = Path(cell["workspacePath"])
+
+    def daemon(name: str) -> int:
+        return int((worktree / f"{name}-daemon.pid").read_text())
+
+    assert not alive(daemon("setup")), "a finished setup command leaves nothing running"
+    assert alive(daemon("db")) and alive(daemon("api"))
+    os.kill(services_of(hive, cell["id"])["db"]["pid"], signal.SIGKILL)
+    hive.wait_for(cell["id"], lambda _c: services_of(hive, cell["id"])["db"]["status"] == "crashed")
+    hive.wait_for(cell["id"], lambda _c: not alive(daemon("db")))
+    api_daemon = daemon("api")
+    assert alive(api_daemon), "only the crashed service's own processes go"
+    assert hive.http.delete(f"/api/cells/{cell['id']}").status_code == 200
+    assert not alive(api_daemon)
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import psutil
 
 from tests.support.repos import basic_template, make_repo
 
@@ -55,11 +56,11 @@ def serving(repo: Path, home: Path, port: int) -> Iterator[subprocess.Popen[byte
 
 
 def _alive(pid: int) -> bool:
+    """Running, not just a zombie that its new parent (init) has yet to reap."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
         return False
-    return True
 
 
 def _wait(predicate: Callable[[], object], timeout: float = 30) -> None:
@@ -70,8 +71,10 @@ def _wait(predicate: Callable[[], object], timeout: float = 30) -> None:
 
 
 def test_killed_server_leaves_no_orphan_and_the_cell_says_what_happened(tmp_path: Path) -> None:
-    marker = tmp_path / "setup.pid"
-    setup = [f"echo $$ > {marker}; sleep 300"]
+    marker, daemon = tmp_path / "setup.pid", tmp_path / "daemon.pid"
+    # The daemon leaves the setup command's process group and session (`setsid`).
+    leave = f"setsid sh -c 'echo $$ > {daemon}; exec sleep 300' &"
+    setup = [f"{leave} until [ -s {daemon} ]; do sleep 0.01; done; echo $$ > {marker}; sleep 300"]
     repo = make_repo(tmp_path / "repo", {"basic": basic_template(setup=setup)})
     home, port = tmp_path / "home", _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -82,13 +85,14 @@ def test_killed_server_leaves_no_orphan_and_the_cell_says_what_happened(tmp_path
         body = {"workspaceId": workspace["id"], "templateId": "basic", "name": "victim"}
         cell = httpx.post(f"{url}/api/cells", json=body).json()
         _wait(lambda: marker.exists() and marker.read_text().strip())
-        setup_pid = int(marker.read_text())
+        setup_pid, daemon_pid = int(marker.read_text()), int(daemon.read_text())
         server.send_signal(signal.SIGKILL)
         server.wait(timeout=30)
     assert _alive(setup_pid), "a killed server cannot stop its children itself"
 
     with serving(repo, home, port):
         assert not _alive(setup_pid), "the restarted server stops the orphaned setup"
+        assert not _alive(daemon_pid), "and what the setup started outside its group"
         again = httpx.get(f"{url}/api/cells/{cell['id']}").json()
         assert again["status"] == "error"
         assert "server stopped" in again["lastSetupError"]["message"]

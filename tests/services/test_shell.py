@@ -16,7 +16,7 @@ from .processes import base_env, is_gone, read_pid, wait_gone
 
 
 async def run(
-    command: str, tmp_path: Path, *, timeout: float = 60, **env: str
+    command: str, tmp_path: Path, *, timeout: float = 60, tag: str | None = None, **env: str
 ) -> tuple[CommandResult, str]:
     log = tmp_path / "logs" / "setup.log"
     result = await run_shell_command(
@@ -26,6 +26,7 @@ async def run(
         log_path=log,
         timeout=timeout,
         grace=1.0,
+        tag=tag,
     )
     return result, log.read_text()
 
@@ -81,6 +82,17 @@ async def test_finished_command_leftovers_are_stopped(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "done" in result.output_tail
     assert await wait_gone(await read_pid(tmp_path / "child.pid", timeout=0))
+
+
+async def test_tagged_command_leftovers_that_left_the_group_are_stopped(tmp_path: Path) -> None:
+    command = (
+        "setsid sh -c 'echo $$ > daemon.pid; exec sleep 300' & "
+        "until [ -s daemon.pid ]; do sleep 0.01; done; echo $HIVE_PROCESS_TAG"
+    )
+    result, _ = await run(command, tmp_path, tag="cell/c1/setup/template")
+    assert result.exit_code == 0
+    assert "cell/c1/setup/template" in result.output_tail.splitlines()
+    assert await wait_gone(await read_pid(tmp_path / "daemon.pid", timeout=0))
 
 
 async def test_cancellation_stops_group(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from hive.provisioning.service_steps import (
 )
 from hive.provisioning.workflow import StepSpec
 from hive.services.plan import port_variables
+from hive.services.process_tag import setup_tag
 from hive.services.shell import run_shell_command
 from hive.workspace.git import branch_exists, head_commit
 from hive.workspace.include_copy import CopyProgress, copy_included
@@ -133,6 +134,7 @@ async def run_setup(ctx: RunContext, metadata: dict[str, Any]) -> None:
                 timeout=ctx.settings.setup_timeout_s,
                 grace=ctx.settings.kill_grace_s,
                 track=functools.partial(ctx.track_process, kind="setup", command=command),
+                tag=setup_tag(ctx.cell.id),
             )
             meta["exitCode"] = result.exit_code
             if result.timed_out or result.exit_code != 0:

@@ -11,6 +11,8 @@ from hive.core.steps import Step, substep
 from hive.provisioning.context import RunContext
 from hive.provisioning.workflow import StepSpec
 from hive.services.identity import is_same_process
+from hive.services.process_group import stop_tagged
+from hive.services.process_tag import cell_tag
 from hive.workspace.git import branch_exists, commits_beyond, delete_branch, run_git
 from hive.workspace.worktree import remove_worktree
 
@@ -19,6 +21,11 @@ async def stop_services(ctx: RunContext, metadata: dict[str, Any]) -> None:
     # A create or retry still running owns setup processes: stopping it stops them.
     metadata["cancelledRun"] = await ctx.runs.cancel(ctx.cell.id)
     metadata["stopped"] = await ctx.supervisor.stop_cell(ctx.cell.id)
+    # Anything else started for the cell that left its process group (a `setsid`
+    # daemon of a service that crashed earlier, say) goes too.
+    metadata["strays"] = await stop_tagged(
+        cell_tag(ctx.cell.id), grace=ctx.settings.kill_grace_s, prefix=True
+    )
 
 
 async def release_ports(ctx: RunContext, metadata: dict[str, Any]) -> None:

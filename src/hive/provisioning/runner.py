@@ -27,7 +27,8 @@ from hive.provisioning.create_steps import CREATE_WORKFLOW
 from hive.provisioning.delete_steps import delete_workflow
 from hive.provisioning.workflow import StepSpec
 from hive.services.identity import is_same_process
-from hive.services.process_group import stop_process_group
+from hive.services.process_group import stop_process_group, stop_tagged
+from hive.services.process_tag import setup_prefix
 from hive.services.supervisor import Supervisor
 from hive.settings import Settings
 from hive.store.clock import now_iso
@@ -334,13 +335,20 @@ class Runner:
     async def recover(self) -> None:
         """Finish what a stopped server left: stop orphaned processes, resume deletes,
         fail interrupted creates."""
-        for orphan in await self._stores.processes.list():
+        grace = self._settings.kill_grace_s
+        orphans = await self._stores.processes.list()
+        for orphan in orphans:
             if await asyncio.to_thread(is_same_process, orphan.pid, orphan.process_started):
                 log.warning(
                     "stopping orphaned %s process %d: %s", orphan.kind, orphan.pid, orphan.command
                 )
-                await stop_process_group(orphan.pid, grace=self._settings.kill_grace_s)
+                await stop_process_group(orphan.pid, grace=grace)
             await self._stores.processes.remove(orphan.id)
+        for cell_id in sorted({orphan.cell_id for orphan in orphans}):
+            # No setup runs yet: whatever a setup command left outside its group goes.
+            strays = await stop_tagged(setup_prefix(cell_id), grace=grace, prefix=True)
+            if strays:
+                log.warning("stopped %d process(es) left by setup of cell %s", strays, cell_id)
         released = await self._stores.leases.release_orphans()
         if released:
             log.warning("released %d port lease(s) of cells that no longer exist", released)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hive.services.process_group import stop_process_group
+from hive.services.process_tag import tagged
 
 _TAIL_BYTES = 4000
 _TAIL_LINES = 40
@@ -87,11 +88,13 @@ async def run_shell_command(
     timeout: float,  # noqa: ASYNC109 - the command's own limit, enforced with its group
     grace: float,
     track: ProcessTracker | None = None,
+    tag: str | None = None,
 ) -> CommandResult:
     """Run `command` to completion; output goes straight to `log_path`.
 
     On timeout or cancellation the whole process group is stopped; leftovers a finished
     command forked into the background are stopped too, so no setup process outlives it.
+    With a `tag` (see `process_tag`) that includes those that left the group (`setsid`).
     """
     fd, start_offset = await asyncio.to_thread(_open_log, log_path, command)
     started = time.perf_counter()
@@ -100,7 +103,7 @@ async def run_shell_command(
         process = await asyncio.create_subprocess_exec(
             *shell_argv(command, env),
             cwd=cwd,
-            env=dict(env),
+            env=tagged(env, tag),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=fd,
             stderr=fd,
@@ -118,7 +121,7 @@ async def run_shell_command(
     finally:
         # Outside `track`: runs on success, timeout and a cancellation that lands anywhere,
         # even while the process is being put on record.
-        await asyncio.shield(stop_process_group(process.pid, grace=grace, leader=process))
+        await asyncio.shield(stop_process_group(process.pid, grace=grace, leader=process, tag=tag))
         note = (
             f"[hive] timed out after {timeout:g}s; process group stopped\n"
             if timed_out

@@ -22,7 +22,8 @@ from hive.services.identity import is_same_process, pid_exists, process_start_ti
 from hive.services.logs import ServiceLog
 from hive.services.plan import ServicePlan
 from hive.services.probes import wait_ready
-from hive.services.process_group import stop_process_group
+from hive.services.process_group import stop_process_group, stop_tagged
+from hive.services.process_tag import service_tag, setup_tag, tagged
 from hive.services.shell import ProcessTracker, run_shell_command
 from hive.services.spawn import CWD_MISSING, spawn_service, wait_for_exit
 from hive.store.clock import now_iso
@@ -113,6 +114,7 @@ class Supervisor:
                 timeout=self._setup_timeout_s,
                 grace=self._grace_s,
                 track=track(command) if track else None,
+                tag=setup_tag(cell_id, plan.name),
             )
             if result.exit_code != 0:
                 what = (
@@ -143,7 +145,8 @@ class Supervisor:
             # may have run while we were preparing.
             self._refuse_closed(cell_id, plan.name)
             self._refuse_second_copy(cell_id, plan.name)
-            pid = spawn_service(plan.run, plan.env, cwd, fd)
+            env = tagged(plan.env, service_tag(cell_id, plan.name))
+            pid = spawn_service(plan.run, env, cwd, fd)
         except OSError as exc:
             await self._store.save(cell_id, plan.name, status=ServiceStatus.ERROR, pid=None)
             raise StepError(
@@ -260,8 +263,8 @@ class Supervisor:
         if key is None:
             return
         cell_id, name = key
-        # Whatever the leader left behind in its group goes with it.
-        await stop_process_group(handle.pid, grace=self._grace_s)
+        # Whatever the leader left behind (in its group or not) goes with it.
+        await stop_process_group(handle.pid, grace=self._grace_s, tag=service_tag(cell_id, name))
         plan = handle.plan
         if plan is not None and plan.oneshot and code == 0:
             await self._store.save(
@@ -314,6 +317,7 @@ class Supervisor:
         """Stop the service: its `stop` command if any, then TERM → grace → KILL the group."""
         handle = self._handles.pop((cell_id, name), None)
         record = await self._store.get(cell_id, name)
+        tag = service_tag(cell_id, name)
         if handle is None:
             if (
                 record
@@ -321,7 +325,10 @@ class Supervisor:
                 and record.process_started
                 and await asyncio.to_thread(is_same_process, record.pid, record.process_started)
             ):
-                await stop_process_group(record.pid, grace=self._grace_s)
+                await stop_process_group(record.pid, grace=self._grace_s, tag=tag)
+            elif record and record.pid:
+                # The leader is gone; what it started outside its group may live on.
+                await stop_tagged(tag, grace=self._grace_s)
             if record:
                 await self._store.save(
                     cell_id, name, status=after_stop(record.status, status), pid=None
@@ -341,7 +348,7 @@ class Supervisor:
         if not handle.done.is_set():
             # Once it exited, the watcher already stopped the rest of its group; the pid
             # may since belong to someone else.
-            await asyncio.shield(stop_process_group(handle.pid, grace=self._grace_s))
+            await asyncio.shield(stop_process_group(handle.pid, grace=self._grace_s, tag=tag))
         if handle.monitor is not None:
             # It reaps the exited process and returns (stopping is set): wait for that.
             await asyncio.wait([handle.monitor], timeout=self._grace_s)
@@ -391,12 +398,15 @@ class Supervisor:
                 handle.monitor = asyncio.create_task(self._watch(handle))
                 outcome["adopted"].append(label)
                 continue
+            tag = service_tag(record.cell_id, record.name)
             if alive and record.pid is not None:  # its cell is gone: nothing owns it
-                await stop_process_group(record.pid, grace=self._grace_s)
+                await stop_process_group(record.pid, grace=self._grace_s, tag=tag)
             elif record.pid is not None and not await asyncio.to_thread(pid_exists, record.pid):
                 # The leader died while no server watched; what it left in its group (the
                 # group id stays reserved while they live) would hold the port forever.
-                await stop_process_group(record.pid, grace=self._grace_s)
+                await stop_process_group(record.pid, grace=self._grace_s, tag=tag)
+            elif record.pid is not None:  # the pid is someone else's now: only the tag
+                await stop_tagged(tag, grace=self._grace_s)
             await self._store.save(
                 record.cell_id,
                 record.name,

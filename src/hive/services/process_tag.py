@@ -1,0 +1,63 @@
+"""Find a cell's processes by a tag in their environment, wherever they went.
+
+A process group holds everything a command forks, except what leaves it on purpose
+(`setsid`, a daemon's double fork). So every setup command and service Hive starts
+carries `HIVE_PROCESS_TAG` in its environment; children inherit it, and a stop ends
+whatever still carries it. Tags start with `cell/<cell id>/`, and cell ids are unique,
+so two Hive servers on one machine never match each other's processes. A process that
+empties its environment escapes even this.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import psutil
+
+TAG_VARIABLE = "HIVE_PROCESS_TAG"
+
+
+def cell_tag(cell_id: str) -> str:
+    """The prefix every tag of the cell starts with."""
+    return f"cell/{cell_id}/"
+
+
+def setup_tag(cell_id: str, service: str | None = None) -> str:
+    """Tag of the template's setup commands, or of one service's setup commands."""
+    owner = f"service/{service}" if service else "template"
+    return f"{setup_prefix(cell_id)}{owner}"
+
+
+def setup_prefix(cell_id: str) -> str:
+    """The prefix of every setup tag of the cell (a restarted server ends them all)."""
+    return f"{cell_tag(cell_id)}setup/"
+
+
+def service_tag(cell_id: str, service: str) -> str:
+    return f"{cell_tag(cell_id)}service/{service}"
+
+
+def tagged(env: Mapping[str, str], tag: str | None) -> dict[str, str]:
+    """A copy of `env`, with the tag set when there is one."""
+    return {**env} if tag is None else {**env, TAG_VARIABLE: tag}
+
+
+def find_tagged(tag: str, *, prefix: bool = False) -> list[psutil.Process]:
+    """Live processes started with the tag (or a tag starting with it); blocking.
+
+    Only processes whose environment this user may read are seen: a user's own,
+    which is every process Hive started. This process is never among them.
+    """
+    found = []
+    me = os.getpid()
+    for process in psutil.process_iter():
+        if process.pid == me:
+            continue
+        try:
+            value = process.environ().get(TAG_VARIABLE)
+        except psutil.Error:  # gone, a zombie, or not ours
+            continue
+        if value is not None and (value.startswith(tag) if prefix else value == tag):
+            found.append(process)
+    return found
