@@ -17,6 +17,7 @@ import psutil
 import pytest
 
 from hive.ports.probe import port_is_free
+from hive.services.process_tag import cell_tag, find_tagged
 from tests.support.repos import basic_template, git, make_repo
 from tests.support.server import LiveHive
 
@@ -255,6 +256,54 @@ def test_on_failure_restarts_a_crashed_service_on_the_same_port(
     assert httpx.get(f"{after['url']}/health").status_code == 200
     manual = hive.http.post(f"/api/cells/{cell['id']}/services/web/restart").json()
     assert manual["restarts"] == 0, "a manual restart renews the on-failure budget"
+
+
+@pytest.mark.parametrize("second_start", ["exec sleep 300", "exit 4"])
+def test_a_restart_that_fails_is_retried_within_the_limit(
+    start_hive: Callable[..., LiveHive], tmp_path: Path, second_start: str
+) -> None:
+    # The first restart hangs without listening (or exits at once); the next one works.
+    run = (
+        "n=$(cat starts 2>/dev/null || echo 0); echo $((n + 1)) > starts; "
+        f'if [ "$n" = 1 ]; then {second_start}; fi; exec {PY} service_app.py web'
+    )
+    services = {"web": {"run": run, "restart": "on-failure:3", "readyTimeoutMs": 1500}}
+    hive = start_hive([repo_with(tmp_path, services)])
+    cell = hive.settle(hive.create("stubborn")["id"])
+    assert cell["status"] == "ready", cell["lastSetupError"]
+    before = services_of(hive, cell["id"])["web"]
+    os.kill(before["pid"], signal.SIGKILL)
+
+    def back_up(_cell: dict[str, Any]) -> bool:
+        web = services_of(hive, cell["id"])["web"]
+        return web["status"] == "ready" and web["restarts"] == 2
+
+    hive.wait_for(cell["id"], back_up)
+    after = services_of(hive, cell["id"])["web"]
+    assert after["port"] == before["port"]
+    assert httpx.get(f"{after['url']}/health").status_code == 200
+    assert (Path(cell["workspacePath"]) / "starts").read_text().strip() == "3"
+
+
+def test_restarts_stop_at_the_limit(start_hive: Callable[..., LiveHive], tmp_path: Path) -> None:
+    run = (
+        "n=$(cat starts 2>/dev/null || echo 0); echo $((n + 1)) > starts; "
+        f'if [ "$n" != 0 ]; then exec sleep 300; fi; exec {PY} service_app.py web'
+    )
+    services = {"web": {"run": run, "restart": "on-failure:2", "readyTimeoutMs": 800}}
+    hive = start_hive([repo_with(tmp_path, services)])
+    cell = hive.settle(hive.create("hopeless")["id"])
+    os.kill(services_of(hive, cell["id"])["web"]["pid"], signal.SIGKILL)
+
+    def given_up(_cell: dict[str, Any]) -> bool:
+        web = services_of(hive, cell["id"])["web"]
+        return web["status"] == "error" and web["restarts"] == 2
+
+    hive.wait_for(cell["id"], given_up)
+    web = services_of(hive, cell["id"])["web"]
+    assert web["pid"] is None and "did not get ready" in web["lastError"]["message"]
+    assert (Path(cell["workspacePath"]) / "starts").read_text().strip() == "3"
+    assert not find_tagged(cell_tag(cell["id"]), prefix=True), "nothing of it left running"
 
 
 def test_a_oneshot_job_completes_before_its_dependent_starts(

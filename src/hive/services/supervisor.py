@@ -21,7 +21,7 @@ from hive.services.handle import ServiceHandle, after_stop
 from hive.services.identity import is_same_process, pid_exists, process_start_time
 from hive.services.logs import ServiceLog
 from hive.services.plan import ServicePlan
-from hive.services.probes import wait_ready
+from hive.services.probes import ProbeOutcome, wait_ready
 from hive.services.process_group import stop_process_group, stop_tagged
 from hive.services.process_tag import service_tag, setup_tag, tagged
 from hive.services.shell import ProcessTracker, run_shell_command
@@ -193,27 +193,14 @@ class Supervisor:
             raise StepError(f"service '{plan.name}' was stopped before it got ready")
         if plan.oneshot:
             return await self._wait_completed(handle, plan)
-        outcome = await wait_ready(
-            plan.ready,
-            port=plan.port,
-            log_path=self.log_path(cell_id, plan.name),
-            log_start=log_start,
-            env=plan.env,
-            cwd=handle.worktree / plan.cwd,
-            timeout_s=plan.ready_timeout_s,
-            alive=handle.alive,
-        )
+        outcome = await self._probe(handle, plan, log_start)
         if outcome.ready and handle.alive():
             await self._store.save(cell_id, plan.name, status=ServiceStatus.READY)
             return outcome.reason
         exited = handle.exit_code  # read before we stop it
         tail = await self.tail(cell_id, plan.name)
         await self.stop(cell_id, plan.name, status=ServiceStatus.ERROR)
-        message = f"service '{plan.name}' did not get ready: {outcome.reason}"
-        if exited == CWD_MISSING:
-            message = f"service '{plan.name}': its working directory {plan.cwd!r} does not exist"
-        elif exited is not None:
-            message = f"service '{plan.name}' exited with code {exited} before it was ready"
+        message = _not_ready_message(plan, outcome.reason, exited)
         await self._store.save(
             cell_id,
             plan.name,
@@ -228,6 +215,20 @@ class Supervisor:
             output_tail=tail,
             hint=f"see its log ({self.log_path(cell_id, plan.name)}); fix services.{plan.name} "
             "(run, ready, readyTimeoutMs) in hive.config.json, then retry",
+        )
+
+    async def _probe(
+        self, handle: ServiceHandle, plan: ServicePlan, log_start: int
+    ) -> ProbeOutcome:
+        return await wait_ready(
+            plan.ready,
+            port=plan.port,
+            log_path=self.log_path(handle.cell_id, plan.name),
+            log_start=log_start,
+            env=plan.env,
+            cwd=handle.worktree / plan.cwd,
+            timeout_s=plan.ready_timeout_s,
+            alive=handle.alive,
         )
 
     async def _wait_completed(self, handle: ServiceHandle, plan: ServicePlan) -> str:
@@ -283,19 +284,49 @@ class Supervisor:
         )
         log.warning("cell %s: %s", cell_id, message)
         failed = code != 0  # None: an adopted process, its code unknown
-        if (
-            plan is not None
-            and not plan.oneshot
-            and failed
-            and handle.restarts < plan.restart_limit
-        ):
-            await asyncio.sleep(min(0.5 * 2**handle.restarts, 10))
-            if self._handles.get(key) is not handle or handle.stopping:
+        if plan is not None and not plan.oneshot and failed:
+            await self._restart_on_failure(handle, plan)
+
+    async def _restart_on_failure(self, failed: ServiceHandle, plan: ServicePlan) -> None:
+        """`restart: on-failure`: start the service again, with a growing pause, until it
+        gets ready or the limit is reached. A new process that exits is its own watcher's
+        to restart; one that stays up without getting ready is stopped here and retried."""
+        key = (failed.cell_id, plan.name)
+        while failed.restarts < plan.restart_limit:
+            await asyncio.sleep(min(0.5 * 2**failed.restarts, 10))
+            # Stopped, restarted or started by hand meanwhile (each replaces or removes
+            # the handle): no longer ours to restart.
+            if self._handles.get(key) is not failed:
                 return
-            await self._store.save(cell_id, name, restarts=handle.restarts + 1)
-            with contextlib.suppress(Exception):
-                log_start = await self.spawn(cell_id, handle.worktree, plan)
-                await self.wait_ready(cell_id, plan, log_start)
+            await self._store.save(failed.cell_id, plan.name, restarts=failed.restarts + 1)
+            try:
+                log_start = await self.spawn(failed.cell_id, failed.worktree, plan)
+            except (ConflictError, StepError):
+                return  # its cell is being stopped, or it cannot start at all (saved)
+            attempt = self._handles[key]
+            outcome = await self._probe(attempt, plan, log_start)
+            if attempt.done.is_set() or attempt.stopping or self._handles.get(key) is not attempt:
+                return  # it exited (its watcher decides), or someone stopped it
+            if outcome.ready:
+                await self._store.save(failed.cell_id, plan.name, status=ServiceStatus.READY)
+                return
+            # Up, but not ready in time: stop it and count it as one more failure. Its
+            # handle stays registered, so a stop by hand meanwhile is still noticed.
+            attempt.stopping = True
+            tag = service_tag(failed.cell_id, plan.name)
+            await stop_process_group(attempt.pid, grace=self._grace_s, tag=tag)
+            if self._handles.get(key) is not attempt:
+                return
+            tail = await self.tail(failed.cell_id, plan.name)
+            message = _not_ready_message(plan, outcome.reason, None) + " after a restart"
+            await self._store.save(
+                failed.cell_id,
+                plan.name,
+                status=ServiceStatus.ERROR,
+                pid=None,
+                last_error={"message": message, "outputTail": tail, "at": now_iso()},
+            )
+            failed = attempt
 
     def _ensure_rotator(self) -> None:
         if self._rotator is None or self._rotator.done():
@@ -435,3 +466,11 @@ class Supervisor:
         if tasks:
             await asyncio.wait(tasks)
         self._handles.clear()
+
+
+def _not_ready_message(plan: ServicePlan, reason: str, exited: int | None) -> str:
+    if exited == CWD_MISSING:
+        return f"service '{plan.name}': its working directory {plan.cwd!r} does not exist"
+    if exited is not None:
+        return f"service '{plan.name}' exited with code {exited} before it was ready"
+    return f"service '{plan.name}' did not get ready: {reason}"
