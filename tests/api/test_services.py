@@ -159,7 +159,7 @@ def escaping(command: str, marker: str) -> str:
     return f"{daemon} until [ -s {marker} ]; do sleep 0.01; done; {command}"
 
 
-def test_processes_that_left_their_group_do_not_outlive_setup_crash_or_delete(
+def test_processes_that_left_their_group_go_with_their_service_or_cell(
     start_hive: Callable[..., LiveHive], tmp_path: Path
 ) -> None:
     services = {
@@ -178,7 +178,8 @@ def test_processes_that_left_their_group_do_not_outlive_setup_crash_or_delete(
     def daemon(name: str) -> int:
         return int((worktree / f"{name}-daemon.pid").read_text())
 
-    assert not alive(daemon("setup")), "a finished setup command leaves nothing running"
+    setup_daemon = daemon("setup")
+    assert alive(setup_daemon), "a daemon a setup command started stays while the cell does"
     assert alive(daemon("db")) and alive(daemon("api"))
     os.kill(services_of(hive, cell["id"])["db"]["pid"], signal.SIGKILL)
     hive.wait_for(cell["id"], lambda _c: services_of(hive, cell["id"])["db"]["status"] == "crashed")
@@ -186,7 +187,8 @@ def test_processes_that_left_their_group_do_not_outlive_setup_crash_or_delete(
     api_daemon = daemon("api")
     assert alive(api_daemon), "only the crashed service's own processes go"
     assert hive.http.delete(f"/api/cells/{cell['id']}").status_code == 200
-    assert not alive(api_daemon)
+    assert not alive(api_daemon) and not alive(setup_daemon)
+    assert not find_tagged(cell_tag(cell["id"]), prefix=True)
 
 
 @pytest.mark.parametrize(
@@ -285,14 +287,21 @@ def test_a_restart_that_fails_is_retried_within_the_limit(
     assert (Path(cell["workspacePath"]) / "starts").read_text().strip() == "3"
 
 
-def test_restarts_stop_at_the_limit(start_hive: Callable[..., LiveHive], tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("later_starts", "why"),
+    [("exec sleep 300", "did not get ready"), ("exit 5", "exited with code 5")],
+)
+def test_restarts_stop_at_the_limit(
+    start_hive: Callable[..., LiveHive], tmp_path: Path, later_starts: str, why: str
+) -> None:
     run = (
         "n=$(cat starts 2>/dev/null || echo 0); echo $((n + 1)) > starts; "
-        f'if [ "$n" != 0 ]; then exec sleep 300; fi; exec {PY} service_app.py web'
+        f'if [ "$n" != 0 ]; then {later_starts}; fi; exec {PY} service_app.py web'
     )
-    services = {"web": {"run": run, "restart": "on-failure:2", "readyTimeoutMs": 800}}
+    services = {"web": {"run": run, "restart": "on-failure:2", "readyTimeoutMs": 1500}}
     hive = start_hive([repo_with(tmp_path, services)])
     cell = hive.settle(hive.create("hopeless")["id"])
+    assert cell["status"] == "ready", cell["lastSetupError"]
     os.kill(services_of(hive, cell["id"])["web"]["pid"], signal.SIGKILL)
 
     def given_up(_cell: dict[str, Any]) -> bool:
@@ -301,7 +310,8 @@ def test_restarts_stop_at_the_limit(start_hive: Callable[..., LiveHive], tmp_pat
 
     hive.wait_for(cell["id"], given_up)
     web = services_of(hive, cell["id"])["web"]
-    assert web["pid"] is None and "did not get ready" in web["lastError"]["message"]
+    assert web["pid"] is None and why in web["lastError"]["message"]
+    assert "gave up after 2 restart(s)" in web["lastError"]["message"]
     assert (Path(cell["workspacePath"]) / "starts").read_text().strip() == "3"
     assert not find_tagged(cell_tag(cell["id"]), prefix=True), "nothing of it left running"
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import uuid
 from pathlib import Path
+
+import pytest
 
 from hive.services.process_group import stop_process_group, stop_tagged
 from hive.services.process_tag import (
     TAG_VARIABLE,
     cell_tag,
     find_tagged,
+    inherited_environ,
     service_tag,
     setup_prefix,
     setup_tag,
@@ -19,6 +23,8 @@ from hive.services.process_tag import (
 )
 
 from .processes import base_env, is_gone, read_pid, wait_gone
+
+RUN = uuid.uuid4().hex  # tests running at once elsewhere never match each other's tags
 
 # Starts a process in a session of its own and waits until it is there (it writes its
 # pid only after setsid), so the group is never stopped while it is still a member.
@@ -54,15 +60,17 @@ def test_tags_name_the_cell_and_what_runs() -> None:
 
 
 async def test_an_escaped_process_is_found_by_its_exact_tag(tmp_path: Path) -> None:
-    leader = await spawn(ESCAPE + "exec sleep 300", tmp_path, "cell/x/service/web")
-    other = await spawn("echo $$ > other.pid; exec sleep 300", tmp_path, "cell/x/service/web2")
+    leader = await spawn(ESCAPE + "exec sleep 300", tmp_path, f"cell/{RUN}/service/web")
+    other = await spawn("echo $$ > other.pid; exec sleep 300", tmp_path, f"cell/{RUN}/service/web2")
     escaped = await read_pid(tmp_path / "escaped.pid")
     other_pid = await read_pid(tmp_path / "other.pid")
     try:
         assert os.getsid(escaped) != os.getsid(leader.pid), "it left the session"
-        found = {p.pid for p in await asyncio.to_thread(find_tagged, "cell/x/service/web")}
+        found = {p.pid for p in await asyncio.to_thread(find_tagged, f"cell/{RUN}/service/web")}
         assert {escaped, leader.pid} <= found and other_pid not in found
-        by_prefix = {p.pid for p in await asyncio.to_thread(find_tagged, "cell/x/", prefix=True)}
+        by_prefix = {
+            p.pid for p in await asyncio.to_thread(find_tagged, f"cell/{RUN}/", prefix=True)
+        }
         assert {escaped, leader.pid, other_pid} <= by_prefix
     finally:
         for pid in (escaped, leader.pid, other_pid):
@@ -72,34 +80,49 @@ async def test_an_escaped_process_is_found_by_its_exact_tag(tmp_path: Path) -> N
 
 
 async def test_stopping_a_group_with_its_tag_stops_what_escaped_it(tmp_path: Path) -> None:
-    leader = await spawn(ESCAPE + "echo $$ > leader.pid; wait", tmp_path, "cell/y/setup/template")
+    leader = await spawn(
+        ESCAPE + "echo $$ > leader.pid; wait", tmp_path, f"cell/{RUN}y/setup/template"
+    )
     escaped = await read_pid(tmp_path / "escaped.pid")
     await read_pid(tmp_path / "leader.pid")
-    await stop_process_group(leader.pid, grace=5, leader=leader, tag="cell/y/setup/template")
+    await stop_process_group(leader.pid, grace=5, leader=leader, tag=f"cell/{RUN}y/setup/template")
     assert await wait_gone(escaped)
 
 
 async def test_without_the_tag_an_escaped_process_outlives_its_group(tmp_path: Path) -> None:
     # What the tag is for: the group alone does not reach it.
-    leader = await spawn(ESCAPE + "echo $$ > leader.pid; wait", tmp_path, "cell/z/setup/template")
+    leader = await spawn(
+        ESCAPE + "echo $$ > leader.pid; wait", tmp_path, f"cell/{RUN}z/setup/template"
+    )
     escaped = await read_pid(tmp_path / "escaped.pid")
     await read_pid(tmp_path / "leader.pid")
     await stop_process_group(leader.pid, grace=5, leader=leader)
     try:
         assert not is_gone(escaped)
     finally:
-        assert await stop_tagged("cell/z/", grace=5, prefix=True) == 1
+        assert await stop_tagged(f"cell/{RUN}z/", grace=5, prefix=True) == 1
     assert await wait_gone(escaped)
 
 
 async def test_stop_tagged_escalates_to_kill(tmp_path: Path) -> None:
     script = "setsid -f bash -c 'trap \"\" TERM; echo $$ > stubborn.pid; sleep 300; :'"
-    leader = await spawn(script, tmp_path, "cell/w/service/db")
+    leader = await spawn(script, tmp_path, f"cell/{RUN}w/service/db")
     stubborn = await read_pid(tmp_path / "stubborn.pid")
     assert await leader.wait() == 0  # the leader is gone; the stubborn one is not
-    assert await stop_tagged("cell/w/service/db", grace=0.3) >= 1
+    assert await stop_tagged(f"cell/{RUN}w/service/db", grace=0.3) >= 1
     assert await wait_gone(stubborn)
 
 
 async def test_nothing_tagged_is_fine() -> None:
-    assert await stop_tagged("cell/none-such/", grace=0.3, prefix=True) == 0
+    assert await stop_tagged(f"cell/{RUN}none/", grace=0.3, prefix=True) == 0
+
+
+def test_the_servers_own_helpers_never_carry_a_tag(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A server started from a shell inside one of its cells inherits that cell's tag.
+    from hive.workspace.copy_process import _worker_environment
+    from hive.workspace.git import _git_env
+
+    monkeypatch.setenv(TAG_VARIABLE, "cell/outer/service/ide")
+    assert TAG_VARIABLE not in inherited_environ()
+    assert TAG_VARIABLE not in _git_env()
+    assert TAG_VARIABLE not in _worker_environment()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 
+from hive.services.process_group import stop_tagged
 from hive.services.shell import CommandResult, read_tail, run_shell_command, shell_argv
 
 from .processes import base_env, is_gone, read_pid, wait_gone
@@ -84,14 +86,28 @@ async def test_finished_command_leftovers_are_stopped(tmp_path: Path) -> None:
     assert await wait_gone(await read_pid(tmp_path / "child.pid", timeout=0))
 
 
-async def test_tagged_command_leftovers_that_left_the_group_are_stopped(tmp_path: Path) -> None:
-    command = (
-        "setsid sh -c 'echo $$ > daemon.pid; exec sleep 300' & "
-        "until [ -s daemon.pid ]; do sleep 0.01; done; echo $HIVE_PROCESS_TAG"
-    )
-    result, _ = await run(command, tmp_path, tag="cell/c1/setup/template")
+DAEMON = (
+    "setsid sh -c 'echo $$ > daemon.pid; exec sleep 300' & "
+    "until [ -s daemon.pid ]; do sleep 0.01; done; "
+)
+
+
+async def test_a_daemon_a_successful_command_started_outlives_it(tmp_path: Path) -> None:
+    # A Gradle daemon or `pg_ctl start` is meant to stay: it goes with the cell.
+    tag = f"cell/{uuid.uuid4().hex}/setup/template"
+    result, _ = await run(DAEMON + "echo $HIVE_PROCESS_TAG", tmp_path, tag=tag)
     assert result.exit_code == 0
-    assert "cell/c1/setup/template" in result.output_tail.splitlines()
+    assert tag in result.output_tail.splitlines()
+    daemon = await read_pid(tmp_path / "daemon.pid", timeout=0)
+    assert not is_gone(daemon)
+    assert await stop_tagged(tag, grace=1) == 1
+    assert await wait_gone(daemon)
+
+
+async def test_a_timed_out_command_takes_its_daemons_along(tmp_path: Path) -> None:
+    tag = f"cell/{uuid.uuid4().hex}/setup/template"
+    result, _ = await run(DAEMON + "sleep 300", tmp_path, timeout=1, tag=tag)
+    assert result.timed_out
     assert await wait_gone(await read_pid(tmp_path / "daemon.pid", timeout=0))
 
 

@@ -43,6 +43,15 @@ def tagged(env: Mapping[str, str], tag: str | None) -> dict[str, str]:
     return {**env} if tag is None else {**env, TAG_VARIABLE: tag}
 
 
+def inherited_environ() -> dict[str, str]:
+    """This server's environment for its own helpers (git, copy workers), minus any tag.
+
+    A server started from a shell inside one of its cells carries that cell's tag;
+    its helpers must not, or stopping that cell would stop them too.
+    """
+    return {name: value for name, value in os.environ.items() if name != TAG_VARIABLE}
+
+
 def find_tagged(tag: str, *, prefix: bool = False) -> list[psutil.Process]:
     """Live processes started with the tag (or a tag starting with it); blocking.
 
@@ -51,10 +60,13 @@ def find_tagged(tag: str, *, prefix: bool = False) -> list[psutil.Process]:
     """
     found = []
     me = os.getpid()
-    for process in psutil.process_iter():
-        if process.pid == me:
+    for pid in psutil.pids():
+        if pid == me:
             continue
         try:
+            # A fresh Process each time: psutil.process_iter's cache may hold a Process
+            # for an earlier owner of a reused pid, which then refuses every signal.
+            process = psutil.Process(pid)
             value = process.environ().get(TAG_VARIABLE)
         except psutil.Error:  # gone, a zombie, or not ours
             continue

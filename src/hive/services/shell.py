@@ -94,11 +94,13 @@ async def run_shell_command(
 
     On timeout or cancellation the whole process group is stopped; leftovers a finished
     command forked into the background are stopped too, so no setup process outlives it.
-    With a `tag` (see `process_tag`) that includes those that left the group (`setsid`).
+    The `tag` (see `process_tag`) goes into the command's environment. Daemons that left
+    the group (`setsid`: a Gradle daemon, `pg_ctl start`) are meant to outlive a command
+    that succeeds, until the cell goes; a command that is stopped takes them along.
     """
     fd, start_offset = await asyncio.to_thread(_open_log, log_path, command)
     started = time.perf_counter()
-    timed_out = False
+    timed_out = finished = False
     try:
         process = await asyncio.create_subprocess_exec(
             *shell_argv(command, env),
@@ -116,12 +118,16 @@ async def run_shell_command(
         async with track(process.pid) if track else contextlib.nullcontext():
             try:
                 await asyncio.wait_for(process.wait(), timeout=timeout)
+                finished = True
             except TimeoutError:
                 timed_out = True
     finally:
         # Outside `track`: runs on success, timeout and a cancellation that lands anywhere,
         # even while the process is being put on record.
-        await asyncio.shield(stop_process_group(process.pid, grace=grace, leader=process, tag=tag))
+        strays = None if finished else tag
+        await asyncio.shield(
+            stop_process_group(process.pid, grace=grace, leader=process, tag=strays)
+        )
         note = (
             f"[hive] timed out after {timeout:g}s; process group stopped\n"
             if timed_out

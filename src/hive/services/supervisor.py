@@ -12,8 +12,9 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from hive.core.errors import ConflictError, StepError
 from hive.core.status import ServiceStatus
@@ -48,6 +49,7 @@ class Supervisor:
         # for them until a new run reopens them. Only meaningful while this server runs.
         self._closed: set[str] = set()
         self._rotator: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # -- files ---------------------------------------------------------------------
 
@@ -133,9 +135,24 @@ class Supervisor:
 
     async def spawn(self, cell_id: str, worktree: Path, plan: ServicePlan) -> int:
         """Start the service's process in its own group; returns where its output starts."""
+        handle = await self._spawn(cell_id, worktree, plan)
+        return handle.log_start
+
+    async def _spawn(
+        self,
+        cell_id: str,
+        worktree: Path,
+        plan: ServicePlan,
+        *,
+        replacing: ServiceHandle | None = None,
+        restarts: int | None = None,
+    ) -> ServiceHandle:
+        """`spawn`; with `replacing`, only while that (exited) handle is still the
+        service's current one, so a stop or start meanwhile wins over a restart."""
         self._refuse_closed(cell_id, plan.name)
         self._refuse_second_copy(cell_id, plan.name)
-        restarts = await self._previous_restarts(cell_id, plan.name)
+        if restarts is None:
+            restarts = await self._previous_restarts(cell_id, plan.name)
         cwd = worktree / plan.cwd
         fd, log_start = await asyncio.to_thread(
             self.service_log(cell_id, plan.name).open_for_process
@@ -145,6 +162,8 @@ class Supervisor:
             # may have run while we were preparing.
             self._refuse_closed(cell_id, plan.name)
             self._refuse_second_copy(cell_id, plan.name)
+            if replacing is not None and self._handles.get((cell_id, plan.name)) is not replacing:
+                raise ConflictError(f"service '{plan.name}' was stopped or started meanwhile")
             env = tagged(plan.env, service_tag(cell_id, plan.name))
             pid = spawn_service(plan.run, env, cwd, fd)
         except OSError as exc:
@@ -159,13 +178,13 @@ class Supervisor:
         # now still finds the process to stop.
         handle = ServiceHandle(cell_id, plan, worktree, pid, True, log_start, restarts=restarts)
         self._handles[(cell_id, plan.name)] = handle
-        handle.monitor = asyncio.create_task(self._watch(handle), name=f"watch:{plan.name}")
+        handle.monitor = self._background(self._watch(handle), f"watch:{plan.name}")
         try:
             await asyncio.shield(self._record_start(cell_id, plan, pid, restarts))
         finally:
             handle.recorded.set()
         self._ensure_rotator()
-        return log_start
+        return handle
 
     async def _record_start(self, cell_id: str, plan: ServicePlan, pid: int, restarts: int) -> None:
         started = await asyncio.to_thread(process_start_time, pid)
@@ -264,27 +283,36 @@ class Supervisor:
         if key is None:
             return
         cell_id, name = key
-        # Whatever the leader left behind (in its group or not) goes with it.
-        await stop_process_group(handle.pid, grace=self._grace_s, tag=service_tag(cell_id, name))
+        # Whatever the leader left behind (in its group or not) goes with it, even when
+        # a stop cancels this watcher meanwhile.
+        tag = service_tag(cell_id, name)
+        await asyncio.shield(stop_process_group(handle.pid, grace=self._grace_s, tag=tag))
         plan = handle.plan
+        tail = await self.tail(cell_id, name)
+        if self._handles.get(key) is not handle:
+            return  # stopped or started again meanwhile: that has the last word
         if plan is not None and plan.oneshot and code == 0:
             await self._store.save(
                 cell_id, name, status=ServiceStatus.COMPLETED, pid=None, exit_code=0
             )
             return
-        tail = await self.tail(cell_id, name)
         message = f"service '{name}' exited" + (f" with code {code}" if code is not None else "")
+        # code None: an adopted process, its code unknown, counts as a failure.
+        restartable = plan is not None and not plan.oneshot and code != 0
+        limit = plan.restart_limit if plan is not None and restartable else 0
+        given_up = restartable and 0 < limit <= handle.restarts
+        if given_up:
+            message += f"; gave up after {handle.restarts} restart(s)"
         await self._store.save(
             cell_id,
             name,
-            status=ServiceStatus.CRASHED,
+            status=ServiceStatus.ERROR if given_up else ServiceStatus.CRASHED,
             pid=None,
             exit_code=code,
             last_error={"message": message, "outputTail": tail, "at": now_iso()},
         )
         log.warning("cell %s: %s", cell_id, message)
-        failed = code != 0  # None: an adopted process, its code unknown
-        if plan is not None and not plan.oneshot and failed:
+        if plan is not None and handle.restarts < limit:
             await self._restart_on_failure(handle, plan)
 
     async def _restart_on_failure(self, failed: ServiceHandle, plan: ServicePlan) -> None:
@@ -294,39 +322,46 @@ class Supervisor:
         key = (failed.cell_id, plan.name)
         while failed.restarts < plan.restart_limit:
             await asyncio.sleep(min(0.5 * 2**failed.restarts, 10))
-            # Stopped, restarted or started by hand meanwhile (each replaces or removes
-            # the handle): no longer ours to restart.
-            if self._handles.get(key) is not failed:
-                return
-            await self._store.save(failed.cell_id, plan.name, restarts=failed.restarts + 1)
             try:
-                log_start = await self.spawn(failed.cell_id, failed.worktree, plan)
+                attempt = await self._spawn(
+                    failed.cell_id,
+                    failed.worktree,
+                    plan,
+                    replacing=failed,
+                    restarts=failed.restarts + 1,
+                )
             except (ConflictError, StepError):
-                return  # its cell is being stopped, or it cannot start at all (saved)
-            attempt = self._handles[key]
-            outcome = await self._probe(attempt, plan, log_start)
-            if attempt.done.is_set() or attempt.stopping or self._handles.get(key) is not attempt:
+                return  # stopped or started by hand, its cell closing, or it cannot start
+            outcome = await self._probe(attempt, plan, attempt.log_start)
+            if attempt.done.is_set() or self._handles.get(key) is not attempt:
                 return  # it exited (its watcher decides), or someone stopped it
             if outcome.ready:
                 await self._store.save(failed.cell_id, plan.name, status=ServiceStatus.READY)
                 return
-            # Up, but not ready in time: stop it and count it as one more failure. Its
-            # handle stays registered, so a stop by hand meanwhile is still noticed.
-            attempt.stopping = True
-            tag = service_tag(failed.cell_id, plan.name)
-            await stop_process_group(attempt.pid, grace=self._grace_s, tag=tag)
+            # Up, but not ready in time: stop it and count one more failure. Its handle
+            # stays the current one, so a stop or start by hand meanwhile is noticed.
+            await self._terminate(attempt, plan.name)
+            tail = await self.tail(failed.cell_id, plan.name)
             if self._handles.get(key) is not attempt:
                 return
-            tail = await self.tail(failed.cell_id, plan.name)
             message = _not_ready_message(plan, outcome.reason, None) + " after a restart"
+            given_up = attempt.restarts >= plan.restart_limit
+            if given_up:
+                message += f"; gave up after {attempt.restarts} restart(s)"
             await self._store.save(
                 failed.cell_id,
                 plan.name,
-                status=ServiceStatus.ERROR,
+                status=ServiceStatus.ERROR if given_up else ServiceStatus.CRASHED,
                 pid=None,
                 last_error={"message": message, "outputTail": tail, "at": now_iso()},
             )
             failed = attempt
+
+    def _background(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     def _ensure_rotator(self) -> None:
         if self._rotator is None or self._rotator.done():
@@ -365,6 +400,16 @@ class Supervisor:
                     cell_id, name, status=after_stop(record.status, status), pid=None
                 )
             return
+        await self._terminate(handle, name)
+        exit_code = handle.exit_code
+        current = record.status if record else status
+        await self._store.save(
+            cell_id, name, status=after_stop(current, status), pid=None, exit_code=exit_code
+        )
+
+    async def _terminate(self, handle: ServiceHandle, name: str) -> None:
+        """End a handle's process: `stop` command, then TERM → grace → KILL the group and
+        whatever carries the service's tag; its exit is then no crash."""
         handle.stopping = True
         if handle.plan is not None and handle.plan.stop and handle.alive():
             with contextlib.suppress(Exception):
@@ -372,23 +417,21 @@ class Supervisor:
                     handle.plan.stop,
                     cwd=handle.worktree / handle.plan.cwd,
                     env=handle.plan.env,
-                    log_path=self.log_path(cell_id, name),
+                    log_path=self.log_path(handle.cell_id, name),
                     timeout=_STOP_COMMAND_TIMEOUT_S,
                     grace=self._grace_s,
                 )
         if not handle.done.is_set():
             # Once it exited, the watcher already stopped the rest of its group; the pid
             # may since belong to someone else.
+            tag = service_tag(handle.cell_id, name)
             await asyncio.shield(stop_process_group(handle.pid, grace=self._grace_s, tag=tag))
-        if handle.monitor is not None:
+        if handle.monitor is not None and handle.monitor is not asyncio.current_task():
             # It reaps the exited process and returns (stopping is set): wait for that.
+            # A watcher busy restarting (or cleaning up after a crash) is cancelled; its
+            # cleanup is shielded and finishes anyway.
             await asyncio.wait([handle.monitor], timeout=self._grace_s)
             handle.monitor.cancel()
-        exit_code = handle.exit_code
-        current = record.status if record else status
-        await self._store.save(
-            cell_id, name, status=after_stop(current, status), pid=None, exit_code=exit_code
-        )
 
     async def stop_cell(self, cell_id: str) -> list[str]:
         """Stop every service of the cell (known to this run or only to the database);
@@ -426,7 +469,7 @@ class Supervisor:
                 )
                 handle.recorded.set()
                 self._handles[(record.cell_id, record.name)] = handle
-                handle.monitor = asyncio.create_task(self._watch(handle))
+                handle.monitor = self._background(self._watch(handle), f"watch:{record.name}")
                 outcome["adopted"].append(label)
                 continue
             tag = service_tag(record.cell_id, record.name)
@@ -458,7 +501,8 @@ class Supervisor:
 
     async def close(self) -> None:
         """Stop watching; the services themselves keep running for the next server."""
-        tasks = [h.monitor for h in self._handles.values() if h.monitor is not None]
+        # Every watcher, also those of replaced handles that may still be restarting.
+        tasks = list(self._tasks)
         if self._rotator is not None:
             tasks.append(self._rotator)
         for task in tasks:

@@ -21,6 +21,7 @@ from typing import Any
 
 import hive
 from hive.core.errors import StepError
+from hive.services.process_tag import inherited_environ
 from hive.workspace.tree_copy import CopyStoppedError, CopyTotals, Progress
 from hive.workspace.tree_walk import CopyWork
 
@@ -213,6 +214,6 @@ async def wait_through_cancel(future: asyncio.Future[Any]) -> None:
 def _worker_environment() -> dict[str, str]:
     # The worker must import this very Hive, installed or not.
     source = str(Path(hive.__file__).resolve().parent.parent)
-    env = dict(os.environ)
+    env = inherited_environ()
     env["PYTHONPATH"] = os.pathsep.join(p for p in (source, env.get("PYTHONPATH")) if p)
     return env

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hive.core.errors import HiveError, InvalidInputError, NotFoundError
+from hive.services.process_tag import inherited_environ
 
 #: Longest rendering of the git command line inside an error message.
 _MAX_COMMAND_CHARS = 160
@@ -72,7 +73,7 @@ def _first_line(text: str) -> str:
 def _git_env() -> dict[str, str]:
     # No credential prompts (there is no terminal to answer them) and untranslated
     # messages, because callers look at stderr text.
-    return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    return {**inherited_environ(), "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
 
 
 def _kill_group(proc: asyncio.subprocess.Process) -> None:
