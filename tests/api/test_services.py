@@ -260,21 +260,33 @@ def test_on_failure_restarts_a_crashed_service_on_the_same_port(
     assert manual["restarts"] == 0, "a manual restart renews the on-failure budget"
 
 
+def crash_a_flaky_web(
+    start_hive: Callable[..., LiveHive], tmp_path: Path, *, when: str, then: str, limit: int
+) -> tuple[LiveHive, dict[str, Any], dict[str, Any]]:
+    """A ready cell whose `web` (restart: on-failure) has just been killed. `web` counts
+    its starts in `starts`; while `[ "$n" <when> ]` holds (n: earlier starts) it runs
+    `then` instead of serving. Returns the server, the cell and the killed `web`."""
+    run = (
+        "n=$(cat starts 2>/dev/null || echo 0); echo $((n + 1)) > starts; "
+        f'if [ "$n" {when} ]; then {then}; fi; exec {PY} service_app.py web'
+    )
+    services = {"web": {"run": run, "restart": f"on-failure:{limit}", "readyTimeoutMs": 1500}}
+    hive = start_hive([repo_with(tmp_path, services)])
+    cell = hive.settle(hive.create("flaky")["id"])
+    assert cell["status"] == "ready", cell["lastSetupError"]
+    before = services_of(hive, cell["id"])["web"]
+    os.kill(before["pid"], signal.SIGKILL)
+    return hive, cell, before
+
+
 @pytest.mark.parametrize("second_start", ["exec sleep 300", "exit 4"])
 def test_a_restart_that_fails_is_retried_within_the_limit(
     start_hive: Callable[..., LiveHive], tmp_path: Path, second_start: str
 ) -> None:
     # The first restart hangs without listening (or exits at once); the next one works.
-    run = (
-        "n=$(cat starts 2>/dev/null || echo 0); echo $((n + 1)) > starts; "
-        f'if [ "$n" = 1 ]; then {second_start}; fi; exec {PY} service_app.py web'
+    hive, cell, before = crash_a_flaky_web(
+        start_hive, tmp_path, when="= 1", then=second_start, limit=3
     )
-    services = {"web": {"run": run, "restart": "on-failure:3", "readyTimeoutMs": 1500}}
-    hive = start_hive([repo_with(tmp_path, services)])
-    cell = hive.settle(hive.create("stubborn")["id"])
-    assert cell["status"] == "ready", cell["lastSetupError"]
-    before = services_of(hive, cell["id"])["web"]
-    os.kill(before["pid"], signal.SIGKILL)
 
     def back_up(_cell: dict[str, Any]) -> bool:
         web = services_of(hive, cell["id"])["web"]
@@ -294,15 +306,7 @@ def test_a_restart_that_fails_is_retried_within_the_limit(
 def test_restarts_stop_at_the_limit(
     start_hive: Callable[..., LiveHive], tmp_path: Path, later_starts: str, why: str
 ) -> None:
-    run = (
-        "n=$(cat starts 2>/dev/null || echo 0); echo $((n + 1)) > starts; "
-        f'if [ "$n" != 0 ]; then {later_starts}; fi; exec {PY} service_app.py web'
-    )
-    services = {"web": {"run": run, "restart": "on-failure:2", "readyTimeoutMs": 1500}}
-    hive = start_hive([repo_with(tmp_path, services)])
-    cell = hive.settle(hive.create("hopeless")["id"])
-    assert cell["status"] == "ready", cell["lastSetupError"]
-    os.kill(services_of(hive, cell["id"])["web"]["pid"], signal.SIGKILL)
+    hive, cell, _ = crash_a_flaky_web(start_hive, tmp_path, when="!= 0", then=later_starts, limit=2)
 
     def given_up(_cell: dict[str, Any]) -> bool:
         web = services_of(hive, cell["id"])["web"]
