@@ -7,8 +7,11 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,7 @@ import pytest
 
 from hive.ports.probe import port_is_free
 from hive.services.process_tag import cell_tag, find_tagged
+from hive.settings import Settings
 from tests.support.repos import basic_template, git, make_repo
 from tests.support.server import LiveHive
 
@@ -383,6 +387,31 @@ def test_services_start_with_default_signals_and_no_inherited_descriptors(
     assert fds <= {0, 1, 2, 3, 255}, fds  # bash's own script and tty-less duplicates only
     web = services_of(hive, cell["id"])["web"]
     assert f'SELF="http://x:{web["port"]}/"' in (worktree / ".hive" / "env").read_text()
+
+
+def test_a_service_setup_run_by_start_is_on_record_while_it_runs(
+    start_hive: Callable[..., LiveHive], tmp_path: Path, settings: Settings
+) -> None:
+    # On record, a server killed during it would stop it at its next start.
+    setup = "if [ -f again ]; then echo $$ > setup.pid; sleep 2; fi"
+    services = {"web": {"run": f"exec {PY} service_app.py web", "setup": [setup]}}
+    hive = start_hive([repo_with(tmp_path, services)])
+    cell = hive.settle(hive.create("set up twice")["id"])
+    worktree = Path(cell["workspacePath"])
+    hive.http.post(f"/api/cells/{cell['id']}/services/web/stop")
+    (worktree / "again").touch()
+
+    def recorded() -> list[tuple[str, int]]:
+        with closing(sqlite3.connect(settings.database_path)) as conn:
+            return conn.execute("SELECT kind, pid FROM cell_processes").fetchall()
+
+    with ThreadPoolExecutor(1) as pool:
+        started = pool.submit(hive.http.post, f"/api/cells/{cell['id']}/services/web/start")
+        hive.wait_for(cell["id"], lambda _c: (worktree / "setup.pid").exists())
+        pid = int((worktree / "setup.pid").read_text())
+        assert ("service-setup", pid) in recorded()
+        assert started.result().json()["status"] == "ready"
+    assert recorded() == []
 
 
 def test_following_a_log_ends_when_the_service_stops(service_hive: LiveHive) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -15,6 +16,7 @@ from hive.core.errors import HiveError, StepError
 from hive.core.steps import Workflow
 from hive.ports.allocator import PortAllocator
 from hive.services.identity import process_start_time
+from hive.services.shell import ProcessTracker
 from hive.services.supervisor import Supervisor
 from hive.settings import Settings
 from hive.store.cells import CellStore
@@ -111,6 +113,10 @@ class RunContext:
             yield
         finally:
             await asyncio.shield(self.stores.processes.remove(record_id))
+
+    def trackers(self, kind: str) -> Callable[[str], ProcessTracker]:
+        """Per command of `kind`, the `track` that keeps its process group on record."""
+        return lambda command: functools.partial(self.track_process, kind=kind, command=command)
 
     async def report_progress(self, step: str, **counts: int) -> None:
         """Save where a long step is, so a progress view can move (best-effort)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import shutil
 from collections.abc import Awaitable
 from pathlib import Path
@@ -133,7 +132,7 @@ async def run_setup(ctx: RunContext, metadata: dict[str, Any]) -> None:
                 log_path=log_path,
                 timeout=ctx.settings.setup_timeout_s,
                 grace=ctx.settings.kill_grace_s,
-                track=functools.partial(ctx.track_process, kind="setup", command=command),
+                track=ctx.trackers("setup")(command),
                 tag=setup_tag(ctx.cell.id),
             )
             meta["exitCode"] = result.exit_code

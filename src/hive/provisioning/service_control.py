@@ -103,7 +103,13 @@ class ServiceControl:
     async def start(self, cell_id: str, name: str) -> dict[str, Any]:
         async with self._lock(cell_id, name):
             ctx, plan = await self._plan(cell_id, name)
-            log_start = await self._supervisor.start(ctx.cell.id, ctx.cell.worktree_path, plan)
+            log_start = await self._supervisor.start(
+                ctx.cell.id,
+                ctx.cell.worktree_path,
+                plan,
+                # On record while they run: a server killed meanwhile stops them next start.
+                track=ctx.trackers("service-setup"),
+            )
             reason = await self._supervisor.wait_ready(ctx.cell.id, plan, log_start)
         return await self._one(ctx.cell.id, name, reason)
 

@@ -4,7 +4,6 @@ the delete side (stop_services, release_ports lives in delete_steps)."""
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -135,9 +134,7 @@ async def ensure_services(ctx: RunContext, metadata: dict[str, Any]) -> None:
                     ctx.cell.id,
                     worktree,
                     service,
-                    track=lambda command: functools.partial(
-                        ctx.track_process, kind="service-setup", command=command
-                    ),
+                    track=ctx.trackers("service-setup"),
                 )
         async with ctx.timed(substep(Step.ENSURE_SERVICES, f"start:{name}")) as meta:
             meta.update(port=service.port, command=service.run)

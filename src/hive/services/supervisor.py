@@ -68,10 +68,17 @@ class Supervisor:
         handle = self._handles.get((cell_id, name))
         return handle is not None and handle.alive()
 
-    async def start(self, cell_id: str, worktree: Path, plan: ServicePlan) -> int:
+    async def start(
+        self,
+        cell_id: str,
+        worktree: Path,
+        plan: ServicePlan,
+        *,
+        track: Callable[[str], ProcessTracker] | None = None,
+    ) -> int:
         """Run the service's setup commands, then spawn it; returns its log offset."""
         self._refuse_second_copy(cell_id, plan.name)
-        await self.run_setup(cell_id, worktree, plan)
+        await self.run_setup(cell_id, worktree, plan, track=track)
         return await self.spawn(cell_id, worktree, plan)
 
     def reopen(self, cell_id: str) -> None:
