@@ -19,11 +19,12 @@ from typing import Any
 from hive.core.errors import ConflictError, StepError
 from hive.core.status import ServiceStatus
 from hive.services.handle import ServiceHandle, after_stop
-from hive.services.identity import is_same_process, pid_exists, process_start_time
+from hive.services.identity import process_start_time
+from hive.services.leftovers import end_recorded, still_running
 from hive.services.logs import ServiceLog
 from hive.services.plan import ServicePlan
 from hive.services.probes import ProbeOutcome, wait_ready
-from hive.services.process_group import stop_process_group, stop_tagged
+from hive.services.process_group import stop_process_group
 from hive.services.process_tag import service_tag, setup_tag, tagged
 from hive.services.shell import ProcessTracker, run_shell_command
 from hive.services.spawn import CWD_MISSING, spawn_service, wait_for_exit
@@ -390,19 +391,10 @@ class Supervisor:
         """Stop the service: its `stop` command if any, then TERM → grace → KILL the group."""
         handle = self._handles.pop((cell_id, name), None)
         record = await self._store.get(cell_id, name)
-        tag = service_tag(cell_id, name)
         if handle is None:
-            if (
-                record
-                and record.pid
-                and record.process_started
-                and await asyncio.to_thread(is_same_process, record.pid, record.process_started)
-            ):
-                await stop_process_group(record.pid, grace=self._grace_s, tag=tag)
-            elif record and record.pid:
-                # The leader is gone; what it started outside its group may live on.
-                await stop_tagged(tag, grace=self._grace_s)
             if record:
+                running = await still_running(record)
+                await end_recorded(record, running=running, grace=self._grace_s)
                 await self._store.save(
                     cell_id, name, status=after_stop(record.status, status), pid=None
                 )
@@ -459,12 +451,8 @@ class Supervisor:
         outcome: dict[str, list[str]] = {"adopted": [], "gone": []}
         for record in await self._store.with_process():
             label = f"{record.cell_id[:8]}/{record.name}"
-            alive = (
-                record.pid is not None
-                and record.process_started is not None
-                and (await asyncio.to_thread(is_same_process, record.pid, record.process_started))
-            )
-            if alive and record.cell_id in worktrees and record.pid is not None:
+            running = await still_running(record)
+            if running and record.cell_id in worktrees and record.pid is not None:
                 handle = ServiceHandle(
                     record.cell_id,
                     None,
@@ -479,15 +467,8 @@ class Supervisor:
                 handle.monitor = self._background(self._watch(handle), f"watch:{record.name}")
                 outcome["adopted"].append(label)
                 continue
-            tag = service_tag(record.cell_id, record.name)
-            if alive and record.pid is not None:  # its cell is gone: nothing owns it
-                await stop_process_group(record.pid, grace=self._grace_s, tag=tag)
-            elif record.pid is not None and not await asyncio.to_thread(pid_exists, record.pid):
-                # The leader died while no server watched; what it left in its group (the
-                # group id stays reserved while they live) would hold the port forever.
-                await stop_process_group(record.pid, grace=self._grace_s, tag=tag)
-            elif record.pid is not None:  # the pid is someone else's now: only the tag
-                await stop_tagged(tag, grace=self._grace_s)
+            # Not running, or its cell is gone and nothing owns it.
+            await end_recorded(record, running=running, grace=self._grace_s)
             await self._store.save(
                 record.cell_id,
                 record.name,
