@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from hive.services.logs import ServiceLog, follow
+from hive.services.logs import DEFAULT_MAX_BYTES, ServiceLog, ServiceLogs, follow
 from hive.services.process_group import stop_process_group
 
 # Writes "line N" every few milliseconds to its stdout (the log, opened O_APPEND).
@@ -149,3 +149,24 @@ async def test_follow_restarts_on_a_replaced_file(tmp_path: Path) -> None:
             assert await anext(lines) == "second"
     finally:
         await lines.aclose()
+
+
+async def test_service_logs_are_laid_out_by_cell_and_rotated_while_running(
+    tmp_path: Path,
+) -> None:
+    logs = ServiceLogs(tmp_path / "logs", rotate_every_s=0.01)
+    path = logs.path("cell1", "web")
+    assert path == tmp_path / "logs" / "cell1" / "web.log"
+    path.parent.mkdir(parents=True)
+    path.write_text("x" * (DEFAULT_MAX_BYTES + 1) + "\nlast line\n")
+    assert await logs.tail("cell1", "web", 1) == "last line"
+    running = [("cell1", "web")]
+    logs.keep_rotated(lambda: running)
+    for _ in range(500):
+        if logs.log("cell1", "web").rotated(1).exists():
+            break
+        await asyncio.sleep(0.01)
+    assert path.stat().st_size == 0 and logs.log("cell1", "web").rotated(1).exists()
+    running.clear()  # nothing runs: the rotation ends by itself
+    await asyncio.sleep(0.05)
+    await logs.close()

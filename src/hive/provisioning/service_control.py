@@ -132,10 +132,10 @@ class ServiceControl:
 
     async def logs(self, cell_id: str, name: str, tail: int) -> str:
         cell = await self._stores.cells.get(cell_id)
-        path = self._supervisor.log_path(cell.id, name)
+        path = self._supervisor.logs.path(cell.id, name)
         if not await asyncio.to_thread(path.exists):
             raise NotFoundError(f"service '{name}' of cell '{cell_id}' has no log yet")
-        return await self._supervisor.tail(cell.id, name, tail)
+        return await self._supervisor.logs.tail(cell.id, name, tail)
 
     async def _one(self, cell_id: str, name: str, reason: str | None = None) -> dict[str, Any]:
         service = next(s for s in await self.list(cell_id) if s["name"] == name)

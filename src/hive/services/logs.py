@@ -11,11 +11,12 @@ import asyncio
 import contextlib
 import os
 import shutil
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from datetime import datetime
 from pathlib import Path
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+ROTATE_EVERY_S = 5.0
 _BLOCK = 64 * 1024
 _FOLLOW_READ_MAX = 1 << 20
 
@@ -95,6 +96,43 @@ class ServiceLog:
             return path.stat().st_size
         except FileNotFoundError:
             return 0
+
+
+class ServiceLogs:
+    """Every service's log under one root, `<root>/<cell>/<service>.log`, kept rotated
+    while its service runs."""
+
+    def __init__(self, root: Path, rotate_every_s: float = ROTATE_EVERY_S) -> None:
+        self._root = root
+        self._rotate_every_s = rotate_every_s
+        self._rotator: asyncio.Task[None] | None = None
+
+    def path(self, cell_id: str, name: str) -> Path:
+        return self._root / cell_id / f"{name}.log"
+
+    def log(self, cell_id: str, name: str) -> ServiceLog:
+        return ServiceLog(self.path(cell_id, name))
+
+    async def tail(self, cell_id: str, name: str, lines: int = 40) -> str:
+        return await asyncio.to_thread(self.log(cell_id, name).tail, lines)
+
+    def keep_rotated(self, running: Callable[[], list[tuple[str, str]]]) -> None:
+        """Rotate the logs of the `(cell, service)`s `running()` names, every few
+        seconds, until it names none; call again when a service starts."""
+        if self._rotator is None or self._rotator.done():
+            self._rotator = asyncio.create_task(self._rotate(running), name="rotate-logs")
+
+    async def _rotate(self, running: Callable[[], list[tuple[str, str]]]) -> None:
+        while running():
+            await asyncio.sleep(self._rotate_every_s)
+            for cell_id, name in running():
+                with contextlib.suppress(OSError):
+                    await asyncio.to_thread(self.log(cell_id, name).rotate_if_large)
+
+    async def close(self) -> None:
+        if self._rotator is not None:
+            self._rotator.cancel()
+            await asyncio.wait([self._rotator])
 
 
 def _last_lines(path: Path, count: int) -> list[str]:

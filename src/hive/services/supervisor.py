@@ -21,7 +21,7 @@ from hive.core.status import ServiceStatus
 from hive.services.handle import ServiceHandle, after_stop
 from hive.services.identity import process_start_time
 from hive.services.leftovers import end_recorded, still_running
-from hive.services.logs import ServiceLog
+from hive.services.logs import ServiceLogs
 from hive.services.plan import ServicePlan
 from hive.services.probes import ProbeOutcome, wait_ready
 from hive.services.process_group import stop_process_group
@@ -33,7 +33,6 @@ from hive.store.services import ServiceStore
 
 log = logging.getLogger(__name__)
 
-_ROTATE_EVERY_S = 5.0
 _STOP_COMMAND_TIMEOUT_S = 15.0
 
 
@@ -42,26 +41,14 @@ class Supervisor:
         self, store: ServiceStore, logs_root: Path, *, grace_s: float, setup_timeout_s: float
     ) -> None:
         self._store = store
-        self._logs_root = logs_root
+        self.logs = ServiceLogs(logs_root)
         self._grace_s = grace_s
         self._setup_timeout_s = setup_timeout_s
         self._handles: dict[tuple[str, str], ServiceHandle] = {}
         # Cells whose services were stopped for good (deleted, failed): nothing may start
         # for them until a new run reopens them. Only meaningful while this server runs.
         self._closed: set[str] = set()
-        self._rotator: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-
-    # -- files ---------------------------------------------------------------------
-
-    def log_path(self, cell_id: str, name: str) -> Path:
-        return self._logs_root / cell_id / f"{name}.log"
-
-    def service_log(self, cell_id: str, name: str) -> ServiceLog:
-        return ServiceLog(self.log_path(cell_id, name))
-
-    async def tail(self, cell_id: str, name: str, lines: int = 40) -> str:
-        return await asyncio.to_thread(self.service_log(cell_id, name).tail, lines)
 
     # -- starting ------------------------------------------------------------------
 
@@ -113,7 +100,7 @@ class Supervisor:
         record, so a server killed mid-setup leaves nothing a restart cannot stop.
         """
         cwd = worktree / plan.cwd
-        log_path = self.log_path(cell_id, plan.name)
+        log_path = self.logs.path(cell_id, plan.name)
         for index, command in enumerate(plan.setup):
             self._refuse_closed(cell_id, plan.name)
             result = await run_shell_command(
@@ -162,9 +149,7 @@ class Supervisor:
         if restarts is None:
             restarts = await self._previous_restarts(cell_id, plan.name)
         cwd = worktree / plan.cwd
-        fd, log_start = await asyncio.to_thread(
-            self.service_log(cell_id, plan.name).open_for_process
-        )
+        fd, log_start = await asyncio.to_thread(self.logs.log(cell_id, plan.name).open_for_process)
         try:
             # Checked again with no await before the spawn: a stop_cell or another start
             # may have run while we were preparing.
@@ -191,7 +176,7 @@ class Supervisor:
             await asyncio.shield(self._record_start(cell_id, plan, pid, restarts))
         finally:
             handle.recorded.set()
-        self._ensure_rotator()
+        self._keep_logs_rotated()
         return handle
 
     async def _record_start(self, cell_id: str, plan: ServicePlan, pid: int, restarts: int) -> None:
@@ -225,7 +210,7 @@ class Supervisor:
             await self._store.save(cell_id, plan.name, status=ServiceStatus.READY)
             return outcome.reason
         exited = handle.exit_code  # read before we stop it
-        tail = await self.tail(cell_id, plan.name)
+        tail = await self.logs.tail(cell_id, plan.name)
         await self.stop(cell_id, plan.name, status=ServiceStatus.ERROR)
         message = _not_ready_message(plan, outcome.reason, exited)
         await self._store.save(
@@ -240,7 +225,7 @@ class Supervisor:
             command=plan.run,
             exit_code=exited,
             output_tail=tail,
-            hint=f"see its log ({self.log_path(cell_id, plan.name)}); fix services.{plan.name} "
+            hint=f"see its log ({self.logs.path(cell_id, plan.name)}); fix services.{plan.name} "
             "(run, ready, readyTimeoutMs) in hive.config.json, then retry",
         )
 
@@ -250,7 +235,7 @@ class Supervisor:
         return await wait_ready(
             plan.ready,
             port=plan.port,
-            log_path=self.log_path(handle.cell_id, plan.name),
+            log_path=self.logs.path(handle.cell_id, plan.name),
             log_start=log_start,
             env=plan.env,
             cwd=handle.worktree / plan.cwd,
@@ -268,14 +253,14 @@ class Supervisor:
             code = None
         if code == 0:
             return "completed with exit code 0"
-        tail = await self.tail(handle.cell_id, plan.name)
+        tail = await self.logs.tail(handle.cell_id, plan.name)
         what = "did not finish in time" if code is None else f"exited with code {code}"
         raise StepError(
             f"oneshot service '{plan.name}' {what}",
             command=plan.run,
             exit_code=code,
             output_tail=tail,
-            hint=f"see its log ({self.log_path(handle.cell_id, plan.name)}), fix it, then retry",
+            hint=f"see its log ({self.logs.path(handle.cell_id, plan.name)}), fix it, then retry",
         )
 
     # -- watching ------------------------------------------------------------------
@@ -296,7 +281,7 @@ class Supervisor:
         tag = service_tag(cell_id, name)
         await asyncio.shield(stop_process_group(handle.pid, grace=self._grace_s, tag=tag))
         plan = handle.plan
-        tail = await self.tail(cell_id, name)
+        tail = await self.logs.tail(cell_id, name)
         if self._handles.get(key) is not handle:
             return  # stopped or started again meanwhile: that has the last word
         if plan is not None and plan.oneshot and code == 0:
@@ -349,7 +334,7 @@ class Supervisor:
             # Up, but not ready in time: stop it and count one more failure. Its handle
             # stays the current one, so a stop or start by hand meanwhile is noticed.
             await self._terminate(attempt, plan.name)
-            tail = await self.tail(failed.cell_id, plan.name)
+            tail = await self.logs.tail(failed.cell_id, plan.name)
             if self._handles.get(key) is not attempt:
                 return
             message = _not_ready_message(plan, outcome.reason, None) + " after a restart"
@@ -371,17 +356,10 @@ class Supervisor:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    def _ensure_rotator(self) -> None:
-        if self._rotator is None or self._rotator.done():
-            self._rotator = asyncio.create_task(self._rotate_logs(), name="rotate-service-logs")
-
-    async def _rotate_logs(self) -> None:
-        while self._handles:
-            await asyncio.sleep(_ROTATE_EVERY_S)
-            for (cell_id, name), handle in list(self._handles.items()):
-                if handle.alive():
-                    with contextlib.suppress(OSError):
-                        await asyncio.to_thread(self.service_log(cell_id, name).rotate_if_large)
+    def _keep_logs_rotated(self) -> None:
+        self.logs.keep_rotated(
+            lambda: [key for key, handle in self._handles.items() if handle.alive()]
+        )
 
     # -- stopping ------------------------------------------------------------------
 
@@ -416,7 +394,7 @@ class Supervisor:
                     handle.plan.stop,
                     cwd=handle.worktree / handle.plan.cwd,
                     env=handle.plan.env,
-                    log_path=self.log_path(handle.cell_id, name),
+                    log_path=self.logs.path(handle.cell_id, name),
                     timeout=_STOP_COMMAND_TIMEOUT_S,
                     grace=self._grace_s,
                 )
@@ -478,7 +456,7 @@ class Supervisor:
             )
             outcome["gone"].append(label)
         if self._handles:
-            self._ensure_rotator()
+            self._keep_logs_rotated()
         return outcome
 
     def adopt_plan(self, cell_id: str, plan: ServicePlan) -> None:
@@ -491,12 +469,11 @@ class Supervisor:
         """Stop watching; the services themselves keep running for the next server."""
         # Every watcher, also those of replaced handles that may still be restarting.
         tasks = list(self._tasks)
-        if self._rotator is not None:
-            tasks.append(self._rotator)
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks)
+        await self.logs.close()
         self._handles.clear()
 
 

@@ -43,7 +43,7 @@ async def logs(
     text = await runtime.services.logs(cell_id, name, tail)
     if not follow:
         return text
-    path = runtime.supervisor.log_path(cell_id, name)
+    path = runtime.supervisor.logs.path(cell_id, name)
     start = (await asyncio.to_thread(path.stat)).st_size
 
     async def stream() -> AsyncIterator[str]:
