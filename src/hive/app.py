@@ -12,7 +12,7 @@ from hive import __version__
 from hive.api.errors import install_error_handlers
 from hive.api.routes import cells, health, services, templates, timings, workspaces
 from hive.api.security import LocalOnlyMiddleware, is_loopback_name
-from hive.provisioning.workspaces import register_workspace
+from hive.provisioning.requests.workspaces import register_workspace
 from hive.runtime import HiveRuntime
 from hive.settings import Settings
 

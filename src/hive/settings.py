@@ -5,9 +5,17 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4483
@@ -31,8 +39,8 @@ class Settings(BaseModel):
     port: int = DEFAULT_PORT
     """TCP port of the HTTP API."""
 
-    cells_root: Path | None = None
-    """Where cell worktrees are made; `$HIVE_HOME/cells` when unset."""
+    worktrees_root: Path = Field(default_factory=Path)
+    """Where cell worktrees are made (HIVE_WORKTREES_ROOT); `$HIVE_HOME/cells` when unset."""
 
     setup_timeout_s: float = 600.0
     """Longest a single template setup command may run before it is stopped."""
@@ -53,6 +61,17 @@ class Settings(BaseModel):
     kill_grace_s: float = 5.0
     """Time between SIGTERM and SIGKILL when stopping a process group."""
 
+    service_start_grace_s: float = Field(default=1.0, ge=0)
+    """How long a service without a port or ready probe must stay up to count as ready."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_worktrees_root(cls, data: Any) -> Any:
+        # Unset (or None): under the home, wherever that is.
+        if isinstance(data, dict) and data.get("worktrees_root") is None and data.get("hive_home"):
+            return {**data, "worktrees_root": Path(data["hive_home"]) / "cells"}
+        return data
+
     @field_validator("port_range")
     @classmethod
     def _ordered(cls, value: tuple[int, int]) -> tuple[int, int]:
@@ -60,19 +79,15 @@ class Settings(BaseModel):
             raise ValueError("must be LOW-HIGH within 1-65535")
         return value
 
-    @field_validator("hive_home", "cells_root")
+    @field_validator("hive_home", "worktrees_root")
     @classmethod
-    def _absolute(cls, value: Path | None) -> Path | None:
+    def _absolute(cls, value: Path) -> Path:
         # Stored worktree paths must not depend on the directory the server started in.
-        return value.expanduser().absolute() if value is not None else None
+        return value.expanduser().absolute()
 
     @property
     def database_path(self) -> Path:
         return self.hive_home / "hive.db"
-
-    @property
-    def worktrees_root(self) -> Path:
-        return self.cells_root if self.cells_root is not None else self.hive_home / "cells"
 
     @property
     def logs_root(self) -> Path:
@@ -87,13 +102,18 @@ class Settings(BaseModel):
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Read `HIVE_*` variables; explicit keyword overrides win."""
         env = os.environ if environ is None else environ
+        if env.get("HIVE_CELLS_ROOT"):
+            raise SettingsError(
+                "bad Hive setting: HIVE_CELLS_ROOT is now called HIVE_WORKTREES_ROOT; "
+                "set that instead"
+            )
         values: dict[str, object] = {
             "hive_home": Path(env.get("HIVE_HOME") or platformdirs.user_data_dir("hive")),
         }
         mapping = {
             "HIVE_HOST": "host",
             "HIVE_PORT": "port",
-            "HIVE_CELLS_ROOT": "cells_root",
+            "HIVE_WORKTREES_ROOT": "worktrees_root",
             "HIVE_SETUP_TIMEOUT": "setup_timeout_s",
             "HIVE_MAX_PARALLEL_WORKTREES": "max_parallel_worktrees",
             "HIVE_COPY_WORKERS": "copy_workers",

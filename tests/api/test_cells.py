@@ -153,9 +153,9 @@ def test_deleting_a_cell_hides_it_at_once_and_history_survives(hive: LiveHive) -
     assert delete_steps == [
         "stop_services",
         "release_ports",
-        "remove_workspace:worktree",
-        "remove_workspace:branch",
-        "remove_workspace",
+        "remove_worktree:worktree",
+        "remove_worktree:branch",
+        "remove_worktree",
         "delete_cell_record",
     ]
     errors = hive.http.get("/api/cells/timings/global", params={"status": "error"}).json()

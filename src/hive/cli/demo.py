@@ -39,7 +39,7 @@ ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Store).serve_forever
 """
 
 WEB_APP = """\
-import json, os, urllib.request
+import json, os, sys, urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class Web(BaseHTTPRequestHandler):
@@ -55,8 +55,9 @@ class Web(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-print("web listening on", os.environ["PORT"], flush=True)
-ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Web).serve_forever()
+port = int(sys.argv[1])
+print("web listening on", port, flush=True)
+ThreadingHTTPServer(("127.0.0.1", port), Web).serve_forever()
 """
 
 
@@ -81,7 +82,7 @@ def sample_config(python: str) -> dict[str, object]:
                         "ready": {"http": "/"},
                     },
                     "web": {
-                        "run": f"exec {python} web.py",
+                        "run": f"exec {python} web.py $PORT",
                         "dependsOn": ["store"],
                         "ready": {"log": "web listening"},
                     },

@@ -153,19 +153,30 @@ def _last_lines(path: Path, count: int) -> list[str]:
     return found[-count:]
 
 
-async def follow(path: Path, *, start: int, poll_s: float = 0.2) -> AsyncGenerator[str, None]:
+async def follow(
+    path: Path,
+    *,
+    start: int,
+    poll_s: float = 0.2,
+    until: Callable[[], bool] | None = None,
+) -> AsyncGenerator[str, None]:
     """Yield each complete line appended to `path` after byte `start`, without its newline.
 
-    Runs until the consumer stops. Survives rotation: when the file shrinks below what
-    was read (copy-truncate) or is replaced by a new file, it reads again from byte 0.
+    Runs through quiet spells until the consumer stops, or, with `until`, until a read
+    finds nothing new after `until()` became true (what was written before is yielded
+    first). Survives rotation: when the file shrinks below what was read (copy-truncate)
+    or is replaced by a new file, it reads again from byte 0.
     """
     cursor = _Cursor(path, start)
     pending = b""
     while True:
+        finished = until is not None and until()
         data, restarted = await asyncio.to_thread(cursor.read)
         if restarted:
             pending = b""
         if not data:
+            if finished:
+                return
             await asyncio.sleep(poll_s)
             continue
         *lines, pending = (pending + data).split(b"\n")
