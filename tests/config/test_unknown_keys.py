@@ -153,6 +153,17 @@ def test_all_warnings_lists_top_level_then_templates(tmp_path: Path) -> None:
     assert paths(load_config(path).all_warnings()) == ["foo", "templates.a.x", "templates.b.y"]
 
 
+def test_a_string_setup_is_an_error_saying_how_to_write_it(tmp_path: Path) -> None:
+    # The TypeScript Hive's schema also wants an array of strings here.
+    entry = load_template(tmp_path, {"setup": "npm ci"})
+    service = load_template(tmp_path, {"services": {"api": {"run": "x", "setup": "make"}}})
+    assert [str(e) for e in entry.errors] == [
+        'templates.web.setup: Input should be a list, not a string: write ["npm ci"] for one entry'
+    ]
+    assert paths(service.errors) == ["templates.web.services.api.setup"]
+    assert '["make"]' in service.errors[0].message
+
+
 def test_the_full_reference_config_has_no_warnings() -> None:
     assert load_config(DATA / "full.hive.config.json").all_warnings() == []
 

@@ -27,7 +27,7 @@ from hive.config.schema import (
     Template,
     with_template_id,
 )
-from hive.config.unknown_keys import UNKNOWN_KEY, Location, validate_lenient
+from hive.config.unknown_keys import UNKNOWN_KEY, Location, Problem, validate_lenient
 from hive.core.errors import ConfigError
 
 CONFIG_FILENAMES = ("hive.config.json", "hive.config.jsonc")
@@ -193,7 +193,7 @@ def _validate_top_level(
     warnings = [_unknown_key([], location) for location in outcome.unknown]
     if outcome.value is not None:
         return outcome.value, [], warnings
-    errors = [_field_error(p.location, p.message) for p in outcome.errors]
+    errors = [_field_error(p.location, _message(p)) for p in outcome.errors]
     broken = {p.location[0] for p in outcome.errors if p.location}
     # Every top-level field but `templates` is optional, so dropping the broken
     # keys leaves a document that validates.
@@ -213,7 +213,7 @@ def _validate_template(key: str, raw: Any) -> TemplateEntry:
         valid=outcome.value is not None,
         template=outcome.value,
         raw=raw_dict,
-        errors=[_field_error([*where, *p.location], p.message) for p in outcome.errors],
+        errors=[_field_error([*where, *p.location], _message(p)) for p in outcome.errors],
         warnings=[_unknown_key(where, location) for location in outcome.unknown],
     )
 
@@ -229,6 +229,15 @@ def _strip_service_tags(loc: Sequence[str | int]) -> Location:
 
 def _unknown_key(where: Sequence[str | int], location: Location) -> FieldError:
     return FieldError(_json_path([*where, *location]), UNKNOWN_KEY)
+
+
+def _message(problem: Problem) -> str:
+    # A string where a list belongs is the likeliest slip (`"setup": "npm ci"`); the
+    # TypeScript Hive rejects it too, so say how to write it instead.
+    if problem.kind == "list_type" and isinstance(problem.input, str):
+        example = json.dumps(problem.input) if len(problem.input) <= 40 else '"…"'
+        return f"Input should be a list, not a string: write [{example}] for one entry"
+    return problem.message
 
 
 def _field_error(loc: Sequence[str | int], message: str) -> FieldError:
