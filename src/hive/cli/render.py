@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 _STATUS_STYLE = {
@@ -58,10 +59,21 @@ def templates_table(templates: list[dict[str, Any]], default_id: str | None) -> 
     return table
 
 
-def print_template_errors(console: Console, templates: list[dict[str, Any]]) -> None:
-    for template in templates:
-        for error in template.get("errors", []):
-            console.print(f"[red]{template['id']}[/]: {error['path']}: {error['message']}")
+def problem_line(kind: str, where: str, problem: dict[str, Any]) -> str:
+    """`error web: templates.web.setup: …`; config text is never taken as markup."""
+    style = "red" if kind == "error" else "yellow"
+    return (
+        f"[{style}]{kind}[/] [bold]{escape(where)}[/]: "
+        f"{escape(problem['path'])}: {escape(problem['message'])}"
+    )
+
+
+def print_template_problems(console: Console, templates: list[dict[str, Any]]) -> None:
+    """Errors, then warnings (unknown keys, which do not make a template invalid)."""
+    for kind in ("error", "warning"):
+        for template in templates:
+            for problem in template.get(f"{kind}s", []):
+                console.print(problem_line(kind, template["id"], problem))
 
 
 def print_cell(console: Console, cell: dict[str, Any]) -> None:
