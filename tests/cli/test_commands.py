@@ -85,6 +85,7 @@ def test_unknown_keys_are_warnings_in_the_api_and_in_templates(hive: LiveHive, r
     out = hive_cli("templates", url=hive.url, cwd=repo)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
+    assert lines[2].split()[:4] == ["broken", "Basic", "no", "-"]  # SETUP: not a list
     assert "error broken: templates.broken.setup: Input should be a list" in out.stdout
     for line in (
         "warning future: templates.future.services.api.healthcheck: unknown key, ignored",

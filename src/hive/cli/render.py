@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 _STATUS_STYLE = {
     "ready": "green",
@@ -50,13 +51,20 @@ def templates_table(templates: list[dict[str, Any]], default_id: str | None) -> 
         marker = " (default)" if template["id"] == default_id else ""
         valid = "[green]yes[/]" if template["valid"] else "[red]no[/]"
         table.add_row(
-            template["id"] + marker,
-            str(template.get("label", "")),
+            Text(template["id"] + marker),
+            Text(str(template.get("label", ""))),
             valid,
-            str(len(template.get("setup", []) or [])),
-            str(template.get("description", "") or ""),
+            _setup_count(template.get("setup")),
+            Text(str(template.get("description", "") or "")),
         )
     return table
+
+
+def _setup_count(setup: Any) -> str:
+    # An invalid template is shown as written: its `setup` may be anything.
+    if setup is None:
+        return "0"
+    return str(len(setup)) if isinstance(setup, list) else "-"
 
 
 def problem_line(kind: str, where: str, problem: dict[str, Any]) -> str:
