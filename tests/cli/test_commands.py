@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -35,6 +36,8 @@ def test_new_follows_the_cell_to_ready_then_ls_show_timings_rm(hive: LiveHive, r
 
     listed = hive_cli("ls", url=hive.url, cwd=repo)
     assert cell["id"][:12] in listed.stdout and "CLI cell" in listed.stdout
+    assert cell["branchName"] in listed.stdout
+    assert re.search(r"just now|\d+ min ago", listed.stdout), listed.stdout
 
     shown = hive_cli("show", cell["id"][:8], url=hive.url, cwd=repo)
     assert shown.returncode == 0 and cell["workspacePath"] in shown.stdout
