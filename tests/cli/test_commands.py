@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -35,6 +36,8 @@ def test_new_follows_the_cell_to_ready_then_ls_show_timings_rm(hive: LiveHive, r
 
     listed = hive_cli("ls", url=hive.url, cwd=repo)
     assert cell["id"][:12] in listed.stdout and "CLI cell" in listed.stdout
+    assert cell["branchName"] in listed.stdout
+    assert re.search(r"just now|\d+ min ago", listed.stdout), listed.stdout
 
     shown = hive_cli("show", cell["id"][:8], url=hive.url, cwd=repo)
     assert shown.returncode == 0 and cell["workspacePath"] in shown.stdout
@@ -58,6 +61,43 @@ def test_templates_lists_valid_and_invalid_ones(hive: LiveHive, repo: Path) -> N
     assert "basic" in out.stdout and "yes" in out.stdout
     assert "broken" in out.stdout and "no" in out.stdout
     assert "templates.broken.services.api.readyTimeoutMs" in out.stdout
+
+
+def test_unknown_keys_are_warnings_in_the_api_and_in_templates(hive: LiveHive, repo: Path) -> None:
+    # Keys a newer (or older) Hive writes: the template stays valid and usable.
+    future = basic_template(
+        services={"api": {"run": "true", "oneshot": True, "healthcheck": {"path": "/"}}},
+        sandbox=True,
+    )
+    broken = basic_template(setup="npm ci", sandbox=True)
+    write_config(repo, {"future": future, "broken": broken}, colour="blue")
+
+    body = hive.http.get("/api/templates", params={"workspaceId": hive.workspace_id()}).json()
+    by_id = {t["id"]: t for t in body["templates"]}
+    assert by_id["future"]["valid"] is True and "errors" not in by_id["future"]
+    assert [w["path"] for w in by_id["future"]["warnings"]] == [
+        "templates.future.services.api.healthcheck",
+        "templates.future.sandbox",
+    ]
+    assert by_id["broken"]["valid"] is False
+    assert [e["path"] for e in by_id["broken"]["errors"]] == ["templates.broken.setup"]
+    assert [w["path"] for w in by_id["broken"]["warnings"]] == ["templates.broken.sandbox"]
+    assert body["warnings"] == [{"path": "colour", "message": "unknown key, ignored"}]
+    assert body["errors"] == []
+
+    out = hive_cli("templates", url=hive.url, cwd=repo)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[2].split()[:4] == ["broken", "Basic", "no", "-"]  # SETUP: not a list
+    assert "error broken: templates.broken.setup: Input should be a list" in out.stdout
+    for line in (
+        "warning future: templates.future.services.api.healthcheck: unknown key, ignored",
+        "warning broken: templates.broken.sandbox: unknown key, ignored",
+        "warning config: colour: unknown key, ignored",
+    ):
+        assert line in lines
+
+    assert hive.settle(hive.create("from the future", template="future")["id"])["status"] == "ready"
 
 
 def test_failed_setup_exits_1_with_the_error_and_what_to_do(
