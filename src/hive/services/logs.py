@@ -116,11 +116,16 @@ class ServiceLogs:
     async def tail(self, cell_id: str, name: str, lines: int = 40) -> str:
         return await asyncio.to_thread(self.log(cell_id, name).tail, lines)
 
-    def keep_rotated(self, running: Callable[[], list[tuple[str, str]]]) -> None:
+    def keep_rotated(self, running: Callable[[], list[tuple[str, str]]]) -> asyncio.Task[None]:
         """Rotate the logs of the `(cell, service)`s `running()` names, every few
-        seconds, until it names none; call again when a service starts."""
+        seconds, until it names none; call again when a service starts.
+
+        Returns the task that rotates them (the one already running, if any): it ends
+        by itself once `running()` names nobody.
+        """
         if self._rotator is None or self._rotator.done():
             self._rotator = asyncio.create_task(self._rotate(running), name="rotate-logs")
+        return self._rotator
 
     async def _rotate(self, running: Callable[[], list[tuple[str, str]]]) -> None:
         while running():
