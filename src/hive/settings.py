@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4483
 
+#: A token travels in an Authorization header and in URLs: visible ASCII, no spaces.
+_TOKEN_SHAPE = re.compile(r"[\x21-\x7e]+")
+
 
 class SettingsError(ValueError):
     """A HIVE_* variable (or option) that cannot be used; names the variable."""
+
+
+def usable_token(value: str) -> bool:
+    return _TOKEN_SHAPE.fullmatch(value) is not None
 
 
 class Settings(BaseModel):
@@ -53,6 +61,18 @@ class Settings(BaseModel):
     kill_grace_s: float = 5.0
     """Time between SIGTERM and SIGKILL when stopping a process group."""
 
+    token: SecretStr | None = None
+    """The access token every `/api` call and page needs (`HIVE_TOKEN`). Unset: one
+    generated once and kept in `$HIVE_HOME/token`."""
+
+    @field_validator("token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # The message must not echo the value: it is a secret.
+        if value is not None and not usable_token(value.get_secret_value()):
+            raise ValueError("must be printable ASCII characters without spaces")
+        return value
+
     @field_validator("port_range")
     @classmethod
     def _ordered(cls, value: tuple[int, int]) -> tuple[int, int]:
@@ -79,6 +99,10 @@ class Settings(BaseModel):
         return self.hive_home / "logs"
 
     @property
+    def token_path(self) -> Path:
+        return self.hive_home / "token"
+
+    @property
     def base_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
@@ -97,6 +121,7 @@ class Settings(BaseModel):
             "HIVE_SETUP_TIMEOUT": "setup_timeout_s",
             "HIVE_MAX_PARALLEL_WORKTREES": "max_parallel_worktrees",
             "HIVE_COPY_WORKERS": "copy_workers",
+            "HIVE_TOKEN": "token",
         }
         for var, field in mapping.items():
             if env.get(var):
