@@ -43,7 +43,7 @@ def test_health_answers_and_progress_moves_during_a_20000_file_copy(
 
     cell = hive.create("big copy")
     health_answers, progress_seen = 0, []
-    with httpx.Client(base_url=hive.url, timeout=10) as probe:
+    with httpx.Client(base_url=hive.url, timeout=10, headers=hive.auth) as probe:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             detail = probe.get(f"/api/cells/{cell['id']}").json()
