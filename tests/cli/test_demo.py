@@ -28,6 +28,9 @@ def test_demo_check_provisions_a_cell_and_cleans_up(tmp_path: Path) -> None:
     assert "ready" in out.stdout
     assert "worktree" in out.stdout and "http://127.0.0.1:" in out.stdout
     assert "check passed" in out.stdout
+    app = _line(out.stdout, "app ")
+    assert app.endswith('<- open this: 200 OK, text/html, "hello from cell demo cell"'), app
+    assert "<h1>" not in out.stdout
     assert "/?token=" in _line(out.stdout, "Hive server")
     sample = _line(out.stdout, "sample repository").split()[-1]
     assert not Path(sample).exists(), "the demo removes what it made"

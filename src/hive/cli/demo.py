@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 from rich.console import Console
 
+from hive.cli.answer import summarize
 from hive.cli.client import ClientError, HiveClient
 from hive.cli.follow import follow_cell
 from hive.cli.serving import BackgroundServer, browser_url
@@ -121,6 +122,13 @@ def _printer(console: Console) -> Callable[[str], None]:
     return say
 
 
+def _what_answers(url: str) -> str:
+    try:
+        return summarize(httpx.get(url, timeout=10))
+    except httpx.HTTPError as exc:
+        return f"no answer ({type(exc).__name__})"
+
+
 def run_demo(*, check: bool, console: Console) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="hive-demo-"))
     server: BackgroundServer | None = None
@@ -154,8 +162,7 @@ def run_demo(*, check: bool, console: Console) -> int:
                 console.print(
                     f"service   {service['name']:<6} {service['status']:<7} {service['url']}"
                 )
-            page = httpx.get(web["url"], timeout=10).text
-            console.print(f"app       {web['url']}   <- open this: {page[:60]}")
+            say(f"app       {web['url']}   <- open this: {_what_answers(web['url'])}")
             say(f"server    {browser_url(url, server.token)}")
             home = shlex.quote(str(settings.hive_home))
             say(f"try       HIVE_URL={url} HIVE_HOME={home} hive services {cell['id'][:8]}")
