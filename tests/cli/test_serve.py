@@ -3,7 +3,6 @@ cells and processes are put right by the next one."""
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -16,6 +15,7 @@ from pathlib import Path
 import httpx
 import psutil
 
+from tests.support.cli import cli_env
 from tests.support.repos import basic_template, make_repo
 
 
@@ -27,8 +27,7 @@ def _free_port() -> int:
 
 @contextmanager
 def serving(repo: Path, home: Path, port: int, **extra: str) -> Iterator[subprocess.Popen[bytes]]:
-    env = {k: v for k, v in os.environ.items() if k != "HIVE_TOKEN"}
-    env.update(HIVE_HOME=str(home), HIVE_PORT=str(port), **extra)
+    env = cli_env(HIVE_HOME=str(home), HIVE_PORT=str(port), **extra)
     process = subprocess.Popen(
         [sys.executable, "-m", "hive", "serve"],
         cwd=repo,

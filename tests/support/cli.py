@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import hive as hive_package
 from tests.support.server import LiveHive
+
+#: The source the tests import: a CLI started elsewhere (its own cwd) must run the same.
+_SOURCE = str(Path(hive_package.__file__).resolve().parents[1])
 
 
 def cli_env(hive: LiveHive | None = None, url: str | None = None, **extra: str) -> dict[str, str]:
@@ -16,7 +20,8 @@ def cli_env(hive: LiveHive | None = None, url: str | None = None, **extra: str) 
     No token is passed: the CLI finds it in `HIVE_HOME` (or in `extra`'s HIVE_TOKEN).
     """
     env = {k: v for k, v in os.environ.items() if k not in ("HIVE_TOKEN", "HIVE_HOME")}
-    env.update(COLUMNS="200", NO_COLOR="1")
+    paths = [_SOURCE, *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+    env.update(COLUMNS="200", NO_COLOR="1", PYTHONPATH=os.pathsep.join(paths))
     if hive is not None:
         env.update(HIVE_URL=hive.url, HIVE_HOME=str(hive.settings.hive_home))
     if url is not None:
