@@ -80,6 +80,12 @@ def test_a_token_in_a_page_url_becomes_a_cookie_that_opens_pages_and_the_api(
         assert home.status_code == 303 and home.headers["location"] == "/docs"
 
 
+def test_the_redirect_stays_on_this_server(hive: LiveHive) -> None:
+    response = httpx.get(f"{hive.url}//elsewhere.example/docs", params={"token": hive.token})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/elsewhere.example/docs"
+
+
 def test_the_printed_url_lands_on_the_docs(hive: LiveHive) -> None:
     with httpx.Client(follow_redirects=True) as browser:
         landed = browser.get(f"{hive.url}/?token={hive.token}")

@@ -98,7 +98,8 @@ class TokenAuthMiddleware:
         self, scope: Scope, send: Send, rest: bytes, cookie_name: str
     ) -> None:
         path = scope.get("raw_path") or scope["path"].encode()
-        location = path + (b"?" + rest if rest else b"")
+        # One leading slash: `//host/x` would send the browser to another site.
+        location = b"/" + path.lstrip(b"/") + (b"?" + rest if rest else b"")
         # Session cookie: no Max-Age; `Path=/` so pages and /api calls both carry it.
         cookie = f"{cookie_name}={self._cookie}; Path=/; HttpOnly; SameSite=Strict"
         headers = [
