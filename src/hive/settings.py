@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
@@ -20,9 +22,16 @@ from pydantic import (
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4483
 
+#: A token travels in an Authorization header and in URLs: visible ASCII, no spaces.
+_TOKEN_SHAPE = re.compile(r"[\x21-\x7e]+")
+
 
 class SettingsError(ValueError):
     """A HIVE_* variable (or option) that cannot be used; names the variable."""
+
+
+def usable_token(value: str) -> bool:
+    return _TOKEN_SHAPE.fullmatch(value) is not None
 
 
 class Settings(BaseModel):
@@ -72,6 +81,18 @@ class Settings(BaseModel):
             return {**data, "worktrees_root": Path(data["hive_home"]) / "cells"}
         return data
 
+    token: SecretStr | None = None
+    """The access token every `/api` call and page needs (`HIVE_TOKEN`). Unset: one
+    generated once and kept in `$HIVE_HOME/token`."""
+
+    @field_validator("token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # The message must not echo the value: it is a secret.
+        if value is not None and not usable_token(value.get_secret_value()):
+            raise ValueError("must be printable ASCII characters without spaces")
+        return value
+
     @field_validator("port_range")
     @classmethod
     def _ordered(cls, value: tuple[int, int]) -> tuple[int, int]:
@@ -92,6 +113,10 @@ class Settings(BaseModel):
     @property
     def logs_root(self) -> Path:
         return self.hive_home / "logs"
+
+    @property
+    def token_path(self) -> Path:
+        return self.hive_home / "token"
 
     @property
     def base_url(self) -> str:
@@ -117,6 +142,7 @@ class Settings(BaseModel):
             "HIVE_SETUP_TIMEOUT": "setup_timeout_s",
             "HIVE_MAX_PARALLEL_WORKTREES": "max_parallel_worktrees",
             "HIVE_COPY_WORKERS": "copy_workers",
+            "HIVE_TOKEN": "token",
         }
         for var, field in mapping.items():
             if env.get(var):

@@ -422,7 +422,7 @@ def test_following_a_log_ends_when_the_service_stops(service_hive: LiveHive) -> 
     lines: list[str] = []
     params = {"follow": "true", "tail": 1}
     with (
-        httpx.Client(base_url=hive.url, timeout=30) as client,
+        httpx.Client(base_url=hive.url, timeout=30, headers=hive.auth) as client,
         client.stream("GET", path, params=params) as response,
     ):
         chunks = response.iter_lines()

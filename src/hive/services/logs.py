@@ -39,14 +39,14 @@ class ServiceLog:
         Rotates first when the file is over `max_bytes`. The caller passes the
         descriptor to the process as stdout/stderr and closes its own copy.
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if self._size(self.path) > self.max_bytes:
             self._shift()
             if self.keep > 0:
                 self.path.replace(self.rotated(1))
             else:
                 self.path.unlink(missing_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
             stamp = datetime.now().astimezone().isoformat(timespec="seconds")
             os.write(fd, f"[hive] started {stamp}\n".encode())
