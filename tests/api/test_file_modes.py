@@ -30,7 +30,7 @@ def _umask() -> int:
 def test_state_files_are_private_and_worktree_files_are_not_changed(
     start_hive: Callable[..., LiveHive], tmp_path: Path
 ) -> None:
-    services = {"web": {"run": f"{sys.executable} service_app.py web"}}
+    services = {"web": {"run": f"{sys.executable} service_app.py web $PORT"}}
     repo = repo_with(tmp_path, services, setup=["echo set up"])
     hive = start_hive([repo])
     cell = hive.settle(hive.create("private")["id"])
