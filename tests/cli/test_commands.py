@@ -73,7 +73,7 @@ def test_unknown_keys_are_warnings_in_the_api_and_in_templates(hive: LiveHive, r
     assert body["warnings"] == [{"path": "colour", "message": "unknown key, ignored"}]
     assert body["errors"] == []
 
-    out = hive_cli("templates", url=hive.url, cwd=repo)
+    out = hive_cli("templates", hive=hive, cwd=repo)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[2].split()[:4] == ["broken", "Basic", "no", "-"]  # SETUP: not a list
