@@ -8,9 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from hive.core.failures import SetupError
-from hive.provisioning.requests.cells import CellDeletion
+from hive.provisioning.requests.cells import BranchOutcome, CellDeletion
 from hive.provisioning.requests.services import ServiceView
-from hive.provisioning.steps.delete import BranchOutcome
 from hive.store.records import CellRecord, TimingEvent, WorkspaceRecord
 
 
