@@ -83,6 +83,7 @@ SERVICE_TRANSITIONS: dict[ServiceStatus | None, frozenset[ServiceStatus]] = {
     _V.COMPLETED: frozenset({_V.STARTING}),
 }
 
+
 def service_sources_of(target: ServiceStatus) -> frozenset[ServiceStatus | None]:
     """Statuses (None: no record yet) a service may move to `target` from."""
     return frozenset(s for s, targets in SERVICE_TRANSITIONS.items() if target in targets)
