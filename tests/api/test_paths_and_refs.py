@@ -1,0 +1,68 @@
+"""A workspace path or a baseRef that cannot be used is a 4xx naming the field and what
+to do; git failing at its own work is a 502 naming the command and git's first line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.server import LiveHive
+
+
+def _create(hive: LiveHive, **body: object) -> tuple[int, dict[str, str]]:
+    payload = {"workspaceId": hive.workspace_id(), "templateId": "basic", "name": "x", **body}
+    response = hive.http.post("/api/cells", json=payload)
+    return response.status_code, response.json()
+
+
+@pytest.mark.parametrize(
+    ("ref", "says"),
+    [
+        ("main\x00", "control characters"),
+        ("-x", "starts with '-'"),
+        ("--upload-pack=touch /tmp/owned", "starts with '-'"),
+        ("main\n", "control characters"),
+        ("ma\tin", "control characters"),
+        ("\u0090main", "control characters"),
+        (" main", "whitespace"),
+        ("main ", "whitespace"),
+        # git refuses it (exit 128, not "no such commit"): still the caller's ref.
+        ("main@{upstream}", "no upstream configured for branch 'main'"),
+        ("no-such-branch", "is not a branch, tag or commit"),
+    ],
+)
+def test_unusable_base_refs_are_422_naming_the_base_ref(
+    hive: LiveHive, ref: str, says: str
+) -> None:
+    status, body = _create(hive, baseRef=ref)
+    assert status == 422, body
+    assert body["message"].startswith(f"baseRef: {ref!r} ") and says in body["message"], body
+    assert "git branch" in body["hint"]
+    assert hive.http.get("/api/cells").json()["cells"] == []
+
+
+def test_base_refs_git_accepts_still_work(hive: LiveHive, repo: Path) -> None:
+    head = hive.create("at head", baseRef="main")["baseCommit"]
+    assert hive.create("by expression", baseRef="main~0")["baseCommit"] == head
+    for cell in hive.http.get("/api/cells").json()["cells"]:
+        assert hive.settle(cell["id"])["status"] == "ready"
+
+
+def test_git_failing_on_the_repository_is_502_with_command_and_first_line(
+    hive: LiveHive, repo: Path
+) -> None:
+    # The registered repository can no longer be read as one; its config still can.
+    head = repo / ".git" / "HEAD"
+    saved = head.read_text()
+    head.unlink()
+    try:
+        status, body = _create(hive, baseRef="main")
+    finally:
+        head.write_text(saved)
+    assert status == 502, body
+    assert body["error"] == "GitError"
+    assert body["command"].startswith("git rev-parse --verify --quiet --end-of-options 'main")
+    assert body["stderr"].startswith("fatal: not a git repository")
+    assert body["exitCode"] == 128
+    assert hive.http.get("/api/cells").json()["cells"] == []
