@@ -7,13 +7,67 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.repos import make_repo
 from tests.support.server import LiveHive
+
+
+def _register(hive: LiveHive, path: str) -> tuple[int, dict[str, str]]:
+    response = hive.http.post("/api/workspaces", json={"path": path})
+    return response.status_code, response.json()
 
 
 def _create(hive: LiveHive, **body: object) -> tuple[int, dict[str, str]]:
     payload = {"workspaceId": hive.workspace_id(), "templateId": "basic", "name": "x", **body}
     response = hive.http.post("/api/cells", json=payload)
     return response.status_code, response.json()
+
+
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [
+        ("~\u0090\u00ee\n", "control characters"),
+        ("/tmp/a\x00b", "control characters"),
+        ("~no-such-user-here/repo", "'~no-such-user-here' names no home directory"),
+        ("relative/repo", "is relative"),
+        (" /tmp", "whitespace"),
+        ("/" + "a" * 5000, "at most 4096"),
+        ("/tmp/" + "a" * 300, "longer than the file system allows"),
+    ],
+)
+def test_unusable_workspace_paths_are_422_naming_the_path(
+    hive: LiveHive, path: str, says: str
+) -> None:
+    status, body = _register(hive, path)
+    assert status == 422, body
+    assert body["message"].startswith("path: ") and says in body["message"]
+    assert body["hint"]
+
+
+def test_paths_that_cannot_be_stated_are_422_saying_why(hive: LiveHive, tmp_path: Path) -> None:
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    file = tmp_path / "file"
+    file.write_text("")
+    for path, says in [
+        (loop, "runs into a loop of symbolic links"),
+        (loop / "repo", "runs into a loop of symbolic links"),
+        (file, "is not a directory"),
+        (file / "repo", "goes through a file"),
+        (tmp_path / "missing", "does not exist"),
+    ]:
+        status, body = _register(hive, str(path))
+        assert status == 422, body
+        assert body["message"].startswith(f"path: {path} {says}"), body
+
+
+def test_a_path_under_home_is_expanded(
+    hive: LiveHive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    make_repo(tmp_path / "mine")
+    status, body = _register(hive, "~/mine")
+    assert status == 201, body
+    assert body["path"] == str((tmp_path / "mine").resolve())
 
 
 @pytest.mark.parametrize(
@@ -66,3 +120,10 @@ def test_git_failing_on_the_repository_is_502_with_command_and_first_line(
     assert body["stderr"].startswith("fatal: not a git repository")
     assert body["exitCode"] == 128
     assert hive.http.get("/api/cells").json()["cells"] == []
+
+
+def test_registering_a_second_repository_still_works(hive: LiveHive, tmp_path: Path) -> None:
+    other = make_repo(tmp_path / "other repo")
+    status, body = _register(hive, str(other / "apps"))
+    assert status == 201, body
+    assert body["path"] == str(other.resolve())
