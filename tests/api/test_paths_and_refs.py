@@ -3,6 +3,7 @@ to do; git failing at its own work is a 502 naming the command and git's first l
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,13 @@ def _register(hive: LiveHive, path: str) -> tuple[int, dict[str, str]]:
 def _create(hive: LiveHive, **body: object) -> tuple[int, dict[str, str]]:
     payload = {"workspaceId": hive.workspace_id(), "templateId": "basic", "name": "x", **body}
     response = hive.http.post("/api/cells", json=payload)
+    return response.status_code, response.json()
+
+
+def _raw_post(hive: LiveHive, url: str, body: str) -> tuple[int, dict[str, str]]:
+    """`body` as written: JSON escapes a client library would not send (lone surrogates)."""
+    headers = {"content-type": "application/json"}
+    response = hive.http.post(url, content=body.encode(), headers=headers)
     return response.status_code, response.json()
 
 
@@ -70,6 +78,22 @@ def test_a_path_under_home_is_expanded(
     assert body["path"] == str((tmp_path / "mine").resolve())
 
 
+def test_lone_surrogates_are_422_naming_the_field(hive: LiveHive, repo: Path) -> None:
+    status, body = _raw_post(hive, "/api/workspaces", '{"path": "/tmp/\\ud800"}')
+    assert status == 422 and body["message"].startswith("invalid request: path: ")
+    workspace = json.dumps({"path": str(repo)})
+    status, body = _raw_post(hive, "/api/workspaces", workspace[:-1] + ', "label": "\\udc80"}')
+    assert status == 422 and "label: must be Unicode text" in body["message"]
+    for field in ("name", "description", "baseRef"):
+        cell = {"workspaceId": hive.workspace_id(), "templateId": "basic", "name": "x"}
+        cell.pop(field, None)
+        text = json.dumps(cell)[:-1] + f', "{field}": "a\\ud800"}}'
+        status, body = _raw_post(hive, "/api/cells", text)
+        assert status == 422, body
+        assert f"{field}: must be Unicode text" in body["message"]
+    assert hive.http.get("/api/cells").json()["cells"] == []
+
+
 @pytest.mark.parametrize(
     ("ref", "says"),
     [
@@ -94,6 +118,13 @@ def test_unusable_base_refs_are_422_naming_the_base_ref(
     assert body["message"].startswith(f"baseRef: {ref!r} ") and says in body["message"], body
     assert "git branch" in body["hint"]
     assert hive.http.get("/api/cells").json()["cells"] == []
+
+
+def test_an_over_long_base_ref_is_422_before_git_is_asked(hive: LiveHive) -> None:
+    # Past MAX_ARG_STRLEN (128 KiB) git could not even be started.
+    status, body = _create(hive, baseRef="x" * 200_000)
+    assert status == 422
+    assert body["message"] == "invalid request: baseRef: String should have at most 4096 characters"
 
 
 def test_base_refs_git_accepts_still_work(hive: LiveHive, repo: Path) -> None:
