@@ -153,6 +153,13 @@ def test_git_failing_on_the_repository_is_502_with_command_and_first_line(
     assert hive.http.get("/api/cells").json()["cells"] == []
 
 
+def test_a_service_log_name_too_long_for_a_file_is_404(hive: LiveHive) -> None:
+    cell = hive.settle(hive.create()["id"])
+    response = hive.http.get(f"/api/cells/{cell['id']}/services/{'x' * 300}/logs")
+    assert response.status_code == 404, response.text
+    assert "has no log" in response.json()["message"]
+
+
 def test_registering_a_second_repository_still_works(hive: LiveHive, tmp_path: Path) -> None:
     other = make_repo(tmp_path / "other repo")
     status, body = _register(hive, str(other / "apps"))
