@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -10,8 +11,10 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -52,11 +55,28 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Served:
+    """A running `hive serve`: its address and the token its API wants."""
+
+    url: str
+    token: str
+
+    def client(self, **options: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers=self._auth(), **options)
+
+    def async_client(self, **options: Any) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.url, headers=self._auth(), **options)
+
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
 @contextmanager
-def hive_server(repo: Path, home: Path) -> Iterator[str]:
-    """Serve `repo` from a separate process; yields the base URL."""
-    port = free_port()
-    env = {**os.environ, "HIVE_HOME": str(home), "HIVE_PORT": str(port)}
+def hive_server(repo: Path, home: Path) -> Iterator[Served]:
+    """Serve `repo` from a separate process, with a token chosen here (`HIVE_TOKEN`)."""
+    port, token = free_port(), secrets.token_urlsafe(32)
+    env = {**os.environ, "HIVE_HOME": str(home), "HIVE_PORT": str(port), "HIVE_TOKEN": token}
     process = subprocess.Popen(
         [sys.executable, "-m", "hive", "serve"], cwd=repo, env=env, stderr=subprocess.DEVNULL
     )
@@ -72,7 +92,7 @@ def hive_server(repo: Path, home: Path) -> Iterator[str]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit("the Hive server did not start")
             time.sleep(0.05)
-        yield url
+        yield Served(url, token)
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=60)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from _common import SETTLED, create_until_ready, git, hive_server
+from _common import SETTLED, Served, create_until_ready, git, hive_server
 
 CONFIG = {
     "promptSources": [],
@@ -78,10 +78,10 @@ def hive_create_ready(client: httpx.Client, workspace_id: str, index: int) -> fl
 
 
 async def latency_under_load(
-    url: str, workspace_id: str, count: int
+    server: Served, workspace_id: str, count: int
 ) -> tuple[list[float], list[float]]:
     """(burst latencies of `count` simultaneous creates, latencies of creates made after)."""
-    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+    async with server.async_client(timeout=60) as client:
 
         async def create(template: str, name: str) -> tuple[float, str]:
             body = {"workspaceId": workspace_id, "templateId": template, "name": name}
@@ -114,15 +114,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="hive-bench-") as tmp:
         scratch = Path(tmp)
         repo = make_repository(scratch / "repo", args.files)
-        with hive_server(repo, scratch / "home") as url:
-            with httpx.Client(base_url=url, timeout=60) as client:
+        with hive_server(repo, scratch / "home") as server:
+            with server.client(timeout=60) as client:
                 workspace_id = client.get("/api/workspaces").json()["workspaces"][0]["id"]
                 hive_create_ready(client, workspace_id, -1)  # warm-up
                 baseline, hive = [], []
                 for index in range(args.rounds):
                     baseline.append(baseline_worktree_add(repo, scratch, index))
                     hive.append(hive_create_ready(client, workspace_id, index))
-            burst, probes = asyncio.run(latency_under_load(url, workspace_id, args.burst))
+            burst, probes = asyncio.run(latency_under_load(server, workspace_id, args.burst))
 
     base_ms, hive_ms = statistics.median(baseline) * 1000, statistics.median(hive) * 1000
     print(f"repository: {args.files} tracked files; {args.rounds} interleaved rounds")

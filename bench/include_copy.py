@@ -123,7 +123,7 @@ def measure(
     hive_times: list[float] = []
     base_times: dict[str, list[float]] = {name: [] for name in baselines}
     metadata: dict[str, object] = {}
-    with hive_server(repo, root / "home") as url, httpx.Client(base_url=url, timeout=600) as client:
+    with hive_server(repo, root / "home") as server, server.client(timeout=600) as client:
         workspace_id = client.get("/api/workspaces").json()["workspaces"][0]["id"]
         runs: list[tuple[str, Callable[[int], float]]] = [
             (name, lambda i, flags=flags: baseline(repo, root, i, flags))  # type: ignore[misc]

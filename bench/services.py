@@ -21,8 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 from _common import create_until_ready, git, hive_server
 from hive.ports.allocator import PortAllocator
 from hive.store.database import open_database
@@ -59,8 +57,8 @@ def parallel_start(rounds: int) -> None:
     with tempfile.TemporaryDirectory(prefix="hive-bench-") as tmp:
         repo = make_repository(Path(tmp) / "repo")
         with (
-            hive_server(repo, Path(tmp) / "home") as url,
-            httpx.Client(base_url=url, timeout=120) as client,
+            hive_server(repo, Path(tmp) / "home") as server,
+            server.client(timeout=120) as client,
         ):
             workspace_id = client.get("/api/workspaces").json()["workspaces"][0]["id"]
             for index in range(rounds):

@@ -9,16 +9,26 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from hive import __version__
+from hive.access_token import AccessToken, server_token
+from hive.api import pages
+from hive.api.auth import TokenAuthMiddleware
 from hive.api.errors import install_error_handlers
 from hive.api.routes import cells, health, services, templates, timings, workspaces
 from hive.api.security import LocalOnlyMiddleware, is_loopback_name
-from hive.provisioning.workspaces import register_workspace
+from hive.provisioning.requests.workspaces import register_workspace
 from hive.runtime import HiveRuntime
 from hive.settings import Settings
 
 
-def create_app(settings: Settings, *, register: Sequence[Path] = ()) -> FastAPI:
-    """Build the app; `register` are repositories to register as workspaces at start-up."""
+def create_app(
+    settings: Settings, *, register: Sequence[Path] = (), token: AccessToken | None = None
+) -> FastAPI:
+    """Build the app; `register` are repositories to register as workspaces at start-up.
+
+    `token` is the one requests must carry; by default it is resolved here, once (which
+    also makes `$HIVE_HOME` private).
+    """
+    token = token if token is not None else server_token(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -33,10 +43,13 @@ def create_app(settings: Settings, *, register: Sequence[Path] = ()) -> FastAPI:
 
     app = FastAPI(title="Hive", version=__version__, lifespan=lifespan)
     extra_hosts = frozenset() if is_loopback_name(settings.host) else frozenset({settings.host})
+    # The last added runs first: Host and Origin are checked before the token.
+    app.add_middleware(TokenAuthMiddleware, token=token)
     app.add_middleware(LocalOnlyMiddleware, extra_hosts=extra_hosts)
     install_error_handlers(app)
     # Static paths before parametrised ones: /api/cells/timings/global beats /{cell_id}.
     for router in (
+        pages.router,
         health.router,
         workspaces.router,
         templates.router,

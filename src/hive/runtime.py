@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from dataclasses import dataclass
 
 from hive.config.cache import ConfigCache
 from hive.ports.allocator import PortAllocator
-from hive.provisioning.context import Stores
-from hive.provisioning.lifecycle import CellLifecycle
-from hive.provisioning.runner import Runner
-from hive.provisioning.service_control import ServiceControl
+from hive.provisioning.engine.active import ActiveRuns
+from hive.provisioning.engine.runner import Runner
+from hive.provisioning.environment import CellEnvironments
+from hive.provisioning.requests.cells import CellLifecycle
+from hive.provisioning.requests.services import ServiceControl
+from hive.provisioning.steps.create import create_workflow
+from hive.provisioning.steps.delete import delete_workflow
+from hive.provisioning.templates import TemplateResolver
+from hive.services.backend import OsProcessBackend, ProcessBackend
+from hive.services.process_records import ProcessRecords
 from hive.services.supervisor import Supervisor
 from hive.settings import Settings
 from hive.store.cells import CellStore
@@ -19,6 +27,30 @@ from hive.store.processes import ProcessStore
 from hive.store.services import ServiceStore
 from hive.store.timings import TimingStore
 from hive.store.workspaces import WorkspaceStore
+from hive.workspace.copy_process import CopyWorkerPool
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Stores:
+    workspaces: WorkspaceStore
+    cells: CellStore
+    timings: TimingStore
+    processes: ProcessStore
+    leases: LeaseStore
+    services: ServiceStore
+
+    @classmethod
+    def of(cls, db: Database) -> Stores:
+        return cls(
+            workspaces=WorkspaceStore(db),
+            cells=CellStore(db),
+            timings=TimingStore(db),
+            processes=ProcessStore(db),
+            leases=LeaseStore(db),
+            services=ServiceStore(db),
+        )
 
 
 @dataclass(frozen=True)
@@ -30,48 +62,107 @@ class HiveRuntime:
     runner: Runner
     cells: CellLifecycle
     supervisor: Supervisor
-    allocator: PortAllocator
     services: ServiceControl
+    copy_workers: CopyWorkerPool
 
     @classmethod
-    async def start(cls, settings: Settings) -> HiveRuntime:
+    async def start(cls, settings: Settings, backend: ProcessBackend | None = None) -> HiveRuntime:
         db = await open_database(settings.database_path)
-        stores = Stores(
-            workspaces=WorkspaceStore(db),
-            cells=CellStore(db),
-            timings=TimingStore(db),
-            processes=ProcessStore(db),
-            leases=LeaseStore(db),
-            services=ServiceStore(db),
-        )
+        stores = Stores.of(db)
+        backend = backend or OsProcessBackend()
         configs = ConfigCache()
+        templates = TemplateResolver(configs)
         supervisor = Supervisor(
             stores.services,
             settings.logs_root,
             grace_s=settings.kill_grace_s,
             setup_timeout_s=settings.setup_timeout_s,
+            start_grace_s=settings.service_start_grace_s,
+            backend=backend,
         )
         allocator = PortAllocator(stores.leases, settings.port_range)
-        runner = Runner(settings, stores, configs, supervisor, allocator)
+        environments = CellEnvironments(
+            stores.leases,
+            stores.services,
+            allocator,
+            os.environ,
+            start_grace_s=settings.service_start_grace_s,
+        )
+        records = ProcessRecords(stores.processes, backend)
+        copy_workers = CopyWorkerPool()
+        runs = ActiveRuns(settings.cleanup_step_timeout_s)
+        runner = Runner(
+            cells=stores.cells,
+            workspaces=stores.workspaces,
+            timings=stores.timings,
+            templates=templates,
+            runs=runs,
+            create=create_workflow(
+                cells=stores.cells,
+                environments=environments,
+                supervisor=supervisor,
+                allocator=allocator,
+                records=records,
+                copy_workers=copy_workers,
+                copy_threads=settings.copy_workers,
+                logs_root=settings.logs_root,
+                setup_timeout_s=settings.setup_timeout_s,
+                grace_s=settings.kill_grace_s,
+            ),
+            delete=delete_workflow(
+                cancel=runs.cancel,
+                supervisor=supervisor,
+                cells=stores.cells,
+                services=stores.services,
+                backend=backend,
+                allocator=allocator,
+                cleanup_timeout_s=settings.cleanup_step_timeout_s,
+                grace_s=settings.kill_grace_s,
+            ),
+            max_parallel_worktrees=settings.max_parallel_worktrees,
+        )
+        services = ServiceControl(
+            cells=stores.cells,
+            workspaces=stores.workspaces,
+            services=stores.services,
+            templates=templates,
+            environments=environments,
+            supervisor=supervisor,
+            records=records,
+        )
         runtime = cls(
             settings=settings,
             db=db,
             stores=stores,
             configs=configs,
             runner=runner,
-            cells=CellLifecycle(settings, stores, configs, runner),
+            cells=CellLifecycle(
+                cells=stores.cells,
+                workspaces=stores.workspaces,
+                configs=configs,
+                runner=runner,
+                worktrees_root=settings.worktrees_root,
+            ),
             supervisor=supervisor,
-            allocator=allocator,
-            services=ServiceControl(stores, runner, supervisor),
+            services=services,
+            copy_workers=copy_workers,
         )
-        # Services kept running while no server was up: adopt them before anything else.
+        # Services kept running while no server was up: adopt them (with their plans)
+        # before anything else, then finish what the stopped server left.
         cells = await stores.cells.list(include_hidden=True)
-        await supervisor.adopt({cell.id: cell.worktree_path for cell in cells})
+        await supervisor.adopt(
+            {cell.id: cell.worktree_path for cell in cells},
+            await services.adoption_plans(cells),
+        )
+        await records.stop_orphans(grace_s=settings.kill_grace_s)
+        released = await stores.leases.release_orphans()
+        if released:
+            log.warning("released %d port lease(s) of cells that no longer exist", released)
         await runner.recover()
-        await runtime.services.attach_plans()
         return runtime
 
     async def close(self) -> None:
         await self.runner.close()
+        await self.copy_workers.close()
         await self.supervisor.close()  # stops watching; the services keep running
         await self.db.close()

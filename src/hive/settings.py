@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4483
 
+#: A token travels in an Authorization header and in URLs: visible ASCII, no spaces.
+_TOKEN_SHAPE = re.compile(r"[\x21-\x7e]+")
+
 
 class SettingsError(ValueError):
     """A HIVE_* variable (or option) that cannot be used; names the variable."""
+
+
+def usable_token(value: str) -> bool:
+    return _TOKEN_SHAPE.fullmatch(value) is not None
 
 
 class Settings(BaseModel):
@@ -31,8 +48,8 @@ class Settings(BaseModel):
     port: int = DEFAULT_PORT
     """TCP port of the HTTP API."""
 
-    cells_root: Path | None = None
-    """Where cell worktrees are made; `$HIVE_HOME/cells` when unset."""
+    worktrees_root: Path = Field(default_factory=Path)
+    """Where cell worktrees are made (HIVE_WORKTREES_ROOT); `$HIVE_HOME/cells` when unset."""
 
     setup_timeout_s: float = 600.0
     """Longest a single template setup command may run before it is stopped."""
@@ -53,6 +70,29 @@ class Settings(BaseModel):
     kill_grace_s: float = 5.0
     """Time between SIGTERM and SIGKILL when stopping a process group."""
 
+    service_start_grace_s: float = Field(default=1.0, ge=0)
+    """How long a service without a port or ready probe must stay up to count as ready."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_worktrees_root(cls, data: Any) -> Any:
+        # Unset (or None): under the home, wherever that is.
+        if isinstance(data, dict) and data.get("worktrees_root") is None and data.get("hive_home"):
+            return {**data, "worktrees_root": Path(data["hive_home"]) / "cells"}
+        return data
+
+    token: SecretStr | None = None
+    """The access token every `/api` call and page needs (`HIVE_TOKEN`). Unset: one
+    generated once and kept in `$HIVE_HOME/token`."""
+
+    @field_validator("token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # The message must not echo the value: it is a secret.
+        if value is not None and not usable_token(value.get_secret_value()):
+            raise ValueError("must be printable ASCII characters without spaces")
+        return value
+
     @field_validator("port_range")
     @classmethod
     def _ordered(cls, value: tuple[int, int]) -> tuple[int, int]:
@@ -60,23 +100,23 @@ class Settings(BaseModel):
             raise ValueError("must be LOW-HIGH within 1-65535")
         return value
 
-    @field_validator("hive_home", "cells_root")
+    @field_validator("hive_home", "worktrees_root")
     @classmethod
-    def _absolute(cls, value: Path | None) -> Path | None:
+    def _absolute(cls, value: Path) -> Path:
         # Stored worktree paths must not depend on the directory the server started in.
-        return value.expanduser().absolute() if value is not None else None
+        return value.expanduser().absolute()
 
     @property
     def database_path(self) -> Path:
         return self.hive_home / "hive.db"
 
     @property
-    def worktrees_root(self) -> Path:
-        return self.cells_root if self.cells_root is not None else self.hive_home / "cells"
-
-    @property
     def logs_root(self) -> Path:
         return self.hive_home / "logs"
+
+    @property
+    def token_path(self) -> Path:
+        return self.hive_home / "token"
 
     @property
     def base_url(self) -> str:
@@ -87,16 +127,22 @@ class Settings(BaseModel):
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Read `HIVE_*` variables; explicit keyword overrides win."""
         env = os.environ if environ is None else environ
+        if env.get("HIVE_CELLS_ROOT"):
+            raise SettingsError(
+                "bad Hive setting: HIVE_CELLS_ROOT is now called HIVE_WORKTREES_ROOT; "
+                "set that instead"
+            )
         values: dict[str, object] = {
             "hive_home": Path(env.get("HIVE_HOME") or platformdirs.user_data_dir("hive")),
         }
         mapping = {
             "HIVE_HOST": "host",
             "HIVE_PORT": "port",
-            "HIVE_CELLS_ROOT": "cells_root",
+            "HIVE_WORKTREES_ROOT": "worktrees_root",
             "HIVE_SETUP_TIMEOUT": "setup_timeout_s",
             "HIVE_MAX_PARALLEL_WORKTREES": "max_parallel_worktrees",
             "HIVE_COPY_WORKERS": "copy_workers",
+            "HIVE_TOKEN": "token",
         }
         for var, field in mapping.items():
             if env.get(var):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -153,9 +152,9 @@ def test_deleting_a_cell_hides_it_at_once_and_history_survives(hive: LiveHive) -
     assert delete_steps == [
         "stop_services",
         "release_ports",
-        "remove_workspace:worktree",
-        "remove_workspace:branch",
-        "remove_workspace",
+        "remove_worktree:worktree",
+        "remove_worktree:branch",
+        "remove_worktree",
         "delete_cell_record",
     ]
     errors = hive.http.get("/api/cells/timings/global", params={"status": "error"}).json()
@@ -216,7 +215,7 @@ def test_interrupted_provisioning_is_marked_error_after_restart(
     )
     first = start_hive([repo])
     cell = first.create("interrupted")
-    first.wait_for(cell["id"], lambda _c: marker.exists())
+    before = first.wait_for(cell["id"], lambda _c: marker.exists())
     first.stop()
 
     second = start_hive([])
@@ -224,7 +223,14 @@ def test_interrupted_provisioning_is_marked_error_after_restart(
     assert again["status"] == "error"
     assert "server stopped" in again["lastSetupError"]["message"]
     assert again["lastSetupError"]["step"] == "run_setup"
-    assert json.dumps(again)  # a plain JSON document, nothing lost
+    assert again["lastSetupError"]["runId"] == before["runId"]
+    assert "retry" in again["lastSetupError"]["hint"]
+    # Nothing else is lost across the restart: the cell is the one the first server had.
+    changed = {"status", "lastSetupError", "runId", "progress", "updatedAt"}
+    assert {k: v for k, v in again.items() if k not in changed} == {
+        k: v for k, v in before.items() if k not in changed
+    }
+    assert before["completedSteps"] == ["create_worktree", "allocate_ports"]
 
 
 def _alive(pid: int) -> bool:

@@ -35,8 +35,8 @@ from tests.support.server import LiveHive
 
 APP = Path(__file__).parents[1] / "support" / "service_app.py"
 
-#: Generated requests per operation, after its sweep; the test takes about 30 s on two cores.
-MAX_EXAMPLES = 100
+#: Generated requests per operation, after its sweep; the test takes about 25 s on two cores.
+MAX_EXAMPLES = 50
 
 FUZZ_SETTINGS = settings(
     max_examples=MAX_EXAMPLES,
@@ -89,7 +89,7 @@ def _repo(root: Path) -> Path:
     web = basic_template(
         setup=[],
         includePatterns=[],
-        services={"web": {"run": f"{py} service_app.py web", "ready": {"http": "/health"}}},
+        services={"web": {"run": f"{py} service_app.py web $PORT", "ready": {"http": "/health"}}},
     )
     # Cells the fuzzer creates use this one: nothing to set up, nothing to start.
     plain = basic_template(id="plain", setup=[], includePatterns=[])

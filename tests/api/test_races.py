@@ -17,7 +17,7 @@ def test_concurrent_deletes_of_one_cell_agree(hive: LiveHive, repo: Path) -> Non
     cell = hive.settle(hive.create("popular")["id"])
 
     def delete() -> int:
-        with httpx.Client(base_url=hive.url, timeout=60) as client:
+        with httpx.Client(base_url=hive.url, timeout=60, headers=hive.auth) as client:
             return client.delete(f"/api/cells/{cell['id']}").status_code
 
     with ThreadPoolExecutor(6) as pool:

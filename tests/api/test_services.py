@@ -31,9 +31,9 @@ PY = sys.executable
 
 def two_services(**api_extra: Any) -> dict[str, Any]:
     return {
-        "db": {"run": f"{PY} service_app.py db", "ready": {"http": "/health"}},
+        "db": {"run": f"{PY} service_app.py db $PORT", "ready": {"http": "/health"}},
         "api": {
-            "run": f"{PY} service_app.py api",
+            "run": f"{PY} service_app.py api $PORT",
             "dependsOn": ["db"],
             "env": {"DEP_PORT": "$PORT:db"},
             **api_extra,
@@ -168,10 +168,10 @@ def test_processes_that_left_their_group_go_with_their_service_or_cell(
 ) -> None:
     services = {
         "db": {
-            "run": escaping(f"exec {PY} service_app.py db", "db-daemon.pid"),
+            "run": escaping(f"exec {PY} service_app.py db $PORT", "db-daemon.pid"),
             "ready": {"http": "/health"},
         },
-        "api": {"run": escaping(f"exec {PY} service_app.py api", "api-daemon.pid")},
+        "api": {"run": escaping(f"exec {PY} service_app.py api $PORT", "api-daemon.pid")},
     }
     repo = repo_with(tmp_path, services, setup=[escaping("true", "setup-daemon.pid")])
     hive = start_hive([repo])
@@ -199,7 +199,7 @@ def test_processes_that_left_their_group_go_with_their_service_or_cell(
     ("api", "expected"),
     [
         ({"env": {"CRASH_AFTER_START": "1"}}, "exited with code 3"),
-        ({"run": "sleep 30", "readyTimeoutMs": 800}, "did not get ready"),
+        ({"run": "sleep 30", "ready": {"tcp": True}, "readyTimeoutMs": 800}, "did not get ready"),
     ],
 )
 def test_a_service_that_never_gets_ready_fails_the_cell_and_leaves_nothing(
@@ -224,7 +224,7 @@ def test_a_fixed_port_in_use_names_the_port(
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        services = {"web": {"run": f"{PY} service_app.py web", "port": port}}
+        services = {"web": {"run": f"{PY} service_app.py web $PORT", "port": port}}
         hive = start_hive([repo_with(tmp_path, services)])
         cell = hive.settle(hive.create("clash")["id"])
     assert cell["status"] == "error"
@@ -246,7 +246,7 @@ def test_unknown_dependency_makes_the_template_invalid(
 def test_on_failure_restarts_a_crashed_service_on_the_same_port(
     start_hive: Callable[..., LiveHive], tmp_path: Path
 ) -> None:
-    services = {"web": {"run": f"{PY} service_app.py web", "restart": "on-failure:2"}}
+    services = {"web": {"run": f"{PY} service_app.py web $PORT", "restart": "on-failure:2"}}
     hive = start_hive([repo_with(tmp_path, services)])
     cell = hive.settle(hive.create("phoenix")["id"])
     before = services_of(hive, cell["id"])["web"]
@@ -272,7 +272,7 @@ def crash_a_flaky_web(
     `then` instead of serving. Returns the server, the cell and the killed `web`."""
     run = (
         "n=$(cat starts 2>/dev/null || echo 0); echo $((n + 1)) > starts; "
-        f'if [ "$n" {when} ]; then {then}; fi; exec {PY} service_app.py web'
+        f'if [ "$n" {when} ]; then {then}; fi; exec {PY} service_app.py web $PORT'
     )
     services = {"web": {"run": run, "restart": f"on-failure:{limit}", "readyTimeoutMs": 1500}}
     hive = start_hive([repo_with(tmp_path, services)])
@@ -330,7 +330,7 @@ def test_a_oneshot_job_completes_before_its_dependent_starts(
     services = {
         "migrate": {"run": "sleep 0.3; echo migrated > migrated.txt", "oneshot": True},
         "api": {
-            "run": f"test -f migrated.txt && exec {PY} service_app.py api",
+            "run": f"test -f migrated.txt && exec {PY} service_app.py api $PORT",
             "dependsOn": {"migrate": "completed"},
         },
     }
@@ -347,7 +347,7 @@ def test_a_failing_oneshot_fails_the_cell_with_its_output(
 ) -> None:
     services = {
         "migrate": {"run": "echo 'relation users already exists' >&2; exit 4", "oneshot": True},
-        "api": {"run": f"{PY} service_app.py api", "dependsOn": {"migrate": "completed"}},
+        "api": {"run": f"{PY} service_app.py api $PORT", "dependsOn": {"migrate": "completed"}},
     }
     hive = start_hive([repo_with(tmp_path, services)])
     cell = hive.settle(hive.create("bad migration")["id"])
@@ -376,7 +376,8 @@ def test_services_start_with_default_signals_and_no_inherited_descriptors(
 ) -> None:
     services = {
         "web": {
-            "run": f"trap -p > traps.txt; ls /proc/$$/fd > fds.txt; exec {PY} service_app.py web"
+            "run": "trap -p > traps.txt; ls /proc/$$/fd > fds.txt; "
+            f"exec {PY} service_app.py web $PORT"
         }
     }
     hive = start_hive([repo_with(tmp_path, services, env={"SELF": "http://x:$PORT:web/"})])
@@ -394,7 +395,7 @@ def test_a_service_setup_run_by_start_is_on_record_while_it_runs(
 ) -> None:
     # On record, a server killed during it would stop it at its next start.
     setup = "if [ -f again ]; then echo $$ > setup.pid; sleep 2; fi"
-    services = {"web": {"run": f"exec {PY} service_app.py web", "setup": [setup]}}
+    services = {"web": {"run": f"exec {PY} service_app.py web $PORT", "setup": [setup]}}
     hive = start_hive([repo_with(tmp_path, services)])
     cell = hive.settle(hive.create("set up twice")["id"])
     worktree = Path(cell["workspacePath"])
@@ -421,7 +422,7 @@ def test_following_a_log_ends_when_the_service_stops(service_hive: LiveHive) -> 
     lines: list[str] = []
     params = {"follow": "true", "tail": 1}
     with (
-        httpx.Client(base_url=hive.url, timeout=30) as client,
+        httpx.Client(base_url=hive.url, timeout=30, headers=hive.auth) as client,
         client.stream("GET", path, params=params) as response,
     ):
         chunks = response.iter_lines()
@@ -434,7 +435,7 @@ def test_following_a_log_ends_when_the_service_stops(service_hive: LiveHive) -> 
 def test_a_failed_restart_answers_502_with_the_log_tail(
     start_hive: Callable[..., LiveHive], tmp_path: Path
 ) -> None:
-    services = {"web": {"run": f"test ! -f broken && exec {PY} service_app.py web"}}
+    services = {"web": {"run": f"test ! -f broken && exec {PY} service_app.py web $PORT"}}
     hive = start_hive([repo_with(tmp_path, services)])
     cell = hive.settle(hive.create("breakable")["id"])
     (Path(cell["workspacePath"]) / "broken").touch()

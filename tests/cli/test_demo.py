@@ -1,16 +1,25 @@
-"""`hive demo --check`: the README's first command, end to end, as CI runs it."""
+"""`hive demo`: the README's first command, end to end, as CI runs it and as a user does."""
 
 from __future__ import annotations
 
+import shlex
+import signal
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.support.cli import cli_env, hive_cli
+
+
+def _line(output: str, start: str) -> str:
+    return next(line for line in output.splitlines() if line.startswith(start))
 
 
 def test_demo_check_provisions_a_cell_and_cleans_up(tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "hive", "demo", "--check"],
         cwd=tmp_path,
+        env=cli_env(),
         capture_output=True,
         text=True,
         timeout=120,
@@ -19,7 +28,41 @@ def test_demo_check_provisions_a_cell_and_cleans_up(tmp_path: Path) -> None:
     assert "ready" in out.stdout
     assert "worktree" in out.stdout and "http://127.0.0.1:" in out.stdout
     assert "check passed" in out.stdout
-    sample = next(
-        line.split()[-1] for line in out.stdout.splitlines() if "sample repository" in line
-    )
+    app = _line(out.stdout, "app ")
+    assert app.endswith('<- open this: 200 OK, text/html, "hello from cell demo cell"'), app
+    assert "<h1>" not in out.stdout
+    assert "/?token=" in _line(out.stdout, "Hive server")
+    sample = _line(out.stdout, "sample repository").split()[-1]
     assert not Path(sample).exists(), "the demo removes what it made"
+
+
+def test_the_demo_hint_works_while_it_serves_and_ctrl_c_cleans_up(tmp_path: Path) -> None:
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "hive", "demo"],
+        cwd=tmp_path,
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert demo.stdout is not None
+        seen = []
+        for line in demo.stdout:
+            seen.append(line)
+            if line.startswith("try "):
+                break
+        hint = shlex.split(seen[-1])[1:]
+        assert hint[-3:-1] == ["hive", "services"], seen[-1]
+        variables = dict(word.split("=", 1) for word in hint[:-3])
+        assert set(variables) == {"HIVE_URL", "HIVE_HOME"}, "no token on a command line"
+        services = hive_cli(*hint[-2:], cwd=tmp_path, **variables)
+        assert services.returncode == 0, services.stderr
+        assert "web" in services.stdout and "ready" in services.stdout
+    finally:
+        demo.send_signal(signal.SIGINT)
+        rest, errors = demo.communicate(timeout=120)
+    assert demo.returncode == 0, rest + errors
+    assert "deleting the demo cell" in rest
+    scratch = Path(variables["HIVE_HOME"]).parent
+    assert not scratch.exists(), "the demo removes what it made"

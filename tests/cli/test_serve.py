@@ -3,19 +3,19 @@ cells and processes are put right by the next one."""
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import httpx
 import psutil
 
+from tests.support.cli import cli_env
 from tests.support.repos import basic_template, make_repo
 
 
@@ -26,8 +26,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(repo: Path, home: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    env = {**os.environ, "HIVE_HOME": str(home), "HIVE_PORT": str(port)}
+def serving(repo: Path, home: Path, port: int, **extra: str) -> Iterator[subprocess.Popen[bytes]]:
+    env = cli_env(HIVE_HOME=str(home), HIVE_PORT=str(port), **extra)
     process = subprocess.Popen(
         [sys.executable, "-m", "hive", "serve"],
         cwd=repo,
@@ -55,6 +55,11 @@ def serving(repo: Path, home: Path, port: int) -> Iterator[subprocess.Popen[byte
             process.stderr.close()
 
 
+def _auth(home: Path) -> dict[str, str]:
+    """The token a server keeps in its home (written before it starts listening)."""
+    return {"Authorization": f"Bearer {(home / 'token').read_text().strip()}"}
+
+
 def _alive(pid: int) -> bool:
     """Running, not just a zombie that its new parent (init) has yet to reap."""
     try:
@@ -80,23 +85,57 @@ def test_killed_server_leaves_no_orphan_and_the_cell_says_what_happened(tmp_path
     url = f"http://127.0.0.1:{port}"
 
     with serving(repo, home, port) as server:
-        [workspace] = httpx.get(f"{url}/api/workspaces").json()["workspaces"]
+        # The token outlives the server: the same client works with the next one.
+        http = httpx.Client(base_url=url, headers=_auth(home))
+        [workspace] = http.get("/api/workspaces").json()["workspaces"]
         assert workspace["path"] == str(repo)
         body = {"workspaceId": workspace["id"], "templateId": "basic", "name": "victim"}
-        cell = httpx.post(f"{url}/api/cells", json=body).json()
+        cell = http.post("/api/cells", json=body).json()
         _wait(lambda: marker.exists() and marker.read_text().strip())
         setup_pid, daemon_pid = int(marker.read_text()), int(daemon.read_text())
         server.send_signal(signal.SIGKILL)
         server.wait(timeout=30)
     assert _alive(setup_pid), "a killed server cannot stop its children itself"
 
-    with serving(repo, home, port):
+    with serving(repo, home, port), closing(http):
         assert not _alive(setup_pid), "the restarted server stops the orphaned setup"
         assert not _alive(daemon_pid), "and what the setup started outside its group"
-        again = httpx.get(f"{url}/api/cells/{cell['id']}").json()
+        again = http.get(f"/api/cells/{cell['id']}").json()
         assert again["status"] == "error"
         assert "server stopped" in again["lastSetupError"]["message"]
         assert "retry" in again["lastSetupError"]["hint"]
-        deleted = httpx.delete(f"{url}/api/cells/{cell['id']}")
+        deleted = http.delete(f"/api/cells/{cell['id']}")
         assert deleted.status_code == 200
         assert not Path(cell["workspacePath"]).exists()
+
+
+def _printed_url(server: subprocess.Popen[bytes]) -> str:
+    """The URL on the `Hive …` line, printed before the server starts listening."""
+    assert server.stderr is not None
+    for line in iter(server.stderr.readline, b""):
+        if line.startswith(b"Hive "):
+            return line.decode().split()[1]
+    raise AssertionError("serve printed no `Hive` line")
+
+
+def test_serve_prints_the_url_with_the_token_and_it_opens_the_docs(tmp_path: Path) -> None:
+    repo, home, port = make_repo(tmp_path / "repo"), tmp_path / "home", _free_port()
+    with serving(repo, home, port) as server:
+        printed = _printed_url(server)
+        token = (home / "token").read_text().strip()
+        assert printed == f"http://127.0.0.1:{port}/?token={token}"
+        with httpx.Client(follow_redirects=True) as browser:
+            landed = browser.get(printed)
+        assert landed.status_code == 200 and str(landed.url).endswith("/docs")
+
+
+def test_serve_uses_hive_token_over_the_file(tmp_path: Path) -> None:
+    repo, home, port = make_repo(tmp_path / "repo"), tmp_path / "home", _free_port()
+    home.mkdir(mode=0o700)
+    (home / "token").write_text("the-file-token\n")
+    with serving(repo, home, port, HIVE_TOKEN="the-env-token") as server:
+        assert _printed_url(server) == f"http://127.0.0.1:{port}/?token=the-env-token"
+        api = f"http://127.0.0.1:{port}/api/workspaces"
+        assert httpx.get(api, headers={"Authorization": "Bearer the-env-token"}).is_success
+        refused = httpx.get(api, headers={"Authorization": "Bearer the-file-token"})
+        assert refused.status_code == 401 and "HIVE_TOKEN" in refused.json()["hint"]

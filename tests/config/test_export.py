@@ -46,3 +46,22 @@ def test_exported_schema_rejects_what_the_loader_rejects() -> None:
     bad = {"templates": {"web": {"services": {"api": {"run": "x", "readyTimeoutMs": "soon"}}}}}
     assert not validator.is_valid(bad)
     assert validator.is_valid({"templates": {"web": {"services": {"api": {"run": "x"}}}}})
+
+
+def test_schema_keeps_unknown_keys_out_so_editors_flag_typos() -> None:
+    # The loader only warns about unknown keys; editors should still underline them.
+    schema = config_json_schema()
+    models = [schema, *schema["$defs"].values()]
+    objects = [m for m in models if m.get("type") == "object" and "properties" in m]
+    assert {m.get("title") for m in objects} >= {"HiveConfig", "Template", "ProcessService"}
+    assert all(m.get("additionalProperties") is False for m in objects)
+
+    validator = _validator()
+    service = {"run": "x"}
+    assert validator.is_valid({"templates": {"web": {"services": {"api": service}}}})
+    for typo in (
+        {"templates": {"web": {"servces": {}}}},
+        {"templates": {"web": {"services": {"api": {**service, "healthcheck": "/"}}}}},
+        {"templates": {"web": {}}, "colour": "blue"},
+    ):
+        assert not validator.is_valid(typo), typo

@@ -1,4 +1,5 @@
-"""command_environment: user basics, then template env, then the cell's HIVE_* facts."""
+"""CellEnvironment: the one builder of what a cell's commands see: user basics, then
+template env, then the cell's HIVE_* facts and ports, everywhere alike."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from hive.config.schema import Template
 from hive.core.status import CellStatus
-from hive.provisioning.environment import USER_BASICS, command_environment, user_basics
+from hive.provisioning.environment import USER_BASICS, CellEnvironment, user_basics
 from hive.store.records import CellRecord
 
 CELL = CellRecord(
@@ -52,6 +54,27 @@ CELL_VARS = {
 }
 
 
+def environment(
+    template_env: dict[str, str] | None = None,
+    *,
+    environ: dict[str, str] = ENVIRON,
+    cell: CellRecord = CELL,
+    services: dict[str, object] | None = None,
+    setup: list[str] | None = None,
+    ports: dict[str, int] | None = None,
+) -> CellEnvironment:
+    template = Template.model_validate(
+        {"id": "basic", "env": template_env or {}, "services": services or {}, "setup": setup or []}
+    )
+    return CellEnvironment(template, cell, Path("/repo"), ports or {}, user_basics(environ), 0.5)
+
+
+def command_environment(
+    environ: dict[str, str], cell: CellRecord, template_env: dict[str, str]
+) -> dict[str, str]:
+    return environment(template_env, environ=environ, cell=cell).setup_env()
+
+
 def test_user_basics_only() -> None:
     assert user_basics(ENVIRON) == {
         "PATH": "/usr/bin:/bin",
@@ -63,7 +86,7 @@ def test_user_basics_only() -> None:
 
 
 def test_server_settings_and_secrets_are_not_passed() -> None:
-    env = command_environment(ENVIRON, CELL, "/repo", {})
+    env = command_environment(ENVIRON, CELL, {})
     for name in ("HIVE_HOME", "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "VIRTUAL_ENV"):
         assert name not in env
     assert "do-not-leak" not in env.values()
@@ -72,7 +95,7 @@ def test_server_settings_and_secrets_are_not_passed() -> None:
 
 def test_template_env_overrides_basics() -> None:
     template_env = {"PATH": "/custom/bin", "APP_MODE": "test", "API_TOKEN": "t"}
-    env = command_environment(ENVIRON, CELL, "/repo", template_env)
+    env = command_environment(ENVIRON, CELL, template_env)
     assert env["PATH"] == "/custom/bin"
     assert env["APP_MODE"] == "test"
     assert env["API_TOKEN"] == "t"  # the template's own secrets are the cell's to use
@@ -81,7 +104,7 @@ def test_template_env_overrides_basics() -> None:
 
 def test_cell_variables_win_over_template_env() -> None:
     template_env = {"HIVE_CELL_ID": "spoofed", "HIVE_BRANCH": "other", "HIVE_HOME": "/x"}
-    env = command_environment(ENVIRON, CELL, "/repo", template_env)
+    env = command_environment(ENVIRON, CELL, template_env)
     for name, value in CELL_VARS.items():
         assert env[name] == value
     # A HIVE_* name that is not a cell fact is just template env.
@@ -90,9 +113,34 @@ def test_cell_variables_win_over_template_env() -> None:
 
 @pytest.mark.parametrize("name", USER_BASICS)
 def test_every_basic_is_passed(name: str) -> None:
-    assert command_environment({name: "v"}, CELL, "/repo", {})[name] == "v"
+    assert command_environment({name: "v"}, CELL, {})[name] == "v"
 
 
 def test_missing_base_commit_is_empty() -> None:
-    env = command_environment(ENVIRON, replace(CELL, base_commit=None), "/repo", {})
+    env = command_environment(ENVIRON, replace(CELL, base_commit=None), {})
     assert env["HIVE_BASE_COMMIT"] == ""
+
+
+def test_one_variable_reaches_setup_env_files_and_every_service() -> None:
+    env = environment(
+        {"APP_MODE": "test", "DATABASE_URL": "postgres://127.0.0.1:$PORT:db/app"},
+        services={
+            "db": {"run": "db --port $PORT"},
+            "worker": {"run": "work", "env": {"OWN": "1"}},
+        },
+        setup=["migrate --port $PORT:db"],
+        ports={"db": 7001},
+    )
+    setup, files, plan = env.setup_env(), env.variables(), env.plan()
+    for variables in (setup, files, plan.services["db"].env, plan.services["worker"].env):
+        assert variables["APP_MODE"] == "test"
+        assert variables["DATABASE_URL"] == "postgres://127.0.0.1:7001/app"
+        assert variables["DB_PORT"] == "7001"
+        assert variables["HIVE_CELL_ID"] == "cell123"
+    assert "PATH" in setup and "PATH" not in files  # the user's basics stay out of .hive/env
+    assert env.setup_command(0) == "migrate --port 7001"
+    assert plan.services["worker"].env["OWN"] == "1"
+    cell_json = env.cell_json()
+    assert cell_json["services"]["db"]["url"] == "http://127.0.0.1:7001"
+    assert cell_json["services"]["worker"]["readiness"] == "started, still alive after 0.5s"
+    assert cell_json["worktreePath"] == "/cells/cell123"

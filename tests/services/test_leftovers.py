@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from pathlib import Path
 
+from hive.services.backend import OsProcessBackend
 from hive.services.identity import process_start_time
 from hive.services.leftovers import end_recorded, still_running
 from hive.services.process_tag import service_tag, tagged
@@ -17,6 +18,8 @@ LEAVE = (
     "setsid sh -c 'echo $$ > stray.pid; exec sleep 300' & "
     "until [ -s stray.pid ]; do sleep 0.01; done; "
 )
+
+BACKEND = OsProcessBackend()
 
 
 def record(cell_id: str, pid: int | None, started: float | None) -> ServiceRecord:
@@ -53,10 +56,10 @@ async def test_a_running_service_is_ours_only_with_its_start_time(tmp_path: Path
     stray = await read_pid(tmp_path / "stray.pid")
     started = process_start_time(leader.pid)
     assert started is not None
-    assert await still_running(record(cell_id, leader.pid, started))
-    assert not await still_running(record(cell_id, leader.pid, started - 100))
-    assert not await still_running(record(cell_id, None, None))
-    await end_recorded(record(cell_id, leader.pid, started), running=True, grace=5)
+    assert await still_running(BACKEND, record(cell_id, leader.pid, started))
+    assert not await still_running(BACKEND, record(cell_id, leader.pid, started - 100))
+    assert not await still_running(BACKEND, record(cell_id, None, None))
+    await end_recorded(BACKEND, record(cell_id, leader.pid, started), running=True, grace=5)
     assert await leader.wait() < 0
     assert await wait_gone(stray)
 
@@ -67,6 +70,6 @@ async def test_strays_of_a_service_whose_leader_died_are_ended(tmp_path: Path) -
     stray = await read_pid(tmp_path / "stray.pid")
     assert await leader.wait() == 0
     gone = record(cell_id, leader.pid, 1.0)
-    assert not await still_running(gone)
-    await end_recorded(gone, running=False, grace=5)
+    assert not await still_running(BACKEND, gone)
+    await end_recorded(BACKEND, gone, running=False, grace=5)
     assert await wait_gone(stray)

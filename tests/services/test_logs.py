@@ -161,12 +161,12 @@ async def test_service_logs_are_laid_out_by_cell_and_rotated_while_running(
     path.write_text("x" * (DEFAULT_MAX_BYTES + 1) + "\nlast line\n")
     assert await logs.tail("cell1", "web", 1) == "last line"
     running = [("cell1", "web")]
-    logs.keep_rotated(lambda: running)
-    for _ in range(500):
-        if logs.log("cell1", "web").rotated(1).exists():
-            break
-        await asyncio.sleep(0.01)
-    assert path.stat().st_size == 0 and logs.log("cell1", "web").rotated(1).exists()
+    rotator = logs.keep_rotated(lambda: running)
+    assert logs.keep_rotated(lambda: running) is rotator, "one rotator while it runs"
+    await wait_for(lambda: logs.log("cell1", "web").rotated(1).exists())
+    assert path.stat().st_size == 0
     running.clear()  # nothing runs: the rotation ends by itself
-    await asyncio.sleep(0.05)
+    done, _ = await asyncio.wait([rotator], timeout=15)
+    assert rotator in done, "the rotator went on with no service running"
+    assert rotator.result() is None  # ended, neither cancelled nor failed
     await logs.close()

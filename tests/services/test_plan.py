@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from hive.config.schema import Template
-from hive.core.errors import StepError
+from hive.core.errors import ConfigError
 from hive.services.plan import build_plan, resolve_ports
 
 
@@ -35,9 +35,9 @@ def test_port_references_on_word_boundaries(text: str, expected: str) -> None:
 
 def test_bare_port_without_owner() -> None:
     assert resolve_ports("$PORT", None, PORTS, "x", template_level=True) == "$PORT"
-    with pytest.raises(StepError, match="has no port"):
+    with pytest.raises(ConfigError, match="has no port"):
         resolve_ports("$PORT", None, PORTS, "services.job.run")
-    with pytest.raises(StepError, match="without a port"):
+    with pytest.raises(ConfigError, match="without a port"):
         resolve_ports("$PORT:job", None, PORTS, "x", services=["job"])
 
 
@@ -53,6 +53,7 @@ def test_plan_environment_and_order() -> None:
         PORTS,
         base_env={"PATH": "/bin", "MODE": "dev", "SELF": "http://x:$PORT"},
         cell_env={"HIVE_CELL_ID": "c1"},
+        start_grace_s=1,
     )
     assert plan.levels == [["db"], ["api"]]
     api = plan.services["api"]
@@ -61,15 +62,16 @@ def test_plan_environment_and_order() -> None:
     assert api.env["DB_PORT"] == "7001" and api.env["DB_URL"] == "http://127.0.0.1:7001"
     assert api.env["HIVE_SERVICE"] == "api" and api.env["HIVE_CELL_ID"] == "c1"
     assert plan.services["db"].run == "db --port 7001"
-    ready = plan.services["db"].ready
-    assert ready is not None and ready.command == "check 7001"
+    ready = plan.services["db"].readiness
+    assert (ready.kind, ready.target) == ("command", "check 7001")
 
 
 def test_cwd_may_not_leave_the_worktree() -> None:
-    with pytest.raises(StepError, match="leaves the worktree"):
+    with pytest.raises(ConfigError, match="leaves the worktree"):
         build_plan(
             template({"x": {"run": "true", "cwd": "../elsewhere"}}),
             {"x": 7000},
             base_env={},
             cell_env={},
+            start_grace_s=1,
         )

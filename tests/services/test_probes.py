@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from hive.config.schema import ReadyProbe
+from hive.config.schema import ProcessService, ReadyProbe
 from hive.services.probes import ProbeOutcome, wait_ready
 from hive.services.process_group import stop_process_group
+from hive.services.readiness import readiness_of
 
 from .processes import base_env
 
@@ -113,9 +114,13 @@ async def probe(
     log_start: int = 0,
     timeout_s: float = 15,
     alive: Callable[[], bool] = lambda: True,
+    grace_s: float = 0.0,
 ) -> ProbeOutcome:
+    service = ProcessService(run="serve", ready=ready)
+    command = ready.command if ready is not None else None
+    readiness = readiness_of(service, port=port, command=command, start_grace_s=grace_s)
     return await wait_ready(
-        ready,
+        readiness,
         port=port,
         log_path=tmp_path / "service.log",
         log_start=log_start,
@@ -134,10 +139,17 @@ async def test_default_is_tcp_on_the_port(tmp_path: Path, servers: Start) -> Non
     assert outcome.ready
 
 
-async def test_no_port_no_probe_is_ready_once_started(tmp_path: Path) -> None:
-    outcome = await probe(None, tmp_path)
+async def test_no_port_no_probe_is_ready_once_it_stayed_up(tmp_path: Path) -> None:
+    outcome = await probe(None, tmp_path, grace_s=0.2)
     assert outcome.ready
-    assert "started" in outcome.reason
+    assert outcome.reason == "still running after 0.2s"
+
+
+async def test_no_port_no_probe_exiting_within_the_grace_is_not_ready(tmp_path: Path) -> None:
+    checks = iter([True, True, False])
+    outcome = await probe(None, tmp_path, grace_s=30, alive=lambda: next(checks))
+    assert not outcome.ready
+    assert "exited before it was ready" in outcome.reason
 
 
 async def test_http_waits_for_a_status_below_500(tmp_path: Path, servers: Start) -> None:

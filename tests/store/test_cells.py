@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from hive.core.errors import NotFoundError, TransitionError
+from hive.core.failures import SetupError
 from hive.core.status import CellStatus
 from hive.store.cells import CellStore
 from hive.store.database import Database
@@ -16,6 +17,8 @@ from hive.store.workspaces import WorkspaceStore
 
 from .conftest import MakeCell
 
+FAILURE = SetupError(step="run_setup", message="boom", run_id="r", attempt=1, at="t", hint="h")
+
 
 async def test_insert_and_get_round_trip(cells: CellStore, make_cell: MakeCell) -> None:
     cell = make_cell(
@@ -23,7 +26,7 @@ async def test_insert_and_get_round_trip(cells: CellStore, make_cell: MakeCell) 
         description="a cell",
         base_ref="main",
         completed_steps=("create_worktree",),
-        last_setup_error={"step": "run_setup", "exitCode": 1},
+        last_setup_error=SetupError.from_json({"step": "run_setup", "exitCode": 1}),
     )
     await cells.insert(cell)
     assert await cells.get("c1") == cell
@@ -93,7 +96,7 @@ async def test_transition_refused_leaves_row_unchanged(
 
 
 async def test_transition_allowed_writes_fields(cells: CellStore, make_cell: MakeCell) -> None:
-    cell = make_cell("c1", status=CellStatus.ERROR, last_setup_error={"message": "boom"})
+    cell = make_cell("c1", status=CellStatus.ERROR, last_setup_error=FAILURE)
     await cells.insert(cell)
     moved = await cells.transition(
         "c1", CellStatus.SPAWNING, attempt=2, run_id="run2", last_setup_error=None
@@ -119,9 +122,9 @@ async def test_transition_to_deleting_then_back_to_error(
     await cells.insert(make_cell("c1", status=CellStatus.READY))
     deleting = await cells.transition("c1", CellStatus.DELETING)
     assert deleting.status == CellStatus.DELETING  # returned although hidden
-    failed = await cells.transition("c1", CellStatus.ERROR, last_setup_error={"m": "x"})
+    failed = await cells.transition("c1", CellStatus.ERROR, last_setup_error=FAILURE)
     assert failed.status == CellStatus.ERROR
-    assert failed.last_setup_error == {"m": "x"}
+    assert failed.last_setup_error == FAILURE
 
 
 async def test_concurrent_deletes_exactly_one_wins(cells: CellStore, make_cell: MakeCell) -> None:

@@ -16,13 +16,15 @@ SETTLED = frozenset({"ready", "error", "archived"})
 
 
 class LiveHive:
-    """A running server plus an httpx client pointed at it."""
+    """A running server plus an httpx client pointed at it that sends the server's token."""
 
     def __init__(self, settings: Settings, register: list[Path]) -> None:
         self.settings = settings
         self._server = BackgroundServer(settings, register=register)
         self.url = self._server.start()
-        self.http = httpx.Client(base_url=self.url, timeout=60)
+        self.token = self._server.token.value
+        self.auth = {"Authorization": f"Bearer {self.token}"}
+        self.http = httpx.Client(base_url=self.url, timeout=60, headers=self.auth)
 
     def stop(self) -> None:
         """Stop the server (idempotent), as a user pressing Ctrl-C would."""

@@ -1,5 +1,5 @@
-"""A tiny service for tests: serves /health and /env on $PORT; an `api` notes whether its
-dependency (DEP_PORT) was already listening when it started."""
+"""A tiny service for tests: `service_app.py ROLE PORT` serves /health and /env on PORT;
+an `api` notes whether its dependency (DEP_PORT) was already listening when it started."""
 
 import json
 import os
@@ -33,6 +33,7 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-server = ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler)
+# The port comes as an argument (`service_app.py api $PORT`), as a real server takes it.
+server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2])), Handler)
 print(f"{role} listening on {server.server_address[1]}", flush=True)
 server.serve_forever()

@@ -9,6 +9,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,7 @@ from hive.workspace.copy_process import (
 from hive.workspace.include_copy import copy_included
 from hive.workspace.include_rules import IncludeRules
 from hive.workspace.tree_copy import CopyTotals, Progress
-from hive.workspace.tree_walk import CopyPlan, CopyWork, walk_plan
+from hive.workspace.tree_walk import CopyPlan, CopyWork, walk_in_batches, walk_plan
 
 
 def _tree(root: Path, files: int) -> Path:
@@ -46,6 +48,25 @@ def _queued(repo: Path) -> asyncio.Queue[CopyWork | None]:
     batches.put_nowait(_work(repo))
     batches.put_nowait(None)
     return batches
+
+
+def _first_of_batches(repo: Path) -> tuple[CopyWork, int]:
+    """The walk's first batch of `node_modules`, and how many files the whole walk has.
+
+    A worker given only that batch copies it, then waits for more: a copy held part-way
+    at a known point, for as long as the test likes.
+    """
+    batches: list[CopyWork] = []
+    rules = IncludeRules.build(["x/**"], [])
+    walk_in_batches(repo, CopyPlan(trees=["node_modules"]), rules, batches.append)
+    assert len(batches) > 1, "the tree makes several batches"
+    return batches[0], sum(batch.items for batch in batches)
+
+
+async def _until(condition: Callable[[], bool], timeout: float = 60) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.01)
 
 
 def _job_lines(repo: Path, dest: Path, work: CopyWork) -> str:
@@ -85,20 +106,22 @@ async def test_trees_copy_in_a_worker_and_single_files_on_a_thread(
 
 async def test_cancelling_stops_the_worker_before_returning(repo: Path, tmp_path: Path) -> None:
     _tree(repo, 3000)
+    first, files = _first_of_batches(repo)
     dest = tmp_path / "dest"
     worker = await CopyWorker.start()
     progress = Progress()
-    copying = asyncio.ensure_future(worker.copy(repo, dest, _queued(repo), progress, threads=1))
-    while not (dest / "node_modules").exists():  # the workers are copying
-        await asyncio.sleep(0.005)
+    batches: asyncio.Queue[CopyWork | None] = asyncio.Queue()
+    batches.put_nowait(first)  # and no more for now: the walk is still going, as it were
+    copying = asyncio.ensure_future(worker.copy(repo, dest, batches, progress, threads=1))
+    await _until(lambda: progress.snapshot()[:2] == (first.items, first.items))
+    assert not copying.done(), "the copy waits for the rest of the walk"
     copying.cancel()
     with pytest.raises(asyncio.CancelledError):
         await copying
-    copied = _copied(dest)
-    assert copied < 3000, "stopped part-way"
+    # The worker, the only process writing into dest, has ended: nothing can land later.
+    assert worker.ended
     assert not _live_children()
-    await asyncio.sleep(0.2)
-    assert _copied(dest) == copied, "nothing lands after the cancel returned"
+    assert _copied(dest) == first.items < files, "the files in hand landed, no more"
 
 
 async def test_directories_that_cannot_be_made_are_a_step_error(repo: Path, tmp_path: Path) -> None:
@@ -126,20 +149,36 @@ async def test_a_worker_that_dies_is_a_step_error_naming_it(repo: Path, tmp_path
 def test_worker_stops_when_its_input_closes(repo: Path, tmp_path: Path) -> None:
     """A server that dies closes the worker's stdin: the copy must not run on."""
     _tree(repo, 3000)
+    first, files = _first_of_batches(repo)
     dest = tmp_path / "dest"
-    dest.mkdir()
-    job = _job_lines(repo, dest, _work(repo))
-    done = subprocess.run(
+    header = {"repo": str(repo), "dest": str(dest), "threads": 1}
+    with subprocess.Popen(
         [sys.executable, "-m", WORKER_MODULE],
-        input=job,  # then end of input, as when the server is gone
-        capture_output=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
         text=True,
-        timeout=60,
-        check=True,
-    )
-    messages = [json.loads(line) for line in done.stdout.splitlines()]
-    assert messages[-1] == {"stopped": True}
-    assert _copied(dest) < 3000
+    ) as worker:
+        assert worker.stdin is not None and worker.stdout is not None
+        watchdog = threading.Timer(60, worker.kill)  # bounds the reads below
+        watchdog.start()
+        try:
+            worker.stdin.write(json.dumps(header) + "\n")
+            worker.stdin.write(json.dumps({"batch": first.to_json()}) + "\n")
+            worker.stdin.flush()
+            # The first batch is copied and the worker waits for more of the walk…
+            wanted = [first.items, first.items]
+            for line in worker.stdout:
+                if json.loads(line).get("progress", [])[:2] == wanted:
+                    break
+            else:
+                pytest.fail("the worker ended before it reported the first batch copied")
+            worker.stdin.close()  # …when the server goes away, without an end of the walk
+            messages = [json.loads(line) for line in worker.stdout]
+            assert worker.wait() == 0
+        finally:
+            watchdog.cancel()
+    assert messages[-1] == {"stopped": True}, "stopped, not a finished copy"
+    assert _copied(dest) == first.items < files
 
 
 def test_worker_lists_the_files_it_could_not_copy(repo: Path, tmp_path: Path) -> None:
@@ -255,17 +294,21 @@ def test_totals_travel_with_capped_lists_and_exact_counts() -> None:
 
 
 async def test_waiting_through_cancel_outlasts_repeated_cancels() -> None:
-    finished = asyncio.Event()
+    release, finished = asyncio.Event(), asyncio.Event()
 
-    async def slow_stop() -> None:
-        await asyncio.sleep(0.3)
+    async def held_stop() -> None:
+        await release.wait()
         finished.set()
 
-    stopping = asyncio.ensure_future(slow_stop())
+    stopping = asyncio.ensure_future(held_stop())
     waiter = asyncio.ensure_future(wait_through_cancel(stopping))
+    await asyncio.sleep(0)  # the waiter starts waiting
     for _ in range(3):
-        await asyncio.sleep(0.02)
         waiter.cancel()
+        await asyncio.sleep(0)  # one turn of the loop: the waiter takes the cancel
+        assert not waiter.done(), "a cancel does not end the wait while the stop runs"
+    release.set()
     with pytest.raises(asyncio.CancelledError):
         await waiter
     assert finished.is_set(), "the waiter let go only once the stop had finished"
+    assert not stopping.cancelled(), "the stop itself was never cancelled"

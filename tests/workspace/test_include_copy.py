@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from pathlib import Path
@@ -19,8 +20,9 @@ from hive.workspace.include_copy import (
 )
 from hive.workspace.include_rules import IncludeRules
 from hive.workspace.tree_copy import TreeCopier, default_copy_threads
-from hive.workspace.tree_walk import CopyPlan, walk_plan
+from hive.workspace.tree_walk import CopyPlan, CopyWork, walk_in_batches, walk_plan
 from hive.workspace.worktree import add_worktree
+from tests.support.held_file import HeldFile
 
 if TYPE_CHECKING:
     from .conftest import GitRunner, Writer
@@ -351,16 +353,29 @@ async def test_progress_is_reported_until_every_file_is_done(project: Path, dest
     for index in range(600):
         (project / "node_modules" / "many" / f"{index // 100}").mkdir(parents=True, exist_ok=True)
         (project / "node_modules" / "many" / f"{index // 100}" / f"f{index}.js").write_text("x")
+    # The copy (one thread: in the walk's order) is held on a file of its second chunk.
+    rules = IncludeRules.build(["node_modules/**"], [])
+    batches: list[CopyWork] = []
+    walk_in_batches(project, CopyPlan(trees=["node_modules"]), rules, batches.append)
+    held = batches[0].files[300]
     updates: list[CopyProgress] = []
 
     async def record(update: CopyProgress) -> None:
         updates.append(update)
 
-    report = await copy_included(project, dest, ["node_modules/**"], [], on_progress=record)
-    assert updates, "at least one progress update"
+    with HeldFile(project / held) as hold:
+        copying = asyncio.ensure_future(
+            copy_included(project, dest, ["node_modules/**"], [], on_progress=record, threads=1)
+        )
+        async with asyncio.timeout(30):
+            while not any(0 < u.done < u.total for u in updates):
+                await asyncio.sleep(0.01)
+        assert hold.reached and not copying.done(), "reported while the copy runs"
+    report = await copying
     last = updates[-1]
     assert last.done == last.total == report.files + report.symlinks
     assert all(u.done <= u.total for u in updates)
+    assert (dest / held).read_text() == "x"
 
 
 async def test_untracked_directories_that_are_not_ignored_are_not_copied_whole(

@@ -8,6 +8,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from hive.core.failures import SetupError
+from hive.provisioning.requests.cells import CellDeletion
+from hive.provisioning.requests.services import ServiceView
+from hive.provisioning.steps.delete import BranchOutcome
 from hive.store.records import CellRecord, TimingEvent, WorkspaceRecord
 
 
@@ -67,6 +71,24 @@ class WorkspaceList(_Body):
     workspaces: list[WorkspaceOut]
 
 
+class SetupErrorOut(_Body):
+    """Why a cell's last run failed, and what to do (`lastSetupError`)."""
+
+    step: str | None
+    message: str
+    run_id: str
+    attempt: int
+    at: str
+    hint: str
+    command: str | None = None
+    exit_code: int | None = None
+    output_tail: str | None = None
+
+    @classmethod
+    def of(cls, failure: SetupError) -> SetupErrorOut:
+        return cls.model_validate(failure, from_attributes=True)
+
+
 class CellOut(_Body):
     id: str
     name: str
@@ -75,7 +97,9 @@ class CellOut(_Body):
     template_id: str
     workspace_id: str
     workspace_path: str
-    """The cell's worktree (Hive's name for it)."""
+    """The cell's worktree: the TypeScript Hive's name for it, kept for its clients."""
+    worktree_path: str
+    """The cell's worktree."""
     branch_name: str
     base_ref: str | None
     base_commit: str | None
@@ -83,7 +107,7 @@ class CellOut(_Body):
     run_id: str | None
     """The running (or last unfinished) workflow run; None once the cell settled."""
     completed_steps: list[str]
-    last_setup_error: dict[str, Any] | None
+    last_setup_error: SetupErrorOut | None
     progress: dict[str, Any] | None
     """Live progress of the running step, e.g. include-copy files done / total."""
     created_at: str
@@ -99,13 +123,16 @@ class CellOut(_Body):
             template_id=cell.template_id,
             workspace_id=cell.workspace_id,
             workspace_path=str(cell.worktree_path),
+            worktree_path=str(cell.worktree_path),
             branch_name=cell.branch_name,
             base_ref=cell.base_ref,
             base_commit=cell.base_commit,
             attempt=cell.attempt,
             run_id=cell.run_id,
             completed_steps=list(cell.completed_steps),
-            last_setup_error=cell.last_setup_error,
+            last_setup_error=(
+                SetupErrorOut.of(cell.last_setup_error) if cell.last_setup_error else None
+            ),
             progress=cell.progress,
             created_at=cell.created_at,
             updated_at=cell.updated_at,
@@ -116,11 +143,90 @@ class CellList(_Body):
     cells: list[CellOut]
 
 
+class BranchOut(_Body):
+    """What a delete did with the cell's branch."""
+
+    name: str
+    deleted: bool
+    reason: str | None = None
+    """Why it was kept (new commits, a worktree that could not go) or is gone."""
+    commits_beyond_base: int | None = None
+
+    @classmethod
+    def of(cls, branch: BranchOutcome) -> BranchOut:
+        return cls.model_validate(branch, from_attributes=True)
+
+
 class DeletedCell(_Body):
     id: str
     deleted: bool
-    branch: dict[str, Any] | None
+    branch: BranchOut | None
     warnings: list[str]
+    """Cleanup that did not fully work (a worktree left behind, discarded changes)."""
+
+    @classmethod
+    def of(cls, deletion: CellDeletion) -> DeletedCell:
+        return cls(
+            id=deletion.id,
+            deleted=True,
+            branch=BranchOut.of(deletion.branch) if deletion.branch else None,
+            warnings=deletion.warnings,
+        )
+
+
+class ServiceErrorOut(_Body):
+    """Why a service is not running (`lastError`)."""
+
+    message: str
+    output_tail: str | None = None
+    at: str | None = None
+    restart_in_s: float | None = None
+    """For a service in `backoff`: seconds until its restart was due, from `at`."""
+
+
+class ServiceOut(_Body):
+    name: str
+    status: str
+    """starting, ready, backoff (a restart is due), stopping, stopped, crashed (dead
+    until someone acts), error (failed, or its restart budget is spent), completed, or
+    "not started"."""
+    port: int | None
+    url: str | None
+    pid: int | None
+    started_at: str | None
+    exit_code: int | None
+    restarts: int
+    last_error: ServiceErrorOut | None
+    readiness: str | None
+    """The check that decides it is ready: `tcp :20001`, `http GET /health`, `started,
+    still alive after 1s` (no port, no probe), `exits 0 (oneshot)`…"""
+    ready_reason: str | None = None
+    """What passed, in the answer to a start or restart."""
+
+    @classmethod
+    def of(cls, view: ServiceView) -> ServiceOut:
+        error = view.last_error
+        return cls(
+            name=view.name,
+            status=view.status,
+            port=view.port,
+            url=view.url,
+            pid=view.pid,
+            started_at=view.started_at,
+            exit_code=view.exit_code,
+            restarts=view.restarts,
+            last_error=(
+                ServiceErrorOut.model_validate(error)
+                if isinstance(error, dict) and isinstance(error.get("message"), str)
+                else None
+            ),
+            readiness=view.readiness,
+            ready_reason=view.ready_reason,
+        )
+
+
+class ServiceList(_Body):
+    services: list[ServiceOut]
 
 
 class TimingOut(_Body):

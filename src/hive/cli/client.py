@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 
 import httpx
 
+from hive.access_token import AccessToken, client_token
 from hive.settings import Settings
 
 
@@ -20,14 +21,23 @@ class ClientError(Exception):
         self.hint = hint
 
 
-def default_url() -> str:
-    return os.environ.get("HIVE_URL") or Settings.from_env().base_url
-
-
 class HiveClient:
-    def __init__(self, base_url: str | None = None, timeout: float = 60.0) -> None:
-        self.base_url = (base_url or default_url()).rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
+    """`token`: the server's; by default found as the server finds it (HIVE_TOKEN, else
+    the file in the HIVE_HOME that `Settings.from_env()` names)."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        timeout: float = 60.0,
+        *,
+        token: AccessToken | None = None,
+    ) -> None:
+        self._settings = Settings.from_env()
+        url = base_url or os.environ.get("HIVE_URL") or self._settings.base_url
+        self.base_url = url.rstrip("/")
+        self.token = token if token is not None else client_token(self._settings)
+        headers = {"authorization": f"Bearer {self.token.value}"} if self.token else {}
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, headers=headers)
 
     def __enter__(self) -> HiveClient:
         return self
@@ -62,9 +72,26 @@ class HiveClient:
             body = response.json()
         except ValueError:
             body = {"message": response.text or response.reason_phrase}
+        hint = body.get("hint")
+        if response.status_code == 401:
+            hint = f"{hint}; {self._token_note()}" if hint else self._token_note()
         raise ClientError(
             f"{body.get('message', response.reason_phrase)} (HTTP {response.status_code})",
-            hint=body.get("hint"),
+            hint=hint,
+        )
+
+    def _token_note(self) -> str:
+        """Where this client's token came from, so a mismatch can be put right."""
+        if self.token is None:
+            return (
+                f"this CLI found no token (no HIVE_TOKEN, no {self._settings.token_path}): "
+                "set HIVE_HOME to the server's, or HIVE_TOKEN"
+            )
+        if self.token.file is None:
+            return "this CLI sent its HIVE_TOKEN: unset it, or set it to the server's token"
+        return (
+            f"this CLI sent the token in {self.token.file}: set HIVE_HOME to the server's "
+            "if the server keeps its state elsewhere"
         )
 
     def text(self, path: str, **params: Any) -> str:

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 from rich.console import Console
 
+from hive.cli.answer import summarize
 from hive.cli.client import ClientError, HiveClient
 from hive.cli.follow import follow_cell
-from hive.cli.serving import BackgroundServer
+from hive.cli.serving import BackgroundServer, browser_url
 from hive.settings import Settings
 
 STORE_APP = """\
@@ -39,7 +42,7 @@ ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Store).serve_forever
 """
 
 WEB_APP = """\
-import json, os, urllib.request
+import json, os, sys, urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class Web(BaseHTTPRequestHandler):
@@ -55,8 +58,9 @@ class Web(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-print("web listening on", os.environ["PORT"], flush=True)
-ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Web).serve_forever()
+port = int(sys.argv[1])
+print("web listening on", port, flush=True)
+ThreadingHTTPServer(("127.0.0.1", port), Web).serve_forever()
 """
 
 
@@ -81,7 +85,7 @@ def sample_config(python: str) -> dict[str, object]:
                         "ready": {"http": "/"},
                     },
                     "web": {
-                        "run": f"exec {python} web.py",
+                        "run": f"exec {python} web.py $PORT",
                         "dependsOn": ["store"],
                         "ready": {"log": "web listening"},
                     },
@@ -110,6 +114,22 @@ def make_sample_repository(root: Path) -> Path:
     return root
 
 
+def _printer(console: Console) -> Callable[[str], None]:
+    """Lines with paths, URLs and tokens: no markup, never wrapped (copy and click them)."""
+
+    def say(line: str) -> None:
+        console.print(line, markup=False, soft_wrap=True)
+
+    return say
+
+
+def _what_answers(url: str) -> str:
+    try:
+        return summarize(httpx.get(url, timeout=10))
+    except httpx.HTTPError as exc:
+        return f"no answer ({type(exc).__name__})"
+
+
 def run_demo(*, check: bool, console: Console) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="hive-demo-"))
     server: BackgroundServer | None = None
@@ -117,12 +137,15 @@ def run_demo(*, check: bool, console: Console) -> int:
     url = ""
     try:
         repository = make_sample_repository(scratch / "sample-app")
-        settings = Settings(hive_home=scratch / "home", port=0)
+        # A scratch home; HIVE_TOKEN, when set, is still the token (the CLI sends it).
+        token_env = {"HIVE_TOKEN": os.environ.get("HIVE_TOKEN", "")}
+        settings = Settings.from_env(token_env, hive_home=scratch / "home", port=0)
         server = BackgroundServer(settings, register=[repository])
         url = server.start()
-        console.print(f"sample repository  {repository}")
-        console.print(f"Hive server        {url}")
-        with HiveClient(url) as client:
+        say = _printer(console)
+        say(f"sample repository  {repository}")
+        say(f"Hive server        {browser_url(url, server.token)}")
+        with HiveClient(url, token=server.token) as client:
             workspace = client.get("/api/workspaces")["workspaces"][0]
             cell = client.post(
                 "/api/cells",
@@ -140,9 +163,10 @@ def run_demo(*, check: bool, console: Console) -> int:
                 console.print(
                     f"service   {service['name']:<6} {service['status']:<7} {service['url']}"
                 )
-            page = httpx.get(web["url"], timeout=10).text
-            console.print(f"app       {web['url']}   <- open this: {page[:60]}")
-            console.print(f"server    {url}   (try: HIVE_URL={url} hive services {cell['id'][:8]})")
+            say(f"app       {web['url']}   <- open this: {_what_answers(web['url'])}")
+            say(f"server    {browser_url(url, server.token)}")
+            home = shlex.quote(str(settings.hive_home))
+            say(f"try       HIVE_URL={url} HIVE_HOME={home} hive services {cell['id'][:8]}")
             if check:
                 console.print("check passed; cleaning up")
                 return 0
@@ -157,8 +181,8 @@ def run_demo(*, check: bool, console: Console) -> int:
         return 1
     finally:
         # Services outlive a server on purpose; the demo's must not outlive the demo.
-        if made and url:
-            with HiveClient(url) as client, contextlib.suppress(ClientError):
+        if made and url and server is not None:
+            with HiveClient(url, token=server.token) as client, contextlib.suppress(ClientError):
                 for cell_id in made:
                     client.delete(f"/api/cells/{cell_id}")
         if server is not None:

@@ -17,7 +17,8 @@ from hive.cli.follow import follow_cell
 from hive.cli.render import (
     cells_table,
     print_cell,
-    print_template_errors,
+    print_template_problems,
+    problem_line,
     services_table,
     status_text,
     templates_table,
@@ -102,15 +103,16 @@ def demo(
 
 @app.command()
 def templates(url: UrlOption = None, workspace: WorkspaceOption = None) -> None:
-    """List the workspace's templates, with errors for invalid ones."""
+    """List the workspace's templates, with errors for invalid ones and warnings."""
     console = _console()
     with _client(url) as client:
         workspace_id = resolve_workspace(client, workspace)
         body = client.get("/api/templates", workspaceId=workspace_id)
     console.print(templates_table(body["templates"], body["defaults"].get("templateId")))
-    print_template_errors(console, body["templates"])
-    for error in body.get("errors", []):
-        console.print(f"[red]config[/]: {error['path']}: {error['message']}")
+    print_template_problems(console, body["templates"])
+    for kind in ("error", "warning"):
+        for problem in body.get(f"{kind}s", []):
+            console.print(problem_line(kind, "config", problem))
 
 
 @app.command()

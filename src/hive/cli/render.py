@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
+
+#: How much of a cell id `hive ls` shows; every command taking a cell accepts it.
+ID_PREFIX = 12
 
 _STATUS_STYLE = {
     "ready": "green",
@@ -25,18 +31,43 @@ def status_text(status: str) -> str:
     return f"[{_STATUS_STYLE.get(status, 'white')}]{status}[/]"
 
 
-def cells_table(cells: list[dict[str, Any]]) -> Table:
+def relative_age(stamp: str, now: datetime) -> str:
+    """`stamp` (ISO 8601) as "just now", "3 min ago", "2 h ago" or "5 d ago"."""
+    try:
+        then = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=UTC)
+    minutes = int((now - then).total_seconds() // 60)
+    if minutes < 1:
+        return "just now"  # also a clock a little ahead of ours
+    if minutes < 60:
+        return f"{minutes} min ago"
+    if minutes < 24 * 60:
+        return f"{minutes // 60} h ago"
+    return f"{minutes // (24 * 60)} d ago"
+
+
+def cells_table(cells: list[dict[str, Any]], now: datetime | None = None) -> Table:
+    """The ID (the prefix other commands take), status and age never wrap; on a
+    narrow terminal names, templates and branches fold onto more lines instead."""
+    now = now or datetime.now(UTC)
     table = Table(box=None, header_style="bold")
-    for column in ("ID", "NAME", "STATUS", "TEMPLATE", "BRANCH", "CREATED"):
-        table.add_column(column)
+    table.add_column("ID", no_wrap=True)
+    table.add_column("NAME", overflow="fold")
+    table.add_column("STATUS", no_wrap=True)
+    table.add_column("TEMPLATE", overflow="fold")
+    table.add_column("BRANCH", overflow="fold")
+    table.add_column("CREATED", no_wrap=True)
     for cell in cells:
         table.add_row(
-            cell["id"][:12],
-            cell["name"],
+            cell["id"][:ID_PREFIX],
+            Text(cell["name"]),
             status_text(cell["status"]),
-            cell["templateId"],
-            cell["branchName"],
-            cell["createdAt"],
+            Text(cell["templateId"]),
+            Text(cell["branchName"]),
+            relative_age(cell["createdAt"], now),
         )
     return table
 
@@ -49,19 +80,37 @@ def templates_table(templates: list[dict[str, Any]], default_id: str | None) -> 
         marker = " (default)" if template["id"] == default_id else ""
         valid = "[green]yes[/]" if template["valid"] else "[red]no[/]"
         table.add_row(
-            template["id"] + marker,
-            str(template.get("label", "")),
+            Text(template["id"] + marker),
+            Text(str(template.get("label", ""))),
             valid,
-            str(len(template.get("setup", []) or [])),
-            str(template.get("description", "") or ""),
+            _setup_count(template.get("setup")),
+            Text(str(template.get("description", "") or "")),
         )
     return table
 
 
-def print_template_errors(console: Console, templates: list[dict[str, Any]]) -> None:
-    for template in templates:
-        for error in template.get("errors", []):
-            console.print(f"[red]{template['id']}[/]: {error['path']}: {error['message']}")
+def _setup_count(setup: Any) -> str:
+    # An invalid template is shown as written: its `setup` may be anything.
+    if setup is None:
+        return "0"
+    return str(len(setup)) if isinstance(setup, list) else "-"
+
+
+def problem_line(kind: str, where: str, problem: dict[str, Any]) -> str:
+    """`error web: templates.web.setup: …`; config text is never taken as markup."""
+    style = "red" if kind == "error" else "yellow"
+    return (
+        f"[{style}]{kind}[/] [bold]{escape(where)}[/]: "
+        f"{escape(problem['path'])}: {escape(problem['message'])}"
+    )
+
+
+def print_template_problems(console: Console, templates: list[dict[str, Any]]) -> None:
+    """Errors, then warnings (unknown keys, which do not make a template invalid)."""
+    for kind in ("error", "warning"):
+        for template in templates:
+            for problem in template.get(f"{kind}s", []):
+                console.print(problem_line(kind, template["id"], problem))
 
 
 def print_cell(console: Console, cell: dict[str, Any]) -> None:

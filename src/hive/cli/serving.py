@@ -5,16 +5,23 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import uvicorn
 from rich.console import Console
 
+from hive.access_token import AccessToken, server_token
 from hive.app import create_app
 from hive.cli.workspace_resolution import repository_with_config
 from hive.settings import Settings
 
 #: Open responses (a `hive logs -f`) may delay a shutdown this long, no longer.
 _GRACEFUL_S = 5
+
+
+def browser_url(base_url: str, token: AccessToken) -> str:
+    """The address to open: a browser presents the token once and gets a cookie."""
+    return f"{base_url.rstrip('/')}/?token={quote(token.value, safe='')}"
 
 
 def serve_forever(*, host: str | None, port: int | None, cwd: Path) -> None:
@@ -26,13 +33,20 @@ def serve_forever(*, host: str | None, port: int | None, cwd: Path) -> None:
             "[yellow]no hive.config.json in this repository[/]: register workspaces with "
             "`hive workspace add PATH`"
         )
-    console.print(f"Hive {settings.base_url}  (state in {settings.hive_home})")
-    app = create_app(settings, register=[repository] if repository else [])
+    token = server_token(settings)
+    app = create_app(settings, register=[repository] if repository else [], token=token)
+    # soft_wrap: a wrapped URL cannot be copied or clicked; no markup in paths or tokens.
+    console.print(
+        f"Hive {browser_url(settings.base_url, token)}  (state in {settings.hive_home})",
+        markup=False,
+        soft_wrap=True,
+    )
     uvicorn.run(
         app,
         host=settings.host,
         port=settings.port,
         log_level="warning",
+        access_log=False,  # request lines would carry `?token=`
         timeout_graceful_shutdown=_GRACEFUL_S,
     )
 
@@ -41,12 +55,14 @@ class BackgroundServer:
     """A uvicorn server on its own thread and event loop; port 0 picks a free port."""
 
     def __init__(self, settings: Settings, register: list[Path]) -> None:
-        app = create_app(settings, register=register)
+        self.token = server_token(settings)
+        app = create_app(settings, register=register, token=self.token)
         config = uvicorn.Config(
             app,
             host=settings.host,
             port=settings.port,
             log_level="warning",
+            access_log=False,
             timeout_graceful_shutdown=_GRACEFUL_S,
         )
         self._server = uvicorn.Server(config)

@@ -2,8 +2,10 @@
 
 One broken template must not take the others down: each is validated on its own and
 reported as a `TemplateEntry`; problems outside `templates` are collected on the
-`WorkspaceConfig` and never stop the templates from loading. Only a file that cannot
-be read, parsed, or has no `templates` object raises `ConfigError`.
+`WorkspaceConfig` and never stop the templates from loading. Keys the model does not
+know (from other versions of Hive, or typos) are warnings and are ignored; known keys
+with wrong values are errors. Only a file that cannot be read, parsed, or has no
+`templates` object raises `ConfigError`.
 """
 
 from __future__ import annotations
@@ -16,8 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from hive.config.jsonc import parse_jsonc
 from hive.config.schema import (
     SERVICE_TYPES,
@@ -27,6 +27,7 @@ from hive.config.schema import (
     Template,
     with_template_id,
 )
+from hive.config.unknown_keys import UNKNOWN_KEY, Location, Problem, validate_lenient
 from hive.core.errors import ConfigError
 
 CONFIG_FILENAMES = ("hive.config.json", "hive.config.jsonc")
@@ -39,7 +40,8 @@ _EXAMPLE = (
 
 @dataclass(frozen=True, slots=True)
 class FieldError:
-    """One validation problem; `path` uses the JSON keys, e.g. `templates.web.setup[1]`."""
+    """One problem (an error or a warning); `path` uses the JSON keys, e.g.
+    `templates.web.setup[1]`."""
 
     path: str
     message: str
@@ -50,18 +52,23 @@ class FieldError:
 
 @dataclass(frozen=True, slots=True)
 class TemplateEntry:
-    """A template as found in the file: `template` is set exactly when `valid`."""
+    """A template as found in the file: `template` is set exactly when `valid`.
+
+    `warnings` name the unknown keys, which `template` does without; `raw` keeps them.
+    """
 
     id: str
     valid: bool
     template: Template | None
     raw: dict[str, Any]
     errors: list[FieldError] = field(default_factory=list)
+    warnings: list[FieldError] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
 class WorkspaceConfig:
-    """A loaded config file. `errors` holds problems outside any one template."""
+    """A loaded config file. `errors` and `warnings` hold problems outside any one
+    template (e.g. an unknown top-level key)."""
 
     file: Path
     mtime_ns: int
@@ -70,6 +77,7 @@ class WorkspaceConfig:
     opencode: OpencodeConfig | None
     prompt_sources: list[str]
     errors: list[FieldError] = field(default_factory=list)
+    warnings: list[FieldError] = field(default_factory=list)
 
     def template(self, id: str) -> TemplateEntry | None:
         return self.templates.get(id)
@@ -83,6 +91,13 @@ class WorkspaceConfig:
         for entry in self.templates.values():
             errors.extend(entry.errors)
         return errors
+
+    def all_warnings(self) -> list[FieldError]:
+        """Top-level warnings followed by every template's, in file order."""
+        warnings = list(self.warnings)
+        for entry in self.templates.values():
+            warnings.extend(entry.warnings)
+        return warnings
 
 
 def find_config_file(root: Path) -> Path | None:
@@ -126,7 +141,7 @@ def load_config(path: Path) -> WorkspaceConfig:
             hint='add "templates": {} with at least one template',
         )
 
-    top, errors = _validate_top_level(document)
+    top, errors, warnings = _validate_top_level(document)
     templates = {key: _validate_template(key, raw) for key, raw in raw_templates.items()}
     default_id = top.defaults.template_id if top.defaults is not None else None
     if default_id is not None and default_id not in templates:
@@ -142,6 +157,7 @@ def load_config(path: Path) -> WorkspaceConfig:
         opencode=top.opencode,
         prompt_sources=list(top.prompt_sources),
         errors=errors,
+        warnings=warnings,
     )
 
 
@@ -169,18 +185,20 @@ def _read(path: Path) -> tuple[int, str]:
         ) from exc
 
 
-def _validate_top_level(document: dict[str, Any]) -> tuple[HiveConfig, list[FieldError]]:
+def _validate_top_level(
+    document: dict[str, Any],
+) -> tuple[HiveConfig, list[FieldError], list[FieldError]]:
     """Everything but the templates; keys that fail are reported and then ignored."""
-    rest = {**document, "templates": {}}
-    try:
-        return HiveConfig.model_validate(rest), []
-    except ValidationError as exc:
-        errors = [_field_error(err["loc"], err["msg"]) for err in exc.errors()]
-        broken = {err["loc"][0] for err in exc.errors() if err["loc"]}
+    outcome = validate_lenient(HiveConfig, {**document, "templates": {}})
+    warnings = [_unknown_key([], location) for location in outcome.unknown]
+    if outcome.value is not None:
+        return outcome.value, [], warnings
+    errors = [_field_error(p.location, _message(p)) for p in outcome.errors]
+    broken = {p.location[0] for p in outcome.errors if p.location}
     # Every top-level field but `templates` is optional, so dropping the broken
     # keys leaves a document that validates.
-    kept = {key: value for key, value in rest.items() if key not in broken}
-    return HiveConfig.model_validate(kept), errors
+    kept = {key: value for key, value in outcome.document.items() if key not in broken}
+    return HiveConfig.model_validate(kept), errors, warnings
 
 
 def _validate_template(key: str, raw: Any) -> TemplateEntry:
@@ -188,24 +206,38 @@ def _validate_template(key: str, raw: Any) -> TemplateEntry:
     if not key:
         error = FieldError(_json_path(["templates", key]), "template id must not be empty")
         return TemplateEntry(id=key, valid=False, template=None, raw=raw_dict, errors=[error])
-    try:
-        template = Template.model_validate(with_template_id(key, raw))
-    except ValidationError as exc:
-        errors = [
-            _field_error(["templates", key, *_strip_service_tags(err["loc"])], err["msg"])
-            for err in exc.errors()
-        ]
-        return TemplateEntry(id=key, valid=False, template=None, raw=raw_dict, errors=errors)
-    return TemplateEntry(id=key, valid=True, template=template, raw=raw_dict, errors=[])
+    outcome = validate_lenient(Template, with_template_id(key, raw), _strip_service_tags)
+    where = ["templates", key]
+    return TemplateEntry(
+        id=key,
+        valid=outcome.value is not None,
+        template=outcome.value,
+        raw=raw_dict,
+        errors=[_field_error([*where, *p.location], _message(p)) for p in outcome.errors],
+        warnings=[_unknown_key(where, location) for location in outcome.unknown],
+    )
 
 
-def _strip_service_tags(loc: Sequence[str | int]) -> list[str | int]:
+def _strip_service_tags(loc: Sequence[str | int]) -> Location:
     # Errors inside a service carry the union tag after the service name
     # (services.api.process.run); it is not a key in the file, so drop it.
     parts = list(loc)
     if len(parts) >= 3 and parts[0] == "services" and parts[2] in SERVICE_TYPES:
         del parts[2]
-    return parts
+    return tuple(parts)
+
+
+def _unknown_key(where: Sequence[str | int], location: Location) -> FieldError:
+    return FieldError(_json_path([*where, *location]), UNKNOWN_KEY)
+
+
+def _message(problem: Problem) -> str:
+    # A string where a list belongs is the likeliest slip (`"setup": "npm ci"`); the
+    # TypeScript Hive rejects it too, so say how to write it instead.
+    if problem.kind == "list_type" and isinstance(problem.input, str):
+        example = json.dumps(problem.input) if len(problem.input) <= 40 else '"…"'
+        return f"Input should be a list, not a string: write [{example}] for one entry"
+    return problem.message
 
 
 def _field_error(loc: Sequence[str | int], message: str) -> FieldError:

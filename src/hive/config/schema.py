@@ -1,9 +1,9 @@
 """Pydantic model of `hive.config.json`, a superset of the TypeScript Hive's schema.
 
 Python names are snake_case; the JSON keys are their camelCase aliases, exactly as
-Hive writes them. Every model forbids unknown keys so typos surface as errors.
-Where we are more lenient than Hive (optional `promptSources`, template `id` and
-`label`, service `type`), Hive's files still load unchanged.
+Hive writes them. Unknown keys are forbidden, so the JSON Schema flags typos; the loader
+makes them warnings (unknown_keys.py). Where we are more lenient than Hive (optional
+`promptSources`, template `id` and `label`, service `type`), Hive's files load unchanged.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ AgentMode = Literal["plan", "build"]
 
 
 class HiveModel(BaseModel):
-    """Shared configuration: camelCase aliases, unknown keys rejected, immutable."""
+    """Shared configuration: camelCase aliases, unknown keys reported, immutable."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,

@@ -5,8 +5,11 @@ HiveError                 base: message + hint (what to do next)
 ├── InvalidInputError     a request or argument that cannot be used  → 422
 ├── ConflictError         valid input, wrong moment (status, busy)   → 409
 │   └── TransitionError   a status change the transition table forbids
-├── ConfigError           hive.config.json cannot be read or used    → 422
-└── StepError             a provisioning step failed                 → 500 with details
+├── ConfigError           hive.config.json cannot be read or used    → 422 (file, line,
+│                         column, or the field `path` that is wrong)
+└── StepError             a step or a service action failed          → 502 with details
+                          (command, exit code, output tail); in a run, the cell's
+                          lastSetupError
 """
 
 from __future__ import annotations
@@ -55,16 +58,19 @@ class ConfigError(HiveError):
         file: str | None = None,
         line: int | None = None,
         column: int | None = None,
+        path: str | None = None,
         hint: str | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.file = file
         self.line = line
         self.column = column
+        self.path = path
+        """The field at fault, as a JSON path: `templates.web.services.api.port`."""
 
     def to_dict(self) -> dict[str, Any]:
         body = super().to_dict()
-        for key in ("file", "line", "column"):
+        for key in ("file", "line", "column", "path"):
             value = getattr(self, key)
             if value is not None:
                 body[key] = value

@@ -1,7 +1,8 @@
-"""Cell statuses and the transitions allowed between them, declared as data."""
+"""Cell and service statuses and the transitions allowed between them, declared as data."""
 
 from __future__ import annotations
 
+from collections.abc import Set
 from enum import StrEnum
 
 from hive.core.errors import TransitionError
@@ -32,37 +33,75 @@ TRANSITIONS: dict[CellStatus, frozenset[CellStatus]] = {
 #: Statuses hidden from list and detail reads: the cell is on its way out.
 HIDDEN: frozenset[CellStatus] = frozenset({_S.DELETING})
 
-#: Statuses in which a workflow may be running for the cell.
-IN_PROGRESS: frozenset[CellStatus] = frozenset({_S.PENDING, _S.SPAWNING, _S.DELETING})
-
 
 def can_transition(current: CellStatus, target: CellStatus) -> bool:
     return target in TRANSITIONS[current]
 
 
 def check_transition(current: CellStatus, target: CellStatus) -> None:
-    if not can_transition(current, target):
-        allowed = ", ".join(sorted(TRANSITIONS[current])) or "nothing"
-        raise TransitionError(
-            f"a cell cannot go from '{current}' to '{target}'",
-            hint=f"from '{current}' a cell can go to: {allowed}",
-        )
+    _refuse(TRANSITIONS[current], "cell", str(current), target)
+
+
+def sources_of(target: CellStatus) -> frozenset[CellStatus]:
+    """Statuses a cell may move to `target` from."""
+    return frozenset(source for source, targets in TRANSITIONS.items() if target in targets)
 
 
 class ServiceStatus(StrEnum):
     STARTING = "starting"
-    """Spawned; its readiness probe has not passed yet."""
+    """Spawned; its readiness check has not passed yet."""
     READY = "ready"
-    """Passed its readiness probe (or, without one, is running)."""
-    COMPLETED = "completed"
-    """A oneshot service that exited 0."""
+    """Passed its readiness check."""
+    BACKOFF = "backoff"
+    """Crashed, and a restart is scheduled (`restart: on-failure`): it will come back."""
+    STOPPING = "stopping"
+    """Being stopped: its stop command, then TERM, grace, KILL of its process group."""
     STOPPED = "stopped"
     """Stopped on purpose, or found not running after a server restart."""
     CRASHED = "crashed"
-    """Exited on its own while it should have been running."""
+    """Exited on its own and nothing will restart it: dead until someone acts."""
     ERROR = "error"
-    """Could not be started, or never got ready."""
+    """Could not be started, never got ready, or spent its restart budget."""
+    COMPLETED = "completed"
+    """A oneshot service that exited 0."""
 
 
-#: Statuses in which a service has a process Hive answers for.
-SERVICE_ALIVE: frozenset[ServiceStatus] = frozenset({ServiceStatus.STARTING, ServiceStatus.READY})
+_V = ServiceStatus
+
+#: from-status → statuses a service may move to. `None` is a service without a record.
+#: A crash becomes `backoff` (a restart is due) or stays `crashed`/`error` (no restart:
+#: nobody will bring it back without a user). Anything alive can be stopped.
+SERVICE_TRANSITIONS: dict[ServiceStatus | None, frozenset[ServiceStatus]] = {
+    None: frozenset({_V.STARTING, _V.ERROR, _V.STOPPED}),
+    _V.STARTING: frozenset({_V.READY, _V.COMPLETED, _V.CRASHED, _V.BACKOFF, _V.ERROR, _V.STOPPING}),
+    _V.READY: frozenset({_V.CRASHED, _V.BACKOFF, _V.ERROR, _V.STOPPING}),
+    _V.BACKOFF: frozenset({_V.STARTING, _V.ERROR, _V.STOPPING}),
+    _V.STOPPING: frozenset({_V.STOPPED, _V.ERROR}),
+    _V.STOPPED: frozenset({_V.STARTING, _V.ERROR}),
+    _V.CRASHED: frozenset({_V.STARTING, _V.BACKOFF, _V.ERROR, _V.STOPPING}),
+    _V.ERROR: frozenset({_V.STARTING, _V.ERROR, _V.STOPPING}),
+    _V.COMPLETED: frozenset({_V.STARTING}),
+}
+
+#: Statuses in which a service has (or is about to have) a process Hive answers for.
+SERVICE_ACTIVE: frozenset[ServiceStatus] = frozenset(
+    {_V.STARTING, _V.READY, _V.BACKOFF, _V.STOPPING}
+)
+
+
+def service_sources_of(target: ServiceStatus) -> frozenset[ServiceStatus | None]:
+    """Statuses (None: no record yet) a service may move to `target` from."""
+    return frozenset(s for s, targets in SERVICE_TRANSITIONS.items() if target in targets)
+
+
+def check_service_transition(current: ServiceStatus | None, target: ServiceStatus) -> None:
+    _refuse(SERVICE_TRANSITIONS[current], "service", current or "no record", target)
+
+
+def _refuse(allowed: Set[StrEnum], kind: str, current: str, target: StrEnum) -> None:
+    if target not in allowed:
+        targets = ", ".join(sorted(allowed)) or "nothing"
+        raise TransitionError(
+            f"a {kind} cannot go from '{current}' to '{target}'",
+            hint=f"from '{current}' a {kind} can go to: {targets}",
+        )

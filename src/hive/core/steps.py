@@ -1,4 +1,8 @@
-"""Workflow and step names: the vocabulary of timings, events and checkpoints."""
+"""Workflow and step names: the vocabulary of timings, events and checkpoints.
+
+The order of a workflow's steps is not here: it lives once, in the workflow itself
+(`provisioning/steps/`), and the run records follow from that.
+"""
 
 from __future__ import annotations
 
@@ -23,31 +27,10 @@ class Step(StrEnum):
     MARK_READY = "mark_ready"
     STOP_SERVICES = "stop_services"
     RELEASE_PORTS = "release_ports"
-    REMOVE_WORKSPACE = "remove_workspace"
+    REMOVE_WORKTREE = "remove_worktree"
     DELETE_CELL_RECORD = "delete_cell_record"
 
 
 def substep(step: Step, part: str) -> str:
     """Name of a timed part of a step, e.g. ``create_worktree:git_add``."""
     return f"{step.value}:{part}"
-
-
-#: Steps recorded by the API request itself, before the background run starts.
-CREATE_REQUEST_STEPS: tuple[Step, ...] = (Step.CREATE_REQUEST_RECEIVED, Step.CREATE_CELL_RECORD)
-
-#: Steps of the background create run, in order. A retry resumes from the failed one.
-CREATE_STEPS: tuple[Step, ...] = (
-    Step.CREATE_WORKTREE,
-    Step.ALLOCATE_PORTS,
-    Step.RUN_SETUP,
-    Step.ENSURE_SERVICES,
-    Step.MARK_READY,
-)
-
-#: Steps of a delete, in order; each is best-effort with a timeout except the last.
-DELETE_STEPS: tuple[Step, ...] = (
-    Step.STOP_SERVICES,
-    Step.RELEASE_PORTS,
-    Step.REMOVE_WORKSPACE,
-    Step.DELETE_CELL_RECORD,
-)

@@ -1,48 +1,52 @@
-"""What the supervisor knows about one running service process of this server."""
+"""What the supervisor knows about one service process of this server."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hive.core.status import ServiceStatus
 from hive.services.plan import ServicePlan
 
 
 @dataclass
 class ServiceHandle:
     cell_id: str
-    plan: ServicePlan | None
-    """None for a process adopted after a restart (its plan is rebuilt on demand)."""
+    plan: ServicePlan
+    """How it was started (for an adopted process: rebuilt from its template)."""
     worktree: Path
     pid: int
     child: bool
     """Spawned by this server (its exit code can be read); False when adopted."""
     log_start: int
-    stopping: bool = False
+    started: float
+    """When it was spawned or adopted, on the supervisor's monotonic clock."""
     restarts: int = 0
+    """Automatic restarts since its restart budget was last whole."""
+    stopping: bool = False
     monitor: asyncio.Task[None] | None = None
     exit_code: int | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
     recorded: asyncio.Event = field(default_factory=asyncio.Event)
     """Set once the start is saved, so an instant exit is not overwritten by it."""
+    settled: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once whoever waits for its readiness has decided (ready, completed, failed);
+    its exit is a crash for the watcher to handle only after that."""
+    outcome: str | None = None
+    """That decision: "ready", "completed" or "failed"."""
+
+    @property
+    def name(self) -> str:
+        return self.plan.name
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.cell_id, self.plan.name)
 
     def alive(self) -> bool:
-        if self.done.is_set():
-            return False
-        if self.child:
-            return True
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+        """Its process has not been seen to exit (the watcher sets `done`)."""
+        return not self.done.is_set()
 
-
-def after_stop(current: str, wanted: ServiceStatus) -> str:
-    """A finished oneshot stays `completed`; stopping it changes nothing."""
-    return current if current == ServiceStatus.COMPLETED else wanted
+    def settle(self, outcome: str) -> None:
+        self.outcome = outcome
+        self.settled.set()

@@ -39,14 +39,14 @@ class ServiceLog:
         Rotates first when the file is over `max_bytes`. The caller passes the
         descriptor to the process as stdout/stderr and closes its own copy.
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if self._size(self.path) > self.max_bytes:
             self._shift()
             if self.keep > 0:
                 self.path.replace(self.rotated(1))
             else:
                 self.path.unlink(missing_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
             stamp = datetime.now().astimezone().isoformat(timespec="seconds")
             os.write(fd, f"[hive] started {stamp}\n".encode())
@@ -116,11 +116,16 @@ class ServiceLogs:
     async def tail(self, cell_id: str, name: str, lines: int = 40) -> str:
         return await asyncio.to_thread(self.log(cell_id, name).tail, lines)
 
-    def keep_rotated(self, running: Callable[[], list[tuple[str, str]]]) -> None:
+    def keep_rotated(self, running: Callable[[], list[tuple[str, str]]]) -> asyncio.Task[None]:
         """Rotate the logs of the `(cell, service)`s `running()` names, every few
-        seconds, until it names none; call again when a service starts."""
+        seconds, until it names none; call again when a service starts.
+
+        Returns the task that rotates them (the one already running, if any): it ends
+        by itself once `running()` names nobody.
+        """
         if self._rotator is None or self._rotator.done():
             self._rotator = asyncio.create_task(self._rotate(running), name="rotate-logs")
+        return self._rotator
 
     async def _rotate(self, running: Callable[[], list[tuple[str, str]]]) -> None:
         while running():
@@ -153,19 +158,30 @@ def _last_lines(path: Path, count: int) -> list[str]:
     return found[-count:]
 
 
-async def follow(path: Path, *, start: int, poll_s: float = 0.2) -> AsyncGenerator[str, None]:
+async def follow(
+    path: Path,
+    *,
+    start: int,
+    poll_s: float = 0.2,
+    until: Callable[[], bool] | None = None,
+) -> AsyncGenerator[str, None]:
     """Yield each complete line appended to `path` after byte `start`, without its newline.
 
-    Runs until the consumer stops. Survives rotation: when the file shrinks below what
-    was read (copy-truncate) or is replaced by a new file, it reads again from byte 0.
+    Runs through quiet spells until the consumer stops, or, with `until`, until a read
+    finds nothing new after `until()` became true (what was written before is yielded
+    first). Survives rotation: when the file shrinks below what was read (copy-truncate)
+    or is replaced by a new file, it reads again from byte 0.
     """
     cursor = _Cursor(path, start)
     pending = b""
     while True:
+        finished = until is not None and until()
         data, restarted = await asyncio.to_thread(cursor.read)
         if restarted:
             pending = b""
         if not data:
+            if finished:
+                return
             await asyncio.sleep(poll_s)
             continue
         *lines, pending = (pending + data).split(b"\n")

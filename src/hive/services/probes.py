@@ -1,4 +1,5 @@
-"""Readiness checks for a service Hive started: tcp, http, command or a log line.
+"""Readiness checks for a service Hive started: tcp, http, command, a log line, or
+staying up for a grace period.
 
 `wait_ready` retries one check every `interval_ms` until it passes, the service's
 process exits, or the time runs out; the outcome says why, in words a user can act on.
@@ -16,11 +17,12 @@ from pathlib import Path
 
 import httpx
 
-from hive.config.schema import ReadyProbe
 from hive.services.process_group import stop_process_group
+from hive.services.readiness import Readiness
 from hive.services.shell import shell_argv
 
 _DEFAULT_INTERVAL_S = 0.1
+_STAYS_UP_POLL_S = 0.05
 _TCP_TRY_S = 1.0
 _HTTP_TRY_S = 2.0
 _COMMAND_TRY_S = 5.0
@@ -46,7 +48,7 @@ class ProbeOutcome:
 
 
 async def wait_ready(
-    probe: ReadyProbe | None,
+    readiness: Readiness,
     *,
     port: int | None,
     log_path: Path,
@@ -56,36 +58,41 @@ async def wait_ready(
     timeout_s: float,
     alive: Callable[[], bool],
 ) -> ProbeOutcome:
-    """Retry `probe` until it passes, the process exits (`alive()` is False) or `timeout_s`.
-
-    Without a probe: TCP on `port`, or, with no port, ready once the process runs.
-    `probe.command` must already have `$PORT` substituted. A log probe reads the log
-    from byte `log_start`, the output of this start only.
+    """Retry the check until it passes, the process exits (`alive()` is False) or
+    `timeout_s` runs out. A log check reads the log from byte `log_start`, the output of
+    this start only. (`exit`, a oneshot's completion, is the supervisor's to wait for.)
     """
-    if probe is None:
-        if port is None:
-            if not alive():
-                return ProbeOutcome(False, "the process exited before it was ready", 0)
-            return ProbeOutcome(True, "the process started (no port and no ready probe)", 0)
-        probe = ReadyProbe(tcp=True)
-    interval = probe.interval_ms / 1000 if probe.interval_ms > 0 else _DEFAULT_INTERVAL_S
-
-    if probe.http is not None or probe.tcp:
-        if port is None:
-            kind = "an http" if probe.http is not None else "a tcp"
-            return ProbeOutcome(False, f"{kind} ready probe needs a port; the service has none", 0)
-        if probe.http is not None:
+    interval = readiness.interval_s if readiness.interval_s > 0 else _DEFAULT_INTERVAL_S
+    match readiness.kind:
+        case "started":
+            return await _stays_up(readiness.grace_s, alive)
+        case "tcp" | "http" if port is None:
+            return ProbeOutcome(False, f"a {readiness.kind} ready probe needs a port", 0)
+        case "http" if port is not None:
             async with httpx.AsyncClient(trust_env=False) as client:
-                check = _http_check(client, port, probe.http)
+                check = _http_check(client, port, readiness.target or "/")
                 return await _retry(check, _HTTP_TRY_S, interval, timeout_s, alive)
-        return await _retry(_tcp_check(port), _TCP_TRY_S, interval, timeout_s, alive)
-    if probe.command is not None:
-        check = _command_check(probe.command, env, cwd)
-        return await _retry(check, _COMMAND_TRY_S, interval, timeout_s, alive)
-    if probe.log is not None:
-        scanner = _LogScanner(log_path, log_start, probe.log)
-        return await _retry(scanner.check, _COMMAND_TRY_S, interval, timeout_s, alive)
-    raise ValueError("a ready probe needs exactly one of tcp, http, command, log")
+        case "tcp" if port is not None:
+            return await _retry(_tcp_check(port), _TCP_TRY_S, interval, timeout_s, alive)
+        case "command":
+            check = _command_check(readiness.target or "true", env, cwd)
+            return await _retry(check, _COMMAND_TRY_S, interval, timeout_s, alive)
+        case "log":
+            scanner = _LogScanner(log_path, log_start, readiness.target or "")
+            return await _retry(scanner.check, _COMMAND_TRY_S, interval, timeout_s, alive)
+    raise ValueError(f"no probe for readiness {readiness.kind!r}")
+
+
+async def _stays_up(grace_s: float, alive: Callable[[], bool]) -> ProbeOutcome:
+    """Ready when the process is still running `grace_s` after it started."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace_s
+    while alive():
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            return ProbeOutcome(True, f"still running after {grace_s:g}s", 1)
+        await asyncio.sleep(min(_STAYS_UP_POLL_S, remaining))
+    return ProbeOutcome(False, "the process exited before it was ready", 1)
 
 
 async def _retry(

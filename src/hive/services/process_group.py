@@ -3,7 +3,8 @@
 Every command Hive starts leads its own session (`start_new_session=True`), so its
 pid is also its process-group id and whatever it forks stays in the group, unless it
 leaves on purpose (`setsid`, a daemon's double fork): those are found by their
-`process_tag` and stopped along with the group.
+`process_tag` and stopped along with the group. Scans and liveness checks read /proc,
+so they run in worker threads, never on the event loop.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import contextlib
 import os
 import signal
+from collections.abc import Sequence
 
 import psutil
 
@@ -48,17 +50,32 @@ def _alive(process: psutil.Process) -> bool:
         return False
 
 
+def _signal_all(pgid: int | None, strays: Sequence[psutil.Process], sig: signal.Signals) -> None:
+    if pgid is not None:
+        _signal_group(pgid, sig)
+    for process in strays:
+        _signal_process(process, sig)
+
+
+def _still_there(
+    pgid: int | None, strays: Sequence[psutil.Process]
+) -> tuple[bool, list[psutil.Process]]:
+    """Whether the group still has members, and the strays still alive."""
+    return pgid is not None and _group_alive(pgid), [p for p in strays if _alive(p)]
+
+
 async def stop_process_group(
     pgid: int,
     *,
     grace: float,
     leader: asyncio.subprocess.Process | None = None,
     tag: str | None = None,
+    strays: Sequence[psutil.Process] = (),
 ) -> None:
-    """Terminate every process of group `pgid`, and every process carrying `tag` that
-    left the group; returns once none is left or all got KILL."""
-    strays = await asyncio.to_thread(find_tagged, tag) if tag else []
-    await _terminate(pgid, strays, grace, leader)
+    """Terminate every process of group `pgid`, plus `strays` and every process carrying
+    `tag` that left the group; returns once none is left or all got KILL."""
+    found = await asyncio.to_thread(find_tagged, tag) if tag else []
+    await terminate(pgid, [*strays, *found], grace=grace, leader=leader)
 
 
 async def stop_tagged(tag: str, *, grace: float, prefix: bool = False) -> int:
@@ -66,37 +83,33 @@ async def stop_tagged(tag: str, *, grace: float, prefix: bool = False) -> int:
     wherever it is; returns how many there were."""
     strays = await asyncio.to_thread(find_tagged, tag, prefix=prefix)
     if strays:
-        await _terminate(None, strays, grace, None)
+        await terminate(None, strays, grace=grace)
     return len(strays)
 
 
-async def _terminate(
+async def terminate(
     pgid: int | None,
-    strays: list[psutil.Process],
+    strays: Sequence[psutil.Process],
+    *,
     grace: float,
-    leader: asyncio.subprocess.Process | None,
+    leader: asyncio.subprocess.Process | None = None,
 ) -> None:
+    """TERM the group and the strays, wait up to `grace` for all of them, then KILL."""
     # Only processes found before the first signal are stopped: one started later with
     # the same tag (a service started again) is not ours to end.
-    if pgid is not None:
-        _signal_group(pgid, signal.SIGTERM)
-    for process in strays:
-        _signal_process(process, signal.SIGTERM)
+    await asyncio.to_thread(_signal_all, pgid, strays, signal.SIGTERM)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + grace
+    left = list(strays)
     while loop.time() < deadline:
         if leader is not None and leader.returncode is None:
             # Reap the leader so it does not linger as a zombie member of the group.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(leader.wait(), timeout=_POLL_S)
-        group_left = pgid is not None and _group_alive(pgid)
-        strays = [process for process in strays if _alive(process)]
-        if not group_left and not strays:
+        group_left, left = await asyncio.to_thread(_still_there, pgid, left)
+        if not group_left and not left:
             return
         await asyncio.sleep(_POLL_S)
-    if pgid is not None:
-        _signal_group(pgid, signal.SIGKILL)
-    for process in strays:
-        _signal_process(process, signal.SIGKILL)
+    await asyncio.to_thread(_signal_all, pgid, left, signal.SIGKILL)
     if leader is not None and leader.returncode is None:
         await leader.wait()

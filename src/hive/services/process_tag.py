@@ -53,7 +53,13 @@ def inherited_environ() -> dict[str, str]:
 
 
 def find_tagged(tag: str, *, prefix: bool = False) -> list[psutil.Process]:
-    """Live processes started with the tag (or a tag starting with it); blocking.
+    """Live processes started with the tag (or a tag starting with it); blocking."""
+    return [process for process, _ in find_tagged_with_tags(tag, prefix=prefix)]
+
+
+def find_tagged_with_tags(tag: str, *, prefix: bool = False) -> list[tuple[psutil.Process, str]]:
+    """Live processes started with the tag (or a tag starting with it), each with its
+    own tag; blocking (one /proc scan).
 
     Only processes whose environment this user may read are seen: a user's own,
     which is every process Hive started. This process is never among them.
@@ -71,5 +77,5 @@ def find_tagged(tag: str, *, prefix: bool = False) -> list[psutil.Process]:
         except psutil.Error:  # gone, a zombie, or not ours
             continue
         if value is not None and (value.startswith(tag) if prefix else value == tag):
-            found.append(process)
+            found.append((process, value))
     return found

@@ -68,8 +68,8 @@ def read_tail(
 
 def _open_log(log_path: Path, command: str) -> tuple[int, int]:
     """The log's descriptor, and where this command's own output will start."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    log_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.write(fd, f"$ {command}\n".encode())
     return fd, os.lseek(fd, 0, os.SEEK_CUR)
 

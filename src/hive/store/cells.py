@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 
 from hive.core.errors import NotFoundError, TransitionError
-from hive.core.status import TRANSITIONS, CellStatus, check_transition
+from hive.core.failures import SetupError
+from hive.core.status import HIDDEN, CellStatus, check_transition, sources_of
 from hive.store.clock import now_iso
 from hive.store.database import Database
 from hive.store.records import CellRecord
@@ -44,7 +45,9 @@ def _record(row: Any) -> CellRecord:
         branch_name=row.branch_name,
         base_ref=row.base_ref,
         base_commit=row.base_commit,
-        last_setup_error=row.last_setup_error,
+        last_setup_error=(
+            SetupError.from_json(row.last_setup_error) if row.last_setup_error else None
+        ),
         completed_steps=tuple(row.completed_steps or ()),
         run_id=row.run_id,
         attempt=row.attempt,
@@ -55,14 +58,18 @@ def _record(row: Any) -> CellRecord:
 
 
 def _sources_of(target: CellStatus) -> list[str]:
-    return [str(source) for source, targets in TRANSITIONS.items() if target in targets]
+    return sorted(str(source) for source in sources_of(target))
 
 
 def _column_values(fields: dict[str, Any]) -> dict[str, Any]:
     unknown = set(fields) - _COLUMNS
     if unknown:
         raise ValueError(f"not updatable cell columns: {sorted(unknown)}")
-    return {k: (list(v) if k == "completed_steps" else v) for k, v in fields.items()}
+    values = {k: (list(v) if k == "completed_steps" else v) for k, v in fields.items()}
+    failure = values.get("last_setup_error")
+    if isinstance(failure, SetupError):
+        values["last_setup_error"] = failure.to_json()
+    return values
 
 
 def _not_found(cell_id: str) -> NotFoundError:
@@ -77,7 +84,7 @@ class CellStore:
         self._db = db
 
     async def insert(self, cell: CellRecord) -> None:
-        values = {name: getattr(cell, name) for name in _COLUMNS}
+        values = _column_values({name: getattr(cell, name) for name in _COLUMNS})
         values.update(
             id=cell.id,
             status=str(cell.status),
@@ -95,7 +102,7 @@ class CellStore:
 
     async def get(self, cell_id: str, *, include_hidden: bool = False) -> CellRecord:
         cell = await self.find(cell_id)
-        if cell is None or (cell.status == CellStatus.DELETING and not include_hidden):
+        if cell is None or (cell.status in HIDDEN and not include_hidden):
             raise _not_found(cell_id)
         return cell
 
@@ -112,7 +119,7 @@ class CellStore:
         if statuses is not None:
             query = query.where(cells.c.status.in_([str(s) for s in statuses]))
         elif not include_hidden:
-            query = query.where(cells.c.status != str(CellStatus.DELETING))
+            query = query.where(cells.c.status.not_in([str(s) for s in HIDDEN]))
         rows = await self._db.all(query)
         return [_record(row) for row in rows]
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -14,6 +16,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, Executable, Row, create_engine, event
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
+_PRIVATE = 0o600
 
 T = TypeVar("T")
 
@@ -35,9 +38,20 @@ def _sync_engine(path: Path) -> Engine:
     return engine
 
 
+def _make_private(path: Path) -> None:
+    """The database (0600) and its -wal/-shm, which SQLite creates with the database's mode."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, _PRIVATE)
+    os.close(fd)
+    for file in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            if file.stat().st_mode & 0o077:
+                file.chmod(_PRIVATE)
+
+
 def migrate(path: Path) -> None:
     """Bring the database at `path` to the newest schema (blocking; run in a thread)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _make_private(path)
     engine = _sync_engine(path)
     try:
         config = Config()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hive.core.failures import SetupError
 from hive.core.status import CellStatus
 
 
@@ -30,7 +31,7 @@ class CellRecord:
     base_ref: str | None
     base_commit: str | None
     """Commit the branch starts from; resolved from HEAD by create_worktree if not given."""
-    last_setup_error: dict[str, Any] | None
+    last_setup_error: SetupError | None
     completed_steps: tuple[str, ...]
     run_id: str | None
     attempt: int

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.sqlite import insert
 
+from hive.core.errors import TransitionError
+from hive.core.status import ServiceStatus, check_service_transition, service_sources_of
 from hive.store.clock import now_iso
 from hive.store.database import Database
 from hive.store.tables import cell_services as t
@@ -28,9 +30,9 @@ class ServiceRecord:
     updated_at: str
 
 
+#: Columns `save` and `transition` may set; the status only through `transition`.
 _FIELDS = (
-    "status", "port", "pid", "process_started", "started_at", "exit_code", "restarts",
-    "last_error",
+    "port", "pid", "process_started", "started_at", "exit_code", "restarts", "last_error",
 )  # fmt: skip
 
 
@@ -54,22 +56,60 @@ class ServiceStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def save(self, cell_id: str, name: str, **fields: Any) -> ServiceRecord:
-        """Insert or update the service's row with the given fields."""
-        unknown = set(fields) - set(_FIELDS)
-        if unknown:
-            raise ValueError(f"not service columns: {sorted(unknown)}")
-        values = {**fields, "updated_at": now_iso()}
-        statement = (
-            insert(t)
-            .values(
-                {"restarts": 0, "status": "stopped", **values, "cell_id": cell_id, "name": name}
+    async def transition(
+        self, cell_id: str, name: str, target: ServiceStatus, **fields: Any
+    ) -> ServiceRecord:
+        """Move the service to `target` (with `fields`) if the transition table allows
+        it from its current status; TransitionError otherwise. One conditional statement,
+        so two racing writers cannot both move it from the same status."""
+        self._check_fields(fields)
+        sources = service_sources_of(target)
+        values = {**fields, "status": str(target), "updated_at": now_iso()}
+        existing = [str(status) for status in sources if status is not None]
+        statement: Any
+        if None in sources:
+            statement = (
+                insert(t)
+                .values({"restarts": 0, **values, "cell_id": cell_id, "name": name})
+                .on_conflict_do_update(
+                    index_elements=[t.c.cell_id, t.c.name],
+                    set_=values,
+                    where=t.c.status.in_(existing),
+                )
+                .returning(*t.c)
             )
-            .on_conflict_do_update(index_elements=[t.c.cell_id, t.c.name], set_=values)
+        else:
+            statement = (
+                update(t)
+                .where(t.c.cell_id == cell_id, t.c.name == name, t.c.status.in_(existing))
+                .values(values)
+                .returning(*t.c)
+            )
+        [written] = await self._db.write(statement)
+        if written.rows:
+            return _record(written.rows[0])
+        current = await self.get(cell_id, name)
+        check_service_transition(ServiceStatus(current.status) if current else None, target)
+        # Allowed from what it is now: it changed between the two statements.
+        raise TransitionError(f"service '{name}' changed status meanwhile; try again")
+
+    async def save(self, cell_id: str, name: str, **fields: Any) -> ServiceRecord | None:
+        """Update fields of an existing service row, never its status; None without a row."""
+        self._check_fields(fields)
+        statement = (
+            update(t)
+            .where(t.c.cell_id == cell_id, t.c.name == name)
+            .values({**fields, "updated_at": now_iso()})
             .returning(*t.c)
         )
         [written] = await self._db.write(statement)
-        return _record(written.rows[0])
+        return _record(written.rows[0]) if written.rows else None
+
+    @staticmethod
+    def _check_fields(fields: dict[str, Any]) -> None:
+        unknown = set(fields) - set(_FIELDS)
+        if unknown:
+            raise ValueError(f"not service columns (status moves by transition): {sorted(unknown)}")
 
     async def get(self, cell_id: str, name: str) -> ServiceRecord | None:
         row = await self._db.first(select(t).where(t.c.cell_id == cell_id, t.c.name == name))
@@ -82,6 +122,10 @@ class ServiceStore:
     async def with_process(self) -> list[ServiceRecord]:
         """Every service that had a live process when last seen."""
         rows = await self._db.all(select(t).where(t.c.pid.is_not(None)))
+        return [_record(row) for row in rows]
+
+    async def in_status(self, status: ServiceStatus) -> list[ServiceRecord]:
+        rows = await self._db.all(select(t).where(t.c.status == str(status)))
         return [_record(row) for row in rows]
 
     async def delete_cell(self, cell_id: str) -> None:

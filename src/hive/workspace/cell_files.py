@@ -2,12 +2,14 @@
 
 `.hive/env` is a dotenv file (every variable of the cell, each service's `<NAME>_PORT`
 and `<NAME>_URL`); `.hive/cell.json` describes the cell and its services. A
-`.hive/.gitignore` of `*` keeps the directory out of the cell's `git status`.
+`.hive/.gitignore` of `*` keeps the directory out of the cell's `git status`. The
+template env may carry secrets, so the directory is 0700 and its files 0600.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,7 @@ def _dotenv_value(value: str) -> str:
 def write_cell_files(worktree: Path, env: Mapping[str, str], cell: Mapping[str, Any]) -> Path:
     """Write (atomically) `.hive/env` and `.hive/cell.json`; blocking, run in a thread."""
     directory = worktree / CELL_DIR
-    directory.mkdir(exist_ok=True)
+    directory.mkdir(mode=0o700, exist_ok=True)
     _write(directory / ".gitignore", "*\n")
     lines = [f"{name}={_dotenv_value(value)}" for name, value in sorted(env.items())]
     _write(
@@ -37,5 +39,8 @@ def write_cell_files(worktree: Path, env: Mapping[str, str], cell: Mapping[str, 
 
 def _write(path: Path, text: str) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        os.fchmod(fd, 0o600)  # a leftover temporary file keeps its old mode otherwise
+        handle.write(text)
     temporary.replace(path)

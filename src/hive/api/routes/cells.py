@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 
 from hive.api.deps import Runtime
 from hive.api.schemas import CellList, CellOut, CreateCell, DeletedCell
-from hive.provisioning.lifecycle import CreateCellRequest
+from hive.provisioning.requests.cells import CreateCellRequest
 
 router = APIRouter(prefix="/api/cells", tags=["cells"])
 
@@ -47,4 +47,4 @@ async def retry_cell(cell_id: str, runtime: Runtime) -> CellOut:
 
 @router.delete("/{cell_id}")
 async def delete_cell(cell_id: str, runtime: Runtime) -> DeletedCell:
-    return DeletedCell.model_validate(await runtime.cells.delete(cell_id))
+    return DeletedCell.of(await runtime.cells.delete(cell_id))

@@ -4,31 +4,38 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from hive.api.deps import Runtime
+from hive.api.schemas import ServiceList, ServiceOut
 from hive.services.logs import follow as follow_log
 
 router = APIRouter(prefix="/api/cells/{cell_id}/services", tags=["services"])
 
-_STILL_THERE_S = 1.0
-
 
 @router.get("")
-async def list_services(cell_id: str, runtime: Runtime) -> dict[str, Any]:
-    return {"services": await runtime.services.list(cell_id)}
+async def list_services(cell_id: str, runtime: Runtime) -> ServiceList:
+    return ServiceList(services=[ServiceOut.of(s) for s in await runtime.services.list(cell_id)])
 
 
-@router.post("/{name}/{action}")
-async def act(
-    cell_id: str, name: str, action: Literal["start", "stop", "restart"], runtime: Runtime
-) -> dict[str, Any]:
-    control = runtime.services
-    handler = {"start": control.start, "stop": control.stop, "restart": control.restart}[action]
-    return await handler(cell_id, name)
+@router.post("/{name}/start")
+async def start_service(cell_id: str, name: str, runtime: Runtime) -> ServiceOut:
+    """Run its setup commands and start it; answers once it is ready (or failed: 502)."""
+    return ServiceOut.of(await runtime.services.start(cell_id, name))
+
+
+@router.post("/{name}/stop")
+async def stop_service(cell_id: str, name: str, runtime: Runtime) -> ServiceOut:
+    """Its stop command, then TERM, grace, KILL of its process group."""
+    return ServiceOut.of(await runtime.services.stop(cell_id, name))
+
+
+@router.post("/{name}/restart")
+async def restart_service(cell_id: str, name: str, runtime: Runtime) -> ServiceOut:
+    """Stop and start again on the same port, with its restart budget whole again."""
+    return ServiceOut.of(await runtime.services.restart(cell_id, name))
 
 
 @router.get("/{name}/logs", response_class=PlainTextResponse, response_model=None)
@@ -39,7 +46,8 @@ async def logs(
     tail: int = Query(default=200, ge=1, le=10_000),
     follow: bool = False,
 ) -> str | StreamingResponse:
-    """The last `tail` lines; with `follow=true`, then every new line as it is written."""
+    """The last `tail` lines; with `follow=true`, then every new line as it is written,
+    through quiet spells, until the service is gone or the client leaves."""
     text = await runtime.services.logs(cell_id, name, tail)
     if not follow:
         return text
@@ -49,19 +57,12 @@ async def logs(
     async def stream() -> AsyncIterator[str]:
         if text:
             yield text + "\n"
-        lines = follow_log(path, start=start)
-        try:
-            while True:
-                try:
-                    line = await asyncio.wait_for(anext(lines), timeout=_STILL_THERE_S)
-                except TimeoutError:
-                    # Nothing new: end once the service is gone (stopped, crashed, its cell
-                    # deleted) so neither the client nor a server shutdown waits forever.
-                    if not runtime.supervisor.running(cell_id, name):
-                        return
-                    continue
-                yield line + "\n"
-        finally:
-            await lines.aclose()
+        # Ends once the service is gone (stopped, crashed, its cell deleted) and its
+        # last lines are out, so neither the client nor a shutdown waits forever.
+        lines = follow_log(
+            path, start=start, until=lambda: not runtime.supervisor.running(cell_id, name)
+        )
+        async for line in lines:
+            yield line + "\n"
 
     return StreamingResponse(stream(), media_type="text/plain")

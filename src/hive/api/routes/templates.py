@@ -1,4 +1,8 @@
-"""Templates of a workspace's config, valid or not, with secrets redacted."""
+"""Templates of a workspace's config, valid or not, with secrets redacted.
+
+Every template carries `warnings` (unknown keys, ignored), and `errors` when invalid;
+problems outside the templates are in the top-level `errors` and `warnings`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from hive.api.deps import Runtime
-from hive.config.loader import TemplateEntry
+from hive.config.loader import FieldError, TemplateEntry
 from hive.core.redaction import redact_env
 
 router = APIRouter(prefix="/api/templates", tags=["templates"])
@@ -31,14 +35,23 @@ def _redacted(document: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _problems(problems: list[FieldError]) -> list[dict[str, str]]:
+    return [{"path": p.path, "message": p.message} for p in problems]
+
+
 def template_body(entry: TemplateEntry) -> dict[str, Any]:
     if entry.template is not None:
         document = entry.template.model_dump(by_alias=True, exclude_none=True, mode="json")
     else:
         document = dict(entry.raw)
-    body = {**_redacted(document), "id": entry.id, "valid": entry.valid}
+    body = {
+        **_redacted(document),
+        "id": entry.id,
+        "valid": entry.valid,
+        "warnings": _problems(entry.warnings),
+    }
     if not entry.valid:
-        body["errors"] = [{"path": e.path, "message": e.message} for e in entry.errors]
+        body["errors"] = _problems(entry.errors)
     return body
 
 
@@ -56,5 +69,6 @@ async def list_templates(
         "file": str(config.file),
         "templates": [template_body(entry) for entry in config.templates.values()],
         "defaults": defaults,
-        "errors": [{"path": e.path, "message": e.message} for e in config.errors],
+        "errors": _problems(config.errors),
+        "warnings": _problems(config.warnings),
     }

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 
 from hive.api.deps import Runtime
 from hive.api.schemas import AddWorkspace, WorkspaceList, WorkspaceOut
-from hive.provisioning.workspaces import register_workspace
+from hive.provisioning.requests.workspaces import register_workspace
 
 router = APIRouter(prefix="/api/workspaces", tags=["workspaces"])
 

@@ -7,17 +7,18 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from hive.config.cache import ConfigCache
 from hive.core.errors import ConflictError, InvalidInputError, NotFoundError
 from hive.core.status import CellStatus
 from hive.core.steps import Step, Workflow
-from hive.provisioning.context import StepTiming, Stores
-from hive.provisioning.runner import Runner
-from hive.settings import Settings
+from hive.provisioning.engine.context import StepTiming
+from hive.provisioning.engine.runner import Runner
+from hive.provisioning.steps.delete import BranchOutcome
+from hive.store.cells import CellStore
 from hive.store.clock import now_iso
 from hive.store.records import CellRecord
+from hive.store.workspaces import WorkspaceStore
 from hive.workspace.git import REF_HINT, resolve_commit
 from hive.workspace.worktree import branch_name_for
 
@@ -46,20 +47,36 @@ def clean_name(name: str) -> str:
     return cleaned
 
 
+@dataclass(frozen=True)
+class CellDeletion:
+    """What a delete did: the branch kept or deleted, and what went wrong on the way."""
+
+    id: str
+    branch: BranchOutcome | None
+    warnings: list[str]
+
+
 class CellLifecycle:
     def __init__(
-        self, settings: Settings, stores: Stores, configs: ConfigCache, runner: Runner
+        self,
+        *,
+        cells: CellStore,
+        workspaces: WorkspaceStore,
+        configs: ConfigCache,
+        runner: Runner,
+        worktrees_root: Path,
     ) -> None:
-        self._settings = settings
-        self._stores = stores
+        self._cells = cells
+        self._workspaces = workspaces
         self._configs = configs
         self._runner = runner
+        self._worktrees_root = worktrees_root
 
     async def create(self, request: CreateCellRequest) -> CellRecord:
         """Validate, insert the cell (`pending`) and start provisioning; returns at once."""
         received_at, began = now_iso(), time.perf_counter()
         name = clean_name(request.name)
-        workspace = await self._stores.workspaces.get(request.workspace_id)
+        workspace = await self._workspaces.get(request.workspace_id)
         config = await self._configs.aget(workspace.path)
         entry = config.template(request.template_id)
         if entry is None:
@@ -86,7 +103,7 @@ class CellLifecycle:
             description=request.description,
             template_id=request.template_id,
             status=CellStatus.PENDING,
-            worktree_path=self._settings.worktrees_root / cell_id,
+            worktree_path=self._worktrees_root / cell_id,
             branch_name=branch_name_for(name, cell_id),
             base_ref=request.base_ref,
             base_commit=base_commit,
@@ -98,7 +115,7 @@ class CellLifecycle:
             updated_at=stamp,
         )
         insert_began = time.perf_counter()
-        await self._stores.cells.insert(cell)
+        await self._cells.insert(cell)
         inserted_ms = (time.perf_counter() - insert_began) * 1000
         # The request's own steps are persisted by the run, off the request's path.
         self._runner.start_create(
@@ -127,7 +144,7 @@ class CellLifecycle:
 
     async def retry(self, cell_id: str) -> CellRecord:
         """Resume a failed create from the step that failed."""
-        cell = await self._stores.cells.get(cell_id)
+        cell = await self._cells.get(cell_id)
         if cell.status != CellStatus.ERROR:
             raise ConflictError(
                 f"cell '{cell_id}' is {cell.status}; only a cell in error can be retried"
@@ -136,7 +153,7 @@ class CellLifecycle:
             raise ConflictError(f"cell '{cell_id}' is already being provisioned")
         # Spawning before the answer, so nobody reads the old error as the retry's result;
         # the conditional transition also turns a second, racing retry into a conflict.
-        cell = await self._stores.cells.transition(
+        cell = await self._cells.transition(
             cell_id,
             CellStatus.SPAWNING,
             attempt=cell.attempt + 1,
@@ -146,5 +163,10 @@ class CellLifecycle:
         self._runner.start_create(cell, Workflow.RETRY)
         return cell
 
-    async def delete(self, cell_id: str) -> dict[str, Any]:
-        return await self._runner.delete(cell_id)
+    async def delete(self, cell_id: str) -> CellDeletion:
+        run = await self._runner.delete(cell_id)
+        branch = run.outcome.get("branch")
+        warnings = [*run.outcome.get("warnings", []), *run.warnings]
+        return CellDeletion(
+            run.cell_id, branch if isinstance(branch, BranchOutcome) else None, warnings
+        )

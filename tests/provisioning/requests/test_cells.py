@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hive.core.errors import InvalidInputError
-from hive.provisioning.lifecycle import MAX_NAME_LENGTH, clean_name
+from hive.provisioning.requests.cells import MAX_NAME_LENGTH, clean_name
 
 
 @pytest.mark.parametrize(

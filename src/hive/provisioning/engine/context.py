@@ -1,0 +1,112 @@
+"""What one workflow run knows: whose run it is, its timing rows, its cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from hive.config.schema import Template
+from hive.core.errors import StepError
+from hive.core.failures import describe_error
+from hive.core.steps import Workflow
+from hive.store.clock import now_iso
+from hive.store.records import CellRecord, TimingEvent, WorkspaceRecord
+from hive.store.timings import TimingStore
+
+
+@dataclass(frozen=True)
+class StepTiming:
+    """A step measured before its run had a context (the create request's own steps)."""
+
+    step: str
+    started_at: str
+    duration_ms: float
+    metadata: dict[str, Any]
+
+
+@dataclass
+class Cancellation:
+    """Set when someone asks the run to stop (a delete, a server shutdown)."""
+
+    reason: str | None = None
+
+    @property
+    def requested(self) -> bool:
+        return self.reason is not None
+
+
+@dataclass
+class RunContext:
+    """One run: its identity (cell, workflow, run id, attempt), its timing rows and its
+    cancellation. `cell` is refreshed by steps that change the record. Steps get the
+    collaborators they use from their own constructors, never from here."""
+
+    workflow: Workflow
+    run_id: str
+    attempt: int
+    cell: CellRecord
+    workspace: WorkspaceRecord
+    template: Template | None
+    """The cell's template as the config has it now; None when it is no longer usable."""
+    timings: TimingStore
+    cancellation: Cancellation = field(default_factory=Cancellation)
+    current_step: str | None = None
+    outcome: dict[str, Any] = field(default_factory=dict)
+    """What the run decided that its caller reports (a kept branch, warnings)."""
+
+    def require_template(self) -> Template:
+        if self.template is None:
+            raise StepError(
+                f"template '{self.cell.template_id}' is no longer usable in the workspace config",
+                hint="restore the template in hive.config.json (GET /api/templates shows its "
+                "errors), then retry the cell",
+            )
+        return self.template
+
+    @asynccontextmanager
+    async def timed(self, step: str) -> AsyncIterator[dict[str, Any]]:
+        """Time the block and persist one timing row, ok or error; yields its metadata."""
+        metadata: dict[str, Any] = {}
+        started_at = now_iso()
+        began = time.perf_counter()
+        try:
+            yield metadata
+        except BaseException as exc:
+            elapsed = (time.perf_counter() - began) * 1000
+            await asyncio.shield(
+                self.record(step, started_at, elapsed, metadata, error=describe_error(exc))
+            )
+            raise
+        await self.record(step, started_at, (time.perf_counter() - began) * 1000, metadata)
+
+    async def record(
+        self,
+        step: str,
+        started_at: str,
+        duration_ms: float,
+        metadata: dict[str, Any] | None = None,
+        *,
+        error: str | None = None,
+    ) -> None:
+        """Persist one timing row for `step` of this run."""
+        await self.timings.add(
+            TimingEvent(
+                cell_id=self.cell.id,
+                cell_name=self.cell.name,
+                workspace_id=self.cell.workspace_id,
+                template_id=self.cell.template_id,
+                workflow=str(self.workflow),
+                run_id=self.run_id,
+                step=step,
+                status="ok" if error is None else "error",
+                started_at=started_at,
+                duration_ms=round(duration_ms, 3),
+                attempt=self.attempt,
+                error=error,
+                metadata=metadata or None,
+            )
+        )

@@ -1,0 +1,277 @@
+"""Runs cell workflows in the background: one at a time per cell, every step timed and
+checkpointed, a failure recorded on the cell and compensated.
+
+The engine knows workflows as data (`WorkflowSpec`), never what a step does: each step
+says whether it is already done, and the workflow's compensation undoes what a failed
+run must not leave running. Everything a restarted server needs — statuses, completed
+steps, the last error — is in the database, and `recover` acts on it at start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from hive.core.errors import ConflictError, HiveError, StepError
+from hive.core.failures import describe_error, setup_error
+from hive.core.status import CellStatus
+from hive.core.steps import Step, Workflow
+from hive.provisioning.engine.active import ActiveRuns
+from hive.provisioning.engine.context import Cancellation, RunContext, StepTiming
+from hive.provisioning.engine.slots import Slot
+from hive.provisioning.engine.workflow import StepSpec, WorkflowSpec
+from hive.provisioning.templates import TemplateResolver
+from hive.store.cells import CellStore
+from hive.store.clock import now_iso
+from hive.store.records import CellRecord
+from hive.store.timings import TimingStore
+from hive.store.workspaces import WorkspaceStore
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN = "the Hive server is stopping"
+
+
+@dataclass(frozen=True)
+class DeleteRun:
+    """What a delete run decided (`outcome`, set by its steps) and what went wrong on
+    the way (best-effort steps that failed)."""
+
+    cell_id: str
+    outcome: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+class Runner:
+    def __init__(
+        self,
+        *,
+        cells: CellStore,
+        workspaces: WorkspaceStore,
+        timings: TimingStore,
+        templates: TemplateResolver,
+        runs: ActiveRuns,
+        create: WorkflowSpec,
+        delete: WorkflowSpec,
+        max_parallel_worktrees: int,
+    ) -> None:
+        self._cells = cells
+        self._workspaces = workspaces
+        self._timings = timings
+        self._templates = templates
+        self._runs = runs
+        self._create = create
+        self._delete = delete
+        self._heavy_slots = asyncio.Semaphore(max_parallel_worktrees)
+
+    # -- create / retry ----------------------------------------------------------------
+
+    def is_running(self, cell_id: str) -> bool:
+        return self._runs.is_running(cell_id)
+
+    def start_create(
+        self,
+        cell: CellRecord,
+        workflow: Workflow = Workflow.CREATE,
+        preamble: tuple[StepTiming, ...] = (),
+    ) -> None:
+        """Run the create workflow (or resume it, for a retry) in the background.
+
+        `preamble` are timings measured by the request; the run persists them first.
+        """
+        if self.is_running(cell.id):
+            raise ConflictError(
+                f"cell '{cell.id}' is already being provisioned",
+                hint="wait for the running attempt to finish (`hive show ID`)",
+            )
+        cancellation = Cancellation()
+        self._runs.start_create(
+            cell.id, self._run_create(cell, workflow, preamble, cancellation), cancellation
+        )
+
+    async def _run_create(
+        self,
+        cell: CellRecord,
+        workflow: Workflow,
+        preamble: tuple[StepTiming, ...],
+        cancellation: Cancellation,
+    ) -> None:
+        ctx: RunContext | None = None
+        try:
+            ctx = await self._context(cell, workflow, cell.run_id or _new_run_id())
+            ctx.cancellation = cancellation
+            for timing in preamble:
+                await ctx.record(
+                    timing.step, timing.started_at, timing.duration_ms, timing.metadata
+                )
+            await self._provision(ctx)
+        except asyncio.CancelledError:
+            if cancellation.reason == SHUTDOWN:
+                await asyncio.shield(self._fail(cell, ctx, _interrupted()))
+            raise  # a delete took the cell over: its steps clean up
+        except Exception as exc:
+            if not isinstance(exc, HiveError):
+                log.exception("cell %s: step %s crashed", cell.id, ctx and ctx.current_step)
+            await self._fail(cell, ctx, exc)
+
+    async def _provision(self, ctx: RunContext) -> None:
+        # A cell waits in `pending` for a slot when other cells are making their worktrees:
+        # twenty checkouts at once on two cores finish no sooner than two at a time, and
+        # starve everything else (the API included) while they run.
+        heavy = [s for s in self._create.steps if s.throttled and not await s.is_done(ctx)]
+        slot = Slot(self._heavy_slots)
+        queued_at = time.perf_counter()
+        if heavy:
+            await slot.acquire()
+        try:
+            queued_ms = (time.perf_counter() - queued_at) * 1000
+            if ctx.cell.status != CellStatus.SPAWNING:
+                try:
+                    ctx.cell = await self._cells.transition(
+                        ctx.cell.id, CellStatus.SPAWNING, run_id=ctx.run_id, last_setup_error=None
+                    )
+                except HiveError:
+                    return  # deleted before the run began: nothing to provision
+            for spec in self._create.steps:
+                if await spec.is_done(ctx):
+                    continue
+                await self._run_step(ctx, spec, queued_ms if spec.throttled else None)
+                if heavy and spec is heavy[-1]:
+                    slot.release()
+                if str(spec.step) not in ctx.cell.completed_steps:
+                    ctx.cell = await self._cells.update(
+                        ctx.cell.id, completed_steps=[*ctx.cell.completed_steps, str(spec.step)]
+                    )
+        finally:
+            slot.release()
+
+    async def _fail(self, cell: CellRecord, ctx: RunContext | None, exc: BaseException) -> None:
+        """Compensate, then put a failed create in `error` — only if it is still being
+        created: a cell a delete has taken over (`deleting`) stays the delete's."""
+        step = ctx.current_step if ctx else self._create.first_undone(cell.completed_steps)
+        run_id = ctx.run_id if ctx else (cell.run_id or "")
+        failure = setup_error(exc, step=step, run_id=run_id, attempt=cell.attempt, at=now_iso())
+        await self._compensate(cell)
+        with contextlib.suppress(HiveError):
+            await self._cells.transition(
+                cell.id,
+                CellStatus.ERROR,
+                only_from=(CellStatus.PENDING, CellStatus.SPAWNING),
+                last_setup_error=failure,
+                run_id=None,
+            )
+
+    async def _compensate(self, cell: CellRecord) -> None:
+        if self._create.compensate is None:
+            return
+        try:
+            await self._create.compensate(cell)
+        except Exception:
+            log.exception("cell %s: could not undo a failed run", cell.id)
+
+    async def cancel(self, cell_id: str) -> bool:
+        """Stop the cell's running create or retry; True when one was running."""
+        return await self._runs.cancel(cell_id)
+
+    # -- delete ------------------------------------------------------------------------
+
+    async def delete(self, cell_id: str) -> DeleteRun:
+        """Mark the cell deleting (hidden at once), then clean up; waits for the outcome.
+
+        The task is registered before anything is awaited, so concurrent deletes of one
+        cell all wait for the same run and get the same answer.
+        """
+        running = self._runs.delete_task(cell_id)
+        if running is None:
+            running = self._runs.start_delete(cell_id, self._run_delete(cell_id, None))
+        # Shielded: a client that disconnects must not leave a half-deleted cell.
+        result: DeleteRun = await asyncio.shield(running)
+        return result
+
+    async def _run_delete(self, cell_id: str, cell: CellRecord | None) -> DeleteRun:
+        if cell is None:
+            cell = await self._cells.transition(cell_id, CellStatus.DELETING)
+        ctx = await self._context(cell, Workflow.DELETE, _new_run_id())
+        warnings: list[str] = []
+        for spec in self._delete.steps:
+            try:
+                await self._run_step(ctx, spec)
+            except Exception as exc:
+                if not spec.best_effort:
+                    failure = setup_error(
+                        exc, step=ctx.current_step, run_id=ctx.run_id, attempt=cell.attempt,
+                        at=now_iso(),
+                    )  # fmt: skip
+                    with contextlib.suppress(HiveError):
+                        await self._cells.transition(
+                            cell.id,
+                            CellStatus.ERROR,
+                            only_from=(CellStatus.DELETING,),
+                            last_setup_error=failure,
+                        )
+                    raise
+                warnings.append(f"{spec.step}: {describe_error(exc)}")
+        return DeleteRun(cell.id, ctx.outcome, warnings)
+
+    # -- shared ------------------------------------------------------------------------
+
+    async def _run_step(
+        self, ctx: RunContext, spec: StepSpec, queued_ms: float | None = None
+    ) -> None:
+        ctx.current_step = str(spec.step)
+        async with ctx.timed(str(spec.step)) as metadata:
+            if queued_ms is not None:
+                metadata["queuedMs"] = round(queued_ms, 3)
+            try:
+                async with asyncio.timeout(spec.timeout_s):
+                    await spec.run(ctx, metadata)
+            except TimeoutError as exc:
+                raise StepError(
+                    f"step '{spec.step}' did not finish within {spec.timeout_s:g}s",
+                    hint="see the step's timing metadata and the server log; then retry",
+                ) from exc
+
+    async def _context(self, cell: CellRecord, workflow: Workflow, run_id: str) -> RunContext:
+        workspace = await self._workspaces.get(cell.workspace_id)
+        return RunContext(
+            workflow=workflow,
+            run_id=run_id,
+            attempt=cell.attempt,
+            cell=cell,
+            workspace=workspace,
+            template=await self._templates.template(workspace.path, cell.template_id),
+            timings=self._timings,
+        )
+
+    # -- server start and stop ---------------------------------------------------------
+
+    async def recover(self) -> None:
+        """Finish what a stopped server left: resume deletes, fail interrupted creates
+        (compensated: their services stopped and ports released)."""
+        for cell in await self._cells.list(statuses=[CellStatus.DELETING]):
+            self._runs.start_delete(cell.id, self._run_delete(cell.id, cell))
+        for cell in await self._cells.list(statuses=[CellStatus.PENDING, CellStatus.SPAWNING]):
+            step = self._create.first_undone(cell.completed_steps) or str(Step.MARK_READY)
+            ctx = await self._context(cell, Workflow.CREATE, cell.run_id or _new_run_id())
+            ctx.current_step = step
+            await self._fail(cell, ctx, _interrupted())
+
+    async def close(self) -> None:
+        """Stop running creates (their processes with them) and let deletes finish."""
+        await self._runs.close(SHUTDOWN)
+
+
+def _new_run_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def _interrupted() -> StepError:
+    return StepError(
+        "provisioning was interrupted because the Hive server stopped",
+        hint="retry the cell: `hive retry ID` or POST /api/cells/ID/retry",
+    )

@@ -1,0 +1,1 @@
+"""What the API calls: requests on cells, service actions, workspace registration."""

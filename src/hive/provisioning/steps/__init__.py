@@ -1,0 +1,1 @@
+"""Bodies of the create and delete workflows' steps, and the workflows themselves."""

@@ -1,0 +1,66 @@
+"""The create workflow as data: its steps in order, each built with what it uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hive.core.status import CellStatus
+from hive.core.steps import Step
+from hive.ports.allocator import PortAllocator
+from hive.provisioning.engine.context import RunContext
+from hive.provisioning.engine.workflow import StepSpec, WorkflowSpec, never_done
+from hive.provisioning.environment import CellEnvironments
+from hive.provisioning.steps.services import AllocatePorts, EnsureServices
+from hive.provisioning.steps.setup import RunSetup
+from hive.provisioning.steps.worktree import CreateWorktree
+from hive.services.cell_release import stop_and_release
+from hive.services.process_records import ProcessRecords
+from hive.services.supervisor import Supervisor
+from hive.store.cells import CellStore
+from hive.workspace.copy_process import CopyWorkerPool
+
+
+class MarkReady:
+    def __init__(self, cells: CellStore) -> None:
+        self._cells = cells
+
+    async def run(self, ctx: RunContext, metadata: dict[str, Any]) -> None:
+        ctx.cell = await self._cells.transition(
+            ctx.cell.id, CellStatus.READY, last_setup_error=None, run_id=None
+        )
+        metadata["status"] = str(ctx.cell.status)
+
+
+def create_workflow(
+    *,
+    cells: CellStore,
+    environments: CellEnvironments,
+    supervisor: Supervisor,
+    allocator: PortAllocator,
+    records: ProcessRecords,
+    copy_workers: CopyWorkerPool,
+    copy_threads: int | None,
+    logs_root: Path,
+    setup_timeout_s: float,
+    grace_s: float,
+) -> WorkflowSpec:
+    """create_worktree → allocate_ports → run_setup → ensure_services → mark_ready.
+
+    A failed or interrupted run stops what it started and gives its ports back; the
+    worktree stays for inspection and repair, and a retry resumes at the failed step.
+    """
+    worktree = CreateWorktree(cells, copy_workers, copy_threads)
+    setup = RunSetup(environments, records, logs_root, timeout_s=setup_timeout_s, grace_s=grace_s)
+    return WorkflowSpec(
+        steps=(
+            StepSpec(Step.CREATE_WORKTREE, worktree.run, throttled=True, done=worktree.done),
+            StepSpec(
+                Step.ALLOCATE_PORTS, AllocatePorts(environments).run, timeout_s=120, done=never_done
+            ),
+            StepSpec(Step.RUN_SETUP, setup.run),
+            StepSpec(Step.ENSURE_SERVICES, EnsureServices(supervisor, environments, records).run),
+            StepSpec(Step.MARK_READY, MarkReady(cells).run, timeout_s=30),
+        ),
+        compensate=lambda cell: stop_and_release(supervisor, allocator, cell.id),
+    )

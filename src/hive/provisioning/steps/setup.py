@@ -1,0 +1,75 @@
+"""`run_setup`: the template's setup commands, in order, in the worktree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hive.core.errors import StepError
+from hive.core.steps import Step, substep
+from hive.provisioning.engine.context import RunContext
+from hive.provisioning.environment import CellEnvironments
+from hive.services.process_records import ProcessRecords
+from hive.services.process_tag import setup_tag
+from hive.services.shell import run_shell_command
+
+
+def retry_hint(cell_id: str) -> str:
+    return f"then retry: `hive retry {cell_id}` or POST /api/cells/{cell_id}/retry"
+
+
+class RunSetup:
+    def __init__(
+        self,
+        environments: CellEnvironments,
+        records: ProcessRecords,
+        logs_root: Path,
+        *,
+        timeout_s: float,
+        grace_s: float,
+    ) -> None:
+        self._environments = environments
+        self._records = records
+        self._logs_root = logs_root
+        self._timeout_s = timeout_s
+        self._grace_s = grace_s
+
+    async def run(self, ctx: RunContext, metadata: dict[str, Any]) -> None:
+        template = ctx.require_template()
+        cell = ctx.cell
+        environment = await self._environments.of(cell, ctx.workspace.path, template)
+        env = environment.setup_env()
+        log_path = self._logs_root / cell.id / "setup.log"
+        track = self._records.trackers(cell.id, "setup")
+        metadata.update(commands=len(template.setup), log=str(log_path))
+        for index, command in enumerate(template.setup):
+            async with ctx.timed(substep(Step.RUN_SETUP, str(index + 1))) as meta:
+                meta["command"] = command
+                result = await run_shell_command(
+                    environment.setup_command(index),
+                    cwd=cell.worktree_path,
+                    env=env,
+                    log_path=log_path,
+                    timeout=self._timeout_s,
+                    grace=self._grace_s,
+                    track=track(command),
+                    tag=setup_tag(cell.id),
+                )
+                meta["exitCode"] = result.exit_code
+                if result.timed_out or result.exit_code != 0:
+                    what = (
+                        f"timed out after {self._timeout_s:g}s"
+                        if result.timed_out
+                        else f"failed with exit code {result.exit_code}"
+                    )
+                    raise StepError(
+                        f"setup command {index + 1} of {len(template.setup)} {what}: {command}",
+                        command=command,
+                        exit_code=result.exit_code,
+                        output_tail=result.output_tail,
+                        hint=(
+                            f"fix templates.{cell.template_id}.setup[{index}] in the workspace "
+                            f"config, or repair the worktree at {cell.worktree_path} "
+                            f"(full log: {log_path}); {retry_hint(cell.id)}"
+                        ),
+                    )

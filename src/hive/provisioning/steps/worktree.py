@@ -1,0 +1,115 @@
+"""`create_worktree`: the base commit, `git worktree add`, and the include-copy beside it."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import Any
+
+from hive.config.schema import Template
+from hive.core.steps import Step, substep
+from hive.provisioning.engine.context import RunContext
+from hive.provisioning.engine.workflow import checkpointed
+from hive.store.cells import CellStore
+from hive.store.clock import now_iso
+from hive.workspace.copy_process import CopyWorkerPool
+from hive.workspace.git import branch_exists, head_commit
+from hive.workspace.include_copy import CopyProgress, copy_included
+from hive.workspace.placement import move_into
+from hive.workspace.worktree import add_worktree, attach_worktree, worktree_exists
+
+
+class CreateWorktree:
+    def __init__(
+        self, cells: CellStore, copy_workers: CopyWorkerPool, copy_threads: int | None
+    ) -> None:
+        self._cells = cells
+        self._copy_workers = copy_workers
+        self._copy_threads = copy_threads
+
+    async def done(self, ctx: RunContext) -> bool:
+        """Made earlier and still there (removed by hand since: made again, rather than
+        run setup in a void)."""
+        return await checkpointed(ctx, Step.CREATE_WORKTREE) and await asyncio.to_thread(
+            ctx.cell.worktree_path.is_dir
+        )
+
+    async def run(self, ctx: RunContext, metadata: dict[str, Any]) -> None:
+        template = ctx.require_template()
+        repo, path = ctx.workspace.path, ctx.cell.worktree_path
+        metadata.update(path=str(path), branch=ctx.cell.branch_name)
+        async with ctx.timed(substep(Step.CREATE_WORKTREE, "base_commit")) as meta:
+            if ctx.cell.base_commit is None:
+                ctx.cell = await self._cells.update(
+                    ctx.cell.id, base_commit=await head_commit(repo)
+                )
+            meta.update(baseCommit=ctx.cell.base_commit, baseRef=ctx.cell.base_ref or "HEAD")
+        # On a retry the worktree may already be there; git is asked only in that case.
+        if await asyncio.to_thread(path.exists) and await worktree_exists(repo, path):
+            metadata["reused"] = True
+            await self._include_copy(ctx, template, path)
+            return
+        # Check out and copy at once: the copy goes to a staging directory (git wants an
+        # empty target) and is renamed into the worktree afterwards.
+        staging = path.parent / f".{path.name}.include"
+        await asyncio.to_thread(_empty_directory, staging)
+        try:
+            await _both(self._git_add(ctx), self._include_copy(ctx, template, staging))
+            async with ctx.timed(substep(Step.CREATE_WORKTREE, "place_included")) as meta:
+                meta["renames"] = await asyncio.to_thread(move_into, staging, path)
+        finally:
+            await asyncio.shield(asyncio.to_thread(shutil.rmtree, staging, True))
+
+    async def _git_add(self, ctx: RunContext) -> None:
+        repo, path, branch = ctx.workspace.path, ctx.cell.worktree_path, ctx.cell.branch_name
+        async with ctx.timed(substep(Step.CREATE_WORKTREE, "git_add")) as meta:
+            meta.update(branch=branch, startCommit=ctx.cell.base_commit)
+            if await branch_exists(repo, branch):
+                # A retry whose worktree was removed by hand: keep the branch and its work.
+                meta["reattached"] = True
+                await attach_worktree(repo, path, branch)
+            else:
+                await add_worktree(repo, path, branch, ctx.cell.base_commit or "")
+
+    async def _include_copy(self, ctx: RunContext, template: Template, dest: Path) -> None:
+        step = substep(Step.CREATE_WORKTREE, "include_copy")
+
+        async def progress(update: CopyProgress) -> None:
+            # Saved on the cell so a progress view can move (best-effort).
+            counts = {"done": update.done, "total": update.total, "bytes": update.bytes}
+            ctx.cell = await self._cells.update(
+                ctx.cell.id, progress={"step": step, **counts, "at": now_iso()}
+            )
+
+        async with ctx.timed(step) as meta:
+            report = await copy_included(
+                ctx.workspace.path,
+                dest,
+                template.include_patterns,
+                template.ignore_patterns,
+                on_progress=progress,
+                threads=self._copy_threads,
+                worker_pool=self._copy_workers,
+            )
+            meta.update(report.metadata())
+
+
+async def _both(first: Awaitable[None], second: Awaitable[None]) -> None:
+    """Run two coroutines at once; if one fails (or we are cancelled), stop the other."""
+    tasks = [asyncio.ensure_future(first), asyncio.ensure_future(second)]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        for task in tasks:
+            task.cancel()  # no-op for a finished task
+        await asyncio.shield(asyncio.wait(tasks))
+    for task in tasks:
+        if not task.cancelled() and (error := task.exception()) is not None:
+            raise error
+
+
+def _empty_directory(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)

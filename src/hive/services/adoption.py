@@ -1,0 +1,57 @@
+"""At start-up: services still running from before are watched again; the rest are
+laid to rest, so the database never claims a process that is gone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from hive.core.status import ServiceStatus
+from hive.services.backend import ProcessBackend
+from hive.services.leftovers import end_recorded, still_running
+from hive.services.plan import ServicePlan, orphan_plan
+from hive.services.statuses import ServiceStatuses, service_error
+from hive.store.services import ServiceRecord
+
+
+async def adopt_services(
+    statuses: ServiceStatuses,
+    backend: ProcessBackend,
+    *,
+    grace_s: float,
+    worktrees: Mapping[str, Path],
+    plans: Mapping[tuple[str, str], ServicePlan],
+    start_grace_s: float,
+    watch: Callable[[ServiceRecord, Path, ServicePlan], None],
+) -> dict[str, list[str]]:
+    """`watch` every recorded service still running (pid and start time match) whose
+    cell exists, with its plan from `plans` (an `orphan_plan` when its template no longer
+    describes it); end and mark stopped the rest. Returns {"adopted": [...], "gone": [...]}.
+    """
+    outcome: dict[str, list[str]] = {"adopted": [], "gone": []}
+    for record in await statuses.store.with_process():
+        label = f"{record.cell_id[:8]}/{record.name}"
+        running = await still_running(backend, record)
+        if running and record.cell_id in worktrees:
+            plan = plans.get((record.cell_id, record.name)) or orphan_plan(
+                record.name, record.port, start_grace_s=start_grace_s
+            )
+            watch(record, worktrees[record.cell_id], plan)
+            outcome["adopted"].append(label)
+            continue
+        # Not running, or its cell is gone and nothing owns it.
+        await end_recorded(backend, record, running=running, grace=grace_s)
+        await statuses.lay_to_rest(record, "not running when the Hive server started")
+        outcome["gone"].append(label)
+    for record in await statuses.store.in_status(ServiceStatus.BACKOFF):
+        # Its restart was due when the server stopped: say that nothing will bring it back.
+        await statuses.move(
+            record.cell_id,
+            record.name,
+            ServiceStatus.ERROR,
+            last_error=service_error(
+                "a restart was due when the Hive server stopped; start it again "
+                "(`hive restart CELL SERVICE`)"
+            ),
+        )
+    return outcome

@@ -1,0 +1,163 @@
+"""What `hive ls` and `hive templates` print, rendered by Rich as a terminal would."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from hive.cli.render import cells_table, print_template_problems, relative_age, templates_table
+
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+HEADERS = ("ID", "NAME", "STATUS", "TEMPLATE", "BRANCH", "CREATED")
+
+
+def cell(cell_id: str, name: str, branch: str, age: timedelta, **fields: Any) -> dict[str, Any]:
+    created = (NOW - age).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return {
+        "id": cell_id,
+        "name": name,
+        "status": "ready",
+        "templateId": "basic",
+        "branchName": branch,
+        "createdAt": created,
+        **fields,
+    }
+
+
+def render(table: Any, width: int = 80) -> list[str]:
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(table)
+    return console.export_text().splitlines()
+
+
+def columns(lines: list[str]) -> list[dict[str, str]]:
+    """The table's rows, each column's text joined across the lines it folded onto."""
+    header, *body = lines
+    starts = [header.index(name) for name in HEADERS]
+    bounds = list(zip(starts, [*starts[1:], None], strict=True))
+    rows: list[dict[str, list[str]]] = []
+    for line in body:
+        cells = {name: line[a:b].strip() for name, (a, b) in zip(HEADERS, bounds, strict=True)}
+        if cells["ID"]:
+            rows.append({name: [] for name in HEADERS})
+        for name, text in cells.items():
+            if text:
+                rows[-1][name].append(text)
+    return [{name: "".join(parts) for name, parts in row.items()} for row in rows]
+
+
+def test_ls_in_80_columns_shows_ids_branches_and_ages_whole() -> None:
+    cells = [
+        cell("3f9a2b1c" * 4, "CLI cell", "hive/cli-cell-3f9a2b1c", timedelta(0)),
+        cell(
+            "0b1c2d3e" * 4, "api work", "hive/api-work-0b1c2d3e", timedelta(minutes=3, seconds=30)
+        ),
+        cell("9e8d7c6b" * 4, "old one", "hive/old-one-9e8d7c6b", timedelta(days=5), status="error"),
+    ]
+    lines = render(cells_table(cells, now=NOW))
+
+    assert len(lines) == 4  # a header and one line per cell: nothing wrapped
+    assert lines[1].split() == [
+        "3f9a2b1c3f9a",
+        "CLI",
+        "cell",
+        "ready",
+        "basic",
+        "hive/cli-cell-3f9a2b1c",
+        "just",
+        "now",
+    ]
+    assert lines[2].split()[-4:] == ["hive/api-work-0b1c2d3e", "3", "min", "ago"]
+    assert lines[3].split()[-4:] == ["hive/old-one-9e8d7c6b", "5", "d", "ago"]
+    assert all(len(line) <= 80 and "…" not in line for line in lines)
+
+
+@pytest.mark.parametrize("width", [80, 70])
+def test_long_names_and_branches_fold_but_the_id_column_never(width: int) -> None:
+    long_name = "fix the login page redirect loop when the session expires overnight"
+    long_branch = "hive/fix-the-login-page-redirect-loop-when-the-session-e-1a2b3c4d"
+    template = "frontend-with-storybook-and-e2e"
+    cells = [
+        cell("1a2b3c4d" * 4, long_name, long_branch, timedelta(hours=2), templateId=template),
+        cell("3f9a2b1c" * 4, "short", "hive/short-3f9a2b1c", timedelta(minutes=59)),
+    ]
+    lines = render(cells_table(cells, now=NOW), width=width)
+
+    assert all(len(line) <= width and "…" not in line for line in lines)
+    first, second = columns(lines)
+    assert first["ID"] == "1a2b3c4d1a2b" and second["ID"] == "3f9a2b1c3f9a"
+    assert first["BRANCH"] == long_branch and second["BRANCH"] == "hive/short-3f9a2b1c"
+    # Lines break at spaces, which the join drops: compare the words.
+    assert first["NAME"].replace(" ", "") == long_name.replace(" ", "")
+    assert first["TEMPLATE"] == template
+    assert (first["STATUS"], first["CREATED"]) == ("ready", "2 h ago")
+    assert second["CREATED"] == "59 min ago"
+
+
+def test_names_are_shown_as_written_not_as_markup() -> None:
+    lines = render(cells_table([cell("a" * 32, "[red]odd[/]", "hive/odd", timedelta(0))], now=NOW))
+    assert "[red]odd[/]" in lines[1]
+
+
+@pytest.mark.parametrize(
+    ("age", "shown"),
+    [
+        (timedelta(seconds=-30), "just now"),  # a clock slightly ahead
+        (timedelta(0), "just now"),
+        (timedelta(seconds=59), "just now"),
+        (timedelta(minutes=1), "1 min ago"),
+        (timedelta(minutes=59, seconds=59), "59 min ago"),
+        (timedelta(hours=1), "1 h ago"),
+        (timedelta(hours=23, minutes=59), "23 h ago"),
+        (timedelta(days=1), "1 d ago"),
+        (timedelta(days=400), "400 d ago"),
+    ],
+)
+def test_relative_age(age: timedelta, shown: str) -> None:
+    assert relative_age((NOW - age).isoformat().replace("+00:00", "Z"), NOW) == shown
+
+
+def test_an_unreadable_timestamp_is_shown_as_it_is() -> None:
+    assert relative_age("yesterday-ish", NOW) == "yesterday-ish"
+
+
+def test_setup_column_counts_commands_and_never_a_strings_length() -> None:
+    templates = [
+        {"id": "two", "label": "[red]Two", "valid": True, "setup": ["npm ci", "npm run build"]},
+        {"id": "none", "valid": True, "setup": []},
+        {"id": "absent", "valid": False},
+        {"id": "string", "valid": False, "setup": "npm run build"},
+    ]
+    lines = render(templates_table(templates, default_id="two"))
+    setup = {line.split()[0]: line.split()[-1] for line in lines[1:]}
+    assert setup == {"two": "2", "none": "0", "absent": "0", "string": "-"}
+    assert lines[1].split()[:3] == ["two", "(default)", "[red]Two"]  # labels are not markup
+
+
+def test_template_problems_name_template_and_path_warnings_in_yellow() -> None:
+    templates = [
+        {
+            "id": "web",
+            "valid": False,
+            "warnings": [{"path": "templates.web.services.api.healthcheck", "message": "unknown"}],
+            "errors": [{"path": "templates.web.setup[0]", "message": "should be a string"}],
+        },
+        {"id": "ok", "valid": True, "warnings": []},
+        {"id": "web[beta]", "valid": True, "warnings": [{"path": "[x]", "message": "[bold]"}]},
+    ]
+    console = Console(
+        width=200, record=True, file=io.StringIO(), force_terminal=True, color_system="standard"
+    )
+    print_template_problems(console, templates)
+    assert console.export_text(clear=False).splitlines() == [
+        "error web: templates.web.setup[0]: should be a string",
+        "warning web: templates.web.services.api.healthcheck: unknown",
+        "warning web[beta]: [x]: [bold]",  # config text, never markup
+    ]
+    styled = console.export_text(styles=True).splitlines()
+    assert styled[0].startswith("\x1b[31merror")  # red
+    assert styled[1].startswith("\x1b[33mwarning")  # yellow
