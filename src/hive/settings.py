@@ -142,6 +142,7 @@ class Settings(BaseModel):
             "HIVE_SETUP_TIMEOUT": "setup_timeout_s",
             "HIVE_MAX_PARALLEL_WORKTREES": "max_parallel_worktrees",
             "HIVE_COPY_WORKERS": "copy_workers",
+            "HIVE_SERVICE_START_GRACE": "service_start_grace_s",
             "HIVE_TOKEN": "token",
         }
         for var, field in mapping.items():

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from hive.core.errors import StepError
+from hive.core.errors import ConfigError, StepError
 from hive.ports.allocator import PortAllocator, parse_port_spec
 from hive.ports.probe import port_is_free
 from hive.store.leases import LeaseStore
@@ -164,5 +164,5 @@ def test_port_specs_parse() -> None:
     assert parse_port_spec("7000-7099") == (7000, 7099)
     assert parse_port_spec("7000") == 7000
     for bad in (0, 70000, "7099-7000", "web"):
-        with pytest.raises(StepError):
+        with pytest.raises(ConfigError):
             parse_port_spec(bad)

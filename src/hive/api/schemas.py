@@ -9,9 +9,8 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from hive.core.failures import SetupError
-from hive.provisioning.requests.cells import CellDeletion
+from hive.provisioning.requests.cells import BranchOutcome, CellDeletion
 from hive.provisioning.requests.services import ServiceView
-from hive.provisioning.steps.delete import BranchOutcome
 from hive.store.records import CellRecord, TimingEvent, WorkspaceRecord
 
 

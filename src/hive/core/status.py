@@ -83,12 +83,6 @@ SERVICE_TRANSITIONS: dict[ServiceStatus | None, frozenset[ServiceStatus]] = {
     _V.COMPLETED: frozenset({_V.STARTING}),
 }
 
-#: Statuses in which a service has (or is about to have) a process Hive answers for.
-SERVICE_ACTIVE: frozenset[ServiceStatus] = frozenset(
-    {_V.STARTING, _V.READY, _V.BACKOFF, _V.STOPPING}
-)
-
-
 def service_sources_of(target: ServiceStatus) -> frozenset[ServiceStatus | None]:
     """Statuses (None: no record yet) a service may move to `target` from."""
     return frozenset(s for s, targets in SERVICE_TRANSITIONS.items() if target in targets)

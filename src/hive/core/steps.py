@@ -13,8 +13,6 @@ class Workflow(StrEnum):
     CREATE = "create"
     RETRY = "retry"
     DELETE = "delete"
-    SERVICE = "service"
-    """A start, stop or restart of one service, asked for by a user."""
 
 
 class Step(StrEnum):

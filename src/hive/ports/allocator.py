@@ -14,7 +14,7 @@ import re
 import zlib
 from collections.abc import Collection
 
-from hive.core.errors import StepError
+from hive.core.errors import ConfigError, StepError
 from hive.ports.probe import port_holder, port_is_free
 from hive.store.leases import LeaseRecord, LeaseStore
 
@@ -27,7 +27,7 @@ def parse_port_spec(spec: int | str) -> int | tuple[int, int]:
     """A fixed port, or an inclusive (first, last) range from "7000-7099"."""
     if isinstance(spec, int):
         if not 1 <= spec <= 65535:
-            raise StepError(
+            raise ConfigError(
                 f"port {spec} is not between 1 and 65535",
                 hint="fix the service's `port` in hive.config.json",
             )
@@ -36,13 +36,13 @@ def parse_port_spec(spec: int | str) -> int | tuple[int, int]:
     if match is None and spec.strip().isdigit():
         return parse_port_spec(int(spec))
     if match is None:
-        raise StepError(
+        raise ConfigError(
             f"port {spec!r} is neither a number nor a range like '7000-7099'",
             hint="fix the service's `port` in hive.config.json",
         )
     first, last = int(match[1]), int(match[2])
     if not 1 <= first <= last <= 65535:
-        raise StepError(
+        raise ConfigError(
             f"port range {spec!r} must go up, within 1-65535",
             hint="fix the service's `port` in hive.config.json",
         )
@@ -81,7 +81,8 @@ class PortAllocator:
         spec: int | str | None,
         preferred: int | None = None,
     ) -> int:
-        """Lease a port for the cell's service and return it; StepError when none can be.
+        """Lease a port for the cell's service and return it; StepError when none can be,
+        ConfigError for a `spec` that is no port.
 
         `spec` is the service's `port` field: a fixed port, a range "7000-7099", or None
         for the default range. `preferred` is the port the service had before.

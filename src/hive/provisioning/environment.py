@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hive.config.schema import ProcessService, Template
+from hive.core.errors import ConfigError
 from hive.ports.allocator import PortAllocator
 from hive.services.plan import (
     StartPlan,
@@ -189,9 +190,13 @@ class CellEnvironments:
             service = template.services[name]
             assert isinstance(service, ProcessService)  # only process services need ports
             previous = await self._services.get(cell.id, name)
-            port = await self._allocator.allocate(
-                cell.id, name, service.port, previous.port if previous else None
-            )
+            try:
+                port = await self._allocator.allocate(
+                    cell.id, name, service.port, previous.port if previous else None
+                )
+            except ConfigError as exc:
+                where = f"templates.{template.id}.services.{name}.port"
+                raise ConfigError(f"{where}: {exc.message}", path=where, hint=exc.hint) from exc
             if env.ports.get(name) != port:
                 leased[name] = port
         if leased:

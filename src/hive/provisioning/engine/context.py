@@ -33,10 +33,7 @@ class Cancellation:
     """Set when someone asks the run to stop (a delete, a server shutdown)."""
 
     reason: str | None = None
-
-    @property
-    def requested(self) -> bool:
-        return self.reason is not None
+    """Why the run is asked to stop; None while nobody has asked."""
 
 
 @dataclass

@@ -47,6 +47,9 @@ def clean_name(name: str) -> str:
     return cleaned
 
 
+__all__ = ["BranchOutcome", "CellDeletion", "CellLifecycle", "CreateCellRequest", "clean_name"]
+
+
 @dataclass(frozen=True)
 class CellDeletion:
     """What a delete did: the branch kept or deleted, and what went wrong on the way."""
