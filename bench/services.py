@@ -27,10 +27,10 @@ from hive.store.database import open_database
 from hive.store.leases import LeaseStore
 
 SLOW_SERVICE = """\
-import os, time
+import sys, time
 from http.server import HTTPServer, BaseHTTPRequestHandler
 time.sleep(1.0)  # a service that needs a second to get ready
-HTTPServer(("127.0.0.1", int(os.environ["PORT"])), BaseHTTPRequestHandler).serve_forever()
+HTTPServer(("127.0.0.1", int(sys.argv[1])), BaseHTTPRequestHandler).serve_forever()
 """
 
 
@@ -39,7 +39,7 @@ def make_repository(root: Path) -> Path:
     git(root, "init", "-q", "-b", "main")
     (root / "slow.py").write_text(SLOW_SERVICE)
     python = shlex.quote(sys.executable)
-    services = {f"svc{i}": {"run": f"exec {python} slow.py"} for i in range(4)}
+    services = {f"svc{i}": {"run": f"exec {python} slow.py $PORT"} for i in range(4)}
     config = {
         "promptSources": [],
         "templates": {

@@ -89,14 +89,14 @@ class ServiceControl:
         plans = plan.services if plan else {}
         return [_view(name, records.get(name), plans.get(name)) for name in names]
 
-    async def _plan(self, cell_id: str, name: str) -> tuple[CellRecord, ServicePlan]:
+    async def _ready_cell(self, cell_id: str, name: str) -> tuple[CellRecord, Template]:
+        """The cell, ready, and its template, which has a process service `name`."""
         cell = await self._cells.get(cell_id)
         if cell.status != CellStatus.READY:
             raise ConflictError(
                 f"cell '{cell_id}' is {cell.status}; services can be managed once it is ready"
             )
-        workspace = await self._workspaces.get(cell.workspace_id)
-        template = await self._templates.template(workspace.path, cell.template_id)
+        template = await self._template(cell)
         if template is None:
             raise ConflictError(
                 f"template '{cell.template_id}' is no longer usable in the workspace config",
@@ -108,6 +108,12 @@ class ServiceControl:
                 f"template '{template.id}' has no process service '{name}'",
                 hint=f"services: {known}",
             )
+        return cell, template
+
+    async def _plan(self, cell_id: str, name: str) -> tuple[CellRecord, ServicePlan]:
+        """What starting the service takes: its plan, with a leased port if it needs one."""
+        cell, template = await self._ready_cell(cell_id, name)
+        workspace = await self._workspaces.get(cell.workspace_id)
         # Its lease may have been given back (stopped after a failure): take the same
         # port again if it is still free.
         environment, leased = await self._environments.lease_ports(
@@ -132,9 +138,9 @@ class ServiceControl:
 
     async def stop(self, cell_id: str, name: str) -> ServiceView:
         async with self._lock(cell_id, name):
-            cell, plan = await self._plan(cell_id, name)
-            await self._supervisor.stop(cell.id, plan.name)
-        return await self._one(cell, plan)
+            cell, _ = await self._ready_cell(cell_id, name)
+            await self._supervisor.stop(cell.id, name)
+        return next(view for view in await self.list(cell.id) if view.name == name)
 
     async def restart(self, cell_id: str, name: str) -> ServiceView:
         """Stop and start again on the same port (the lease is kept throughout), with
