@@ -131,6 +131,23 @@ async def test_resolve_commit_refuses_option_like_refs(repo: Path, ref: str) -> 
         await resolve_commit(repo, ref)
 
 
+async def test_resolve_commit_names_the_field_when_git_refuses_the_ref(repo: Path) -> None:
+    with pytest.raises(InvalidInputError, match=r"^baseRef: 'main@\{upstream\}' names no commit"):
+        await resolve_commit(repo, "main@{upstream}", what="baseRef")
+
+
+async def test_resolve_commit_in_an_unreadable_repository_is_a_git_error(repo: Path) -> None:
+    (repo / ".git" / "HEAD").unlink()
+    with pytest.raises(GitError, match="not a git repository"):
+        await resolve_commit(repo, "main")
+
+
+async def test_run_git_that_cannot_start_is_a_git_error(repo: Path) -> None:
+    # One argument past MAX_ARG_STRLEN: exec fails with E2BIG.
+    with pytest.raises(GitError, match="could not be started"):
+        await run_git(repo, "x" * 200_000)
+
+
 async def test_head_commit_of_empty_repository(tmp_path: Path, git: GitRunner) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -16,6 +16,7 @@ from hive.core.errors import (
     NotFoundError,
     StepError,
 )
+from hive.workspace.git import GitError
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,10 @@ _STATUS: tuple[tuple[type[HiveError], int], ...] = (
     # A service that would not start or get ready: the request was fine, the thing it
     # asked for failed; the body carries the command, exit code and log tail.
     (StepError, 502),
+    # Git failed at its own work (a repository it cannot read, a timeout): the body names
+    # the command and git's own first line. Git failures caused by the caller's input are
+    # raised as InvalidInputError (422) by the code that knows which field it was.
+    (GitError, 502),
 )
 
 

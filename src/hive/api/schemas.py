@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from hive.core.failures import SetupError
 from hive.provisioning.requests.cells import BranchOutcome, CellDeletion
@@ -21,17 +22,35 @@ class _Request(_Body):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
+def _unicode(value: object) -> object:
+    try:
+        if isinstance(value, str):
+            value.encode()
+    except UnicodeEncodeError:
+        raise PydanticCustomError(
+            "unicode_text", "must be Unicode text, without lone surrogates (\\ud800-\\udfff)"
+        ) from None
+    return value
+
+
+#: JSON can escape lone surrogates ("\ud800"), which are not text: the database could not
+#: store them, a response could not carry them. Placed after a field's length limits,
+#: so that those keep their own messages.
+_UNICODE = BeforeValidator(_unicode)
+
+
 class AddWorkspace(_Request):
-    path: str = Field(min_length=1)
-    label: str | None = None
+    path: Annotated[str, Field(min_length=1), _UNICODE]
+    label: Annotated[str, _UNICODE] | None = None
 
 
 class CreateCell(_Request):
-    workspace_id: str = Field(min_length=1)
-    template_id: str = Field(min_length=1)
-    name: str
-    description: str | None = Field(default=None, max_length=20_000)
-    base_ref: str | None = Field(default=None, min_length=1)
+    workspace_id: Annotated[str, Field(min_length=1), _UNICODE]
+    template_id: Annotated[str, Field(min_length=1), _UNICODE]
+    name: Annotated[str, _UNICODE]
+    description: Annotated[str, Field(max_length=20_000), _UNICODE] | None = None
+    # Longer than PATH_MAX, it names no ref file; far longer, git could not even be started.
+    base_ref: Annotated[str, Field(min_length=1, max_length=4096), _UNICODE] | None = None
 
 
 class WorkspaceOut(_Body):

@@ -7,14 +7,18 @@ import contextlib
 import os
 import shlex
 import signal
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hive.core.errors import HiveError, InvalidInputError, NotFoundError
 from hive.services.process_tag import inherited_environ
 
 #: Longest rendering of the git command line inside an error message.
 _MAX_COMMAND_CHARS = 160
+
+REF_HINT = "name a branch, tag or commit; `git branch`, `git tag` and `git log` list them"
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,13 @@ class GitError(HiveError):
         super().__init__(
             f"{_describe_command(git_args)} failed (exit {returncode}): {detail}", hint=hint
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        body = super().to_dict()
+        body.update(command=_describe_command(self.git_args), exitCode=self.returncode)
+        if line := _first_line(self.stderr):
+            body["stderr"] = line
+        return body
 
 
 def _describe_command(git_args: list[str]) -> str:
@@ -114,6 +125,8 @@ async def run_git(
             reason="git executable not found",
             hint="Install git and make sure it is on PATH.",
         ) from exc
+    except OSError as exc:  # E2BIG (arguments too long), EAGAIN (no processes left) …
+        raise GitError(arg_list, 126, "", reason=f"git could not be started: {exc}") from exc
     try:
         async with asyncio.timeout(timeout):
             out, err = await proc.communicate()
@@ -150,6 +163,24 @@ def refuse_option_like(value: str, what: str) -> None:
         )
 
 
+def revision_problem(value: str) -> str | None:
+    """Why `value` cannot be one revision argument of git, or None when it can be."""
+    if not value:
+        return "it is empty"
+    if value.startswith("-"):
+        return "it starts with '-', as git's options do, and no branch or tag does"
+    # NUL cannot be passed to a program at all; the other controls are in no ref name.
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        return "it holds control characters (NUL, newline, tab …)"
+    if value != value.strip():
+        return "it starts or ends with whitespace"
+    try:
+        value.encode()
+    except UnicodeEncodeError:  # lone surrogates, which no program argument can carry
+        return "it is not valid Unicode text"
+    return None
+
+
 async def repo_root(path: Path) -> Path:
     """Top-level directory of the work tree containing `path`."""
     if not await asyncio.to_thread(path.is_dir):
@@ -167,16 +198,27 @@ async def repo_root(path: Path) -> Path:
     return Path(top)
 
 
-async def resolve_commit(repo: Path, ref: str) -> str | None:
-    """Full sha of the commit `ref` names, or None when it names no commit."""
-    refuse_option_like(ref, "ref")
-    args = ["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"]
+async def resolve_commit(repo: Path, ref: str, *, what: str = "ref") -> str | None:
+    """Full sha of the commit `ref` names, or None when it names no commit.
+
+    A ref git refuses to evaluate (`main@{upstream}` without an upstream) is an
+    `InvalidInputError` whose message starts with `what`; a repository git cannot
+    read is a `GitError`.
+    """
+    if problem := revision_problem(ref):
+        raise InvalidInputError(f"{what}: {ref!r} is not a usable ref: {problem}", hint=REF_HINT)
+    args = ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"]
     result = await run_git(repo, *args, check=False)
     if result.returncode == 0:
         return result.stdout.strip()
     if result.returncode == 1:
-        # --verify --quiet exits 1 for "no such commit"; anything else is a real failure.
+        # --verify --quiet exits 1 for "no such commit".
         return None
+    # Any other exit: git gave up on the ref, or on the repository. Only a second
+    # question tells which, and it is asked on this failure path only.
+    if (await run_git(repo, "rev-parse", "--git-dir", check=False)).returncode == 0:
+        reason = _first_line(result.stderr) or "git cannot evaluate it"
+        raise InvalidInputError(f"{what}: {ref!r} names no commit: {reason}", hint=REF_HINT)
     raise GitError(args, result.returncode, result.stderr)
 
 

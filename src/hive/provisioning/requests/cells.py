@@ -19,7 +19,7 @@ from hive.store.cells import CellStore
 from hive.store.clock import now_iso
 from hive.store.records import CellRecord
 from hive.store.workspaces import WorkspaceStore
-from hive.workspace.git import resolve_commit
+from hive.workspace.git import REF_HINT, resolve_commit
 from hive.workspace.worktree import branch_name_for
 
 MAX_NAME_LENGTH = 120
@@ -138,11 +138,10 @@ class CellLifecycle:
     async def _resolve_base_ref(self, repo: Path, base_ref: str | None) -> str | None:
         if base_ref is None:
             return None
-        commit = await resolve_commit(repo, base_ref)
+        commit = await resolve_commit(repo, base_ref, what="baseRef")
         if commit is None:
             raise InvalidInputError(
-                f"baseRef: '{base_ref}' is not a branch, tag or commit of {repo}",
-                hint="use `git branch`, `git tag` or `git log` in the workspace to pick one",
+                f"baseRef: {base_ref!r} is not a branch, tag or commit of {repo}", hint=REF_HINT
             )
         return commit
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -153,7 +154,9 @@ class ServiceControl:
     async def logs(self, cell_id: str, name: str, tail: int) -> str:
         cell = await self._cells.get(cell_id)
         path = self._supervisor.logs.path(cell.id, name)
-        if not await asyncio.to_thread(path.exists):
+        # os.path.exists answers False where Path.exists (Python 3.11) raises: a name too
+        # long for a file (ENAMETOOLONG) has no log either.
+        if not await asyncio.to_thread(os.path.exists, path):
             raise NotFoundError(f"service '{name}' of cell '{cell_id}' has no log yet")
         return await self._supervisor.logs.tail(cell.id, name, tail)
 
