@@ -7,9 +7,12 @@ HiveError                 base: message + hint (what to do next)
 │   └── TransitionError   a status change the transition table forbids
 ├── ConfigError           hive.config.json cannot be read or used    → 422 (file, line,
 │                         column, or the field `path` that is wrong)
-└── StepError             a step or a service action failed          → 502 with details
-                          (command, exit code, output tail); in a run, the cell's
-                          lastSetupError
+├── StepError             a step or a service action failed          → 502 with details
+│                         (command, exit code, output tail); in a run, the cell's
+│                         lastSetupError
+└── GitError              (workspace/git.py) git failed at its own   → 502 (command,
+                          work; a caller's bad path or ref is an       exit code, stderr)
+                          InvalidInputError instead
 """
 
 from __future__ import annotations
