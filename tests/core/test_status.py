@@ -75,13 +75,15 @@ def test_service_table_shape() -> None:
     # Stopping is the only way to stopped, except laying a record to rest from
     # nothing; a stop always goes through `stopping`.
     assert service_sources_of(S.STOPPED) == frozenset({None, S.STOPPING})
-    # "Will restart" and "dead until someone acts" differ: only backoff leads back to
-    # starting on its own, and a crash can become backoff or stay crashed.
-    assert {S.BACKOFF, S.ERROR} <= SERVICE_TRANSITIONS[S.CRASHED] | {S.ERROR}
-    assert S.READY not in SERVICE_TRANSITIONS[S.BACKOFF]
-    assert S.READY not in SERVICE_TRANSITIONS[S.STOPPED]
-    # A finished oneshot stays completed until it is started again.
-    assert SERVICE_TRANSITIONS[S.COMPLETED] == frozenset({S.STARTING})
+    # "Will restart" (backoff) and "dead until someone acts" (crashed) differ: an exit
+    # becomes one or the other, and only a new start leaves either.
+    assert {S.CRASHED, S.BACKOFF} <= SERVICE_TRANSITIONS[S.READY]
+    assert S.BACKOFF not in SERVICE_TRANSITIONS[S.CRASHED]
+    assert S.READY not in SERVICE_TRANSITIONS[S.BACKOFF] | SERVICE_TRANSITIONS[S.STOPPED]
+    # A new process may start whatever the record says (the supervisor made sure no
+    # other copy runs); a finished oneshot stays completed until then, or a failed start.
+    assert service_sources_of(S.STARTING) == frozenset({None, *ServiceStatus})
+    assert SERVICE_TRANSITIONS[S.COMPLETED] == frozenset({S.STARTING, S.ERROR})
     # Nothing is ready, crashed or completed without having started.
     for target in (S.READY, S.COMPLETED):
         assert service_sources_of(target) == frozenset({S.STARTING})

@@ -21,6 +21,16 @@ def services(db: Database) -> ServiceStore:
     return ServiceStore(db)
 
 
+async def test_a_refused_move_to_a_first_status_is_a_refusal(services: ServiceStore) -> None:
+    # `stopped` may be a first status (an upsert); from `ready` it is refused.
+    await services.transition(CELL, "web", S.STARTING, pid=42)
+    await services.transition(CELL, "web", S.READY)
+    with pytest.raises(TransitionError, match="from 'ready' to 'stopped'"):
+        await services.transition(CELL, "web", S.STOPPED, pid=None)
+    record = await services.get(CELL, "web")
+    assert record is not None and (record.status, record.pid) == (S.READY, 42)
+
+
 async def test_a_first_record_starts_as_the_table_allows(services: ServiceStore) -> None:
     with pytest.raises(TransitionError, match="from 'no record' to 'ready'"):
         await services.transition(CELL, "web", S.READY)
@@ -66,8 +76,7 @@ async def test_save_updates_fields_never_the_status(services: ServiceStore) -> N
 async def test_queries(services: ServiceStore) -> None:
     await services.transition(CELL, "web", S.STARTING, pid=42)
     await services.transition(CELL, "db", S.STARTING, pid=43)
-    await services.transition(CELL, "db", S.CRASHED, pid=None)
-    await services.transition(CELL, "db", S.BACKOFF)
+    await services.transition(CELL, "db", S.BACKOFF, pid=None)
     await services.transition("other", "job", S.ERROR)
     assert [r.name for r in await services.for_cell(CELL)] == ["db", "web"]
     assert [r.name for r in await services.with_process()] == ["web"]

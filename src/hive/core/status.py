@@ -71,16 +71,20 @@ _V = ServiceStatus
 #: from-status → statuses a service may move to. `None` is a service without a record.
 #: A crash becomes `backoff` (a restart is due) or stays `crashed`/`error` (no restart:
 #: nobody will bring it back without a user). Anything alive can be stopped.
+#: A new process may start from any status: the supervisor has already made sure no
+#: other copy runs (a start after a killed server finds `stopping` or `ready` records).
 SERVICE_TRANSITIONS: dict[ServiceStatus | None, frozenset[ServiceStatus]] = {
     None: frozenset({_V.STARTING, _V.ERROR, _V.STOPPED}),
-    _V.STARTING: frozenset({_V.READY, _V.COMPLETED, _V.CRASHED, _V.BACKOFF, _V.ERROR, _V.STOPPING}),
-    _V.READY: frozenset({_V.CRASHED, _V.BACKOFF, _V.ERROR, _V.STOPPING}),
+    _V.STARTING: frozenset(
+        {_V.STARTING, _V.READY, _V.COMPLETED, _V.CRASHED, _V.BACKOFF, _V.ERROR, _V.STOPPING}
+    ),
+    _V.READY: frozenset({_V.STARTING, _V.CRASHED, _V.BACKOFF, _V.ERROR, _V.STOPPING}),
     _V.BACKOFF: frozenset({_V.STARTING, _V.ERROR, _V.STOPPING}),
-    _V.STOPPING: frozenset({_V.STOPPED, _V.ERROR}),
+    _V.STOPPING: frozenset({_V.STARTING, _V.STOPPED, _V.ERROR}),
     _V.STOPPED: frozenset({_V.STARTING, _V.ERROR}),
-    _V.CRASHED: frozenset({_V.STARTING, _V.BACKOFF, _V.ERROR, _V.STOPPING}),
+    _V.CRASHED: frozenset({_V.STARTING, _V.ERROR, _V.STOPPING}),
     _V.ERROR: frozenset({_V.STARTING, _V.ERROR, _V.STOPPING}),
-    _V.COMPLETED: frozenset({_V.STARTING}),
+    _V.COMPLETED: frozenset({_V.STARTING, _V.ERROR}),
 }
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -72,7 +73,7 @@ class CrashHandler:
             )  # fmt: skip
             log.warning("cell %s: %s", cell_id, message)
             return
-        failures = self.budgets.crashed(handle.key, self._clock() - handle.started)
+        failures = self.budgets.crashed(handle.key, handle.uptime(self._clock()))
         if await self._back_off(handle, failures, message, tail, exit_code=code):
             await self._restart(handle, failures)
 
@@ -107,6 +108,8 @@ class CrashHandler:
         spent. A stop or start by hand meanwhile always wins (`spawn(replacing=…)`)."""
         plan, supervisor = failed.plan, self._supervisor
         while True:
+            # A stop of the handle this loop works for calls its pause off.
+            failed.recovery = asyncio.current_task()
             await self._sleep(self._policy.delay_s(failures))
             try:
                 attempt = await supervisor.spawn(
@@ -119,7 +122,7 @@ class CrashHandler:
                 attempt.settle("failed")
                 return  # someone stopped or replaced it
             if outcome.ready and attempt.alive():
-                attempt.settle("ready")
+                attempt.settle("ready", at=self._clock())
                 await self._statuses.move(attempt.cell_id, plan.name, ServiceStatus.READY)
                 return
             attempt.settle("failed")
@@ -130,7 +133,7 @@ class CrashHandler:
                     return
             tail = await self._logs.tail(attempt.cell_id, plan.name)
             message = not_ready_message(plan, outcome.reason, exited) + " after a restart"
-            failures = self.budgets.crashed(attempt.key, self._clock() - attempt.started)
+            failures = self.budgets.crashed(attempt.key, attempt.uptime(self._clock()))
             if not await self._back_off(attempt, failures, message, tail, exit_code=exited):
                 return
             failed = attempt

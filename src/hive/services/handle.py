@@ -33,7 +33,14 @@ class ServiceHandle:
     """Set once whoever waits for its readiness has decided (ready, completed, failed);
     its exit is a crash for the watcher to handle only after that."""
     outcome: str | None = None
-    """That decision: "ready", "completed" or "failed"."""
+    """That decision: "ready", "completed", "failed", or "adopted" (decided by a server
+    before this one)."""
+    ready_at: float | None = None
+    """When it became ready (supervisor's clock); None while it never was."""
+    cleanup: asyncio.Task[None] | None = None
+    """Ending what its exited leader left behind; a stop waits for it."""
+    recovery: asyncio.Task[None] | None = None
+    """The restart loop working for this handle while it waits out a pause."""
 
     @property
     def name(self) -> str:
@@ -47,6 +54,13 @@ class ServiceHandle:
         """Its process has not been seen to exit (the watcher sets `done`)."""
         return not self.done.is_set()
 
-    def settle(self, outcome: str) -> None:
+    def settle(self, outcome: str, *, at: float | None = None) -> None:
+        """Record the readiness decision; `at` is when it became ready."""
         self.outcome = outcome
+        if outcome in ("ready", "adopted"):
+            self.ready_at = at
         self.settled.set()
+
+    def uptime(self, now: float) -> float:
+        """How long it had been ready at `now`; 0 for one that never was."""
+        return 0.0 if self.ready_at is None else max(now - self.ready_at, 0.0)

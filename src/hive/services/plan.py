@@ -173,6 +173,9 @@ def services_needing_ports(template: Template) -> set[str]:
     referenced: set[str] = set()
     for text in [*template.env.values(), *template.setup]:
         referenced |= {n for _, n in _references(text, names) if n is not None}
+    if any(n is None for text in template.env.values() for _, n in _references(text, names)):
+        # A bare `$PORT` in the template env is each service's own: they all use one.
+        needed |= set(processes)
     for name, service in processes.items():
         for text in _texts(service):
             for _, named in _references(text, names):

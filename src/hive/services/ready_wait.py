@@ -51,6 +51,10 @@ class ReadinessOwner(Protocol):
 
     def is_current(self, handle: ServiceHandle) -> bool: ...
 
+    def now(self) -> float:
+        """The supervisor's clock: when a service became ready counts for its budget."""
+        ...
+
     async def discard(self, handle: ServiceHandle, final: ServiceStatus, **fields: Any) -> None: ...
 
 
@@ -68,7 +72,7 @@ async def wait_until_ready(
             return await _completed(handle, owner, statuses, logs)
         outcome = await probe(handle, logs)
         if outcome.ready and handle.alive() and owner.is_current(handle):
-            handle.settle("ready")
+            handle.settle("ready", at=owner.now())
             await statuses.move(handle.cell_id, handle.name, ServiceStatus.READY)
             return outcome.reason
         handle.settle("failed")

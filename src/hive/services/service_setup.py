@@ -1,20 +1,27 @@
-"""A service's own `setup` commands, run before it starts, into its log."""
+"""A service's own commands besides `run`: `setup` before it starts, `stop` before its
+process group is ended; both write into its log."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
 from hive.core.errors import StepError
+from hive.core.status import ServiceStatus
 from hive.services.plan import ServicePlan
 from hive.services.process_tag import setup_tag
 from hive.services.shell import ProcessTracker, run_shell_command
+from hive.services.statuses import ServiceStatuses, service_error
+
+_STOP_COMMAND_TIMEOUT_S = 15.0
 
 
 async def run_service_setup(
     cell_id: str,
     cwd: Path,
     plan: ServicePlan,
+    statuses: ServiceStatuses,
     *,
     log_path: Path,
     timeout_s: float,
@@ -22,7 +29,8 @@ async def run_service_setup(
     track: Callable[[str], ProcessTracker] | None,
     still_wanted: Callable[[], None],
 ) -> None:
-    """Run the commands in order; StepError naming the command when one fails.
+    """Run the commands in order; StepError naming the command when one fails, and
+    the service is then in `error` with the command's output.
 
     `track(command)` keeps each command's process group on record, so a server killed
     mid-setup leaves nothing a restart cannot stop; `still_wanted()` raises when the
@@ -42,10 +50,32 @@ async def run_service_setup(
         )
         if result.exit_code != 0:
             what = "timed out" if result.timed_out else f"failed with exit code {result.exit_code}"
+            message = f"service '{plan.name}': setup command {index + 1} {what}: {command}"
+            await statuses.move(
+                cell_id, plan.name, ServiceStatus.ERROR, pid=None, port=plan.port,
+                last_error=service_error(message, result.output_tail),
+            )  # fmt: skip
             raise StepError(
-                f"service '{plan.name}': setup command {index + 1} {what}: {command}",
+                message,
                 command=command,
                 exit_code=result.exit_code,
                 output_tail=result.output_tail,
                 hint=f"fix services.{plan.name}.setup[{index}] in hive.config.json, then retry",
             )
+
+
+async def run_stop_command(
+    plan: ServicePlan, worktree: Path, log_path: Path, *, grace_s: float
+) -> None:
+    """The service's `stop` command, best-effort: the group is ended after it anyway."""
+    if not plan.stop:
+        return
+    with contextlib.suppress(Exception):
+        await run_shell_command(
+            plan.stop,
+            cwd=worktree / plan.cwd,
+            env=plan.env,
+            log_path=log_path,
+            timeout=_STOP_COMMAND_TIMEOUT_S,
+            grace=grace_s,
+        )

@@ -1,17 +1,14 @@
 """The process supervisor: starts a cell's services, watches them, restarts or reports
-crashes, stops whole process groups, and re-adopts what survived a server restart.
+crashes (`crashes`), stops whole process groups, re-adopts what survived a restart.
 
-It carries out `ServicePlan`s; deciding order, ports and environment is the plan's job.
-It is the one writer of a service's status (`_move`, checked against the transition
-table in `core.status`), and every fact a restarted server needs (pid, process start
-time, port, status) is saved in `cell_services` as it happens. Processes are reached
-only through a `ProcessBackend`.
+It carries out `ServicePlan`s (order, ports and env are the plan's job), is the one
+writer of a service's status (`statuses`), saves every fact a restarted server needs
+as it happens, and reaches processes only through a `ProcessBackend`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import time
@@ -21,7 +18,7 @@ from typing import Any
 
 from hive.core.errors import ConflictError, StepError
 from hive.core.status import ServiceStatus
-from hive.services.adoption import adopt_services
+from hive.services.adoption import adopt_services, adopted_handle
 from hive.services.backend import OsProcessBackend, ProcessBackend, TaggedProcess
 from hive.services.crashes import CrashHandler
 from hive.services.handle import ServiceHandle
@@ -31,15 +28,14 @@ from hive.services.plan import ServicePlan
 from hive.services.process_tag import cell_tag, service_tag, tagged
 from hive.services.ready_wait import wait_until_ready
 from hive.services.restarts import RestartPolicy
-from hive.services.service_setup import run_service_setup
-from hive.services.shell import ProcessTracker, run_shell_command
+from hive.services.service_setup import run_service_setup, run_stop_command
+from hive.services.shell import ProcessTracker
 from hive.services.statuses import ServiceStatuses, service_error
 from hive.store.clock import now_iso
 from hive.store.services import ServiceRecord, ServiceStore
 
 log = logging.getLogger(__name__)
 
-_STOP_COMMAND_TIMEOUT_S = 15.0
 _S = ServiceStatus
 #: Nothing runs and nothing is due: a stop has nothing to do (and keeps what it says).
 _AT_REST = frozenset({_S.STOPPED, _S.COMPLETED, _S.CRASHED, _S.ERROR})
@@ -82,6 +78,9 @@ class Supervisor:
     def is_current(self, handle: ServiceHandle) -> bool:
         return self._handles.get(handle.key) is handle
 
+    def now(self) -> float:
+        return self._clock()
+
     # -- starting ----------------------------------------------------------------------
 
     def running(self, cell_id: str, name: str) -> bool:
@@ -113,17 +112,15 @@ class Supervisor:
         *,
         track: Callable[[str], ProcessTracker] | None = None,
     ) -> ServiceHandle:
-        """Run the service's setup commands, then spawn it with its restart budget whole."""
+        """Run the service's setup commands, then spawn it."""
         self._refuse_second_copy(cell_id, plan.name)
         await self.run_setup(cell_id, worktree, plan, track=track)
-        self._crashes.budgets.renew((cell_id, plan.name))
         return await self.spawn(cell_id, worktree, plan)
 
     async def restart(self, cell_id: str, worktree: Path, plan: ServicePlan) -> ServiceHandle:
         """Stop and start again (same port: the lease is the caller's and stays); a
         restart by hand gives `restart: on-failure` its whole budget again."""
         await self.stop(cell_id, plan.name)
-        self._crashes.budgets.renew((cell_id, plan.name))
         return await self.spawn(cell_id, worktree, plan)
 
     async def run_setup(
@@ -135,23 +132,12 @@ class Supervisor:
         track: Callable[[str], ProcessTracker] | None = None,
     ) -> None:
         """The service's own setup commands (`service_setup`); a failure is its `error`."""
-        try:
-            await run_service_setup(
-                cell_id,
-                worktree / plan.cwd,
-                plan,
-                log_path=self.logs.path(cell_id, plan.name),
-                timeout_s=self._setup_timeout_s,
-                grace_s=self._grace_s,
-                track=track,
-                still_wanted=lambda: self._refuse_closed(cell_id, plan.name),
-            )
-        except StepError as exc:
-            await self._statuses.move(
-                cell_id, plan.name, _S.ERROR, pid=None, port=plan.port,
-                last_error=service_error(exc.message, exc.output_tail),
-            )  # fmt: skip
-            raise
+        await run_service_setup(
+            cell_id, worktree / plan.cwd, plan, self._statuses,
+            log_path=self.logs.path(cell_id, plan.name), timeout_s=self._setup_timeout_s,
+            grace_s=self._grace_s, track=track,
+            still_wanted=lambda: self._refuse_closed(cell_id, plan.name),
+        )  # fmt: skip
 
     async def spawn(
         self,
@@ -164,13 +150,16 @@ class Supervisor:
     ) -> ServiceHandle:
         """Start the service's process in its own group and watch it. With `replacing`
         (an exited handle), only while that is still the service's current handle, so a
-        stop or start meanwhile wins over an automatic restart."""
+        stop or start meanwhile wins over an automatic restart; without, a start by a
+        run or a user, it starts with its restart budget whole."""
         key = (cell_id, plan.name)
         self._refuse_closed(cell_id, plan.name)
         self._refuse_second_copy(cell_id, plan.name)
         cwd = worktree / plan.cwd
-        fd, log_start = await asyncio.to_thread(self.logs.log(cell_id, plan.name).open_for_process)
+        fd = -1
         try:
+            log = self.logs.log(cell_id, plan.name)
+            fd, log_start = await asyncio.to_thread(log.open_for_process)
             # Checked again with no await before the spawn: a stop_cell or another start
             # may have run while the log was opened.
             self._refuse_closed(cell_id, plan.name)
@@ -188,16 +177,24 @@ class Supervisor:
                 message, hint=f"check services.{plan.name}.cwd and that the worktree exists"
             ) from exc
         finally:
-            os.close(fd)
+            if fd >= 0:
+                os.close(fd)
         # Known and watched before the first await: a cancellation (a delete) arriving
         # now still finds the process to stop.
         handle = ServiceHandle(
             cell_id, plan, worktree, pid, True, log_start, self._clock(), restarts=restarts
         )
         self._handles[key] = handle
+        if replacing is None:
+            self._crashes.budgets.renew(key)
         handle.monitor = self._background(self._watch(handle), f"watch:{plan.name}")
         try:
             await asyncio.shield(self._record_start(handle))
+        except Exception:
+            # Unrecorded, it could not be found again: it must not run on.
+            handle.settle("failed")
+            await self.discard(handle, _S.ERROR)
+            raise
         finally:
             handle.recorded.set()
         self._keep_logs_rotated()
@@ -235,9 +232,16 @@ class Supervisor:
         if handle.stopping:
             return  # the stop ends the rest of its group and writes its status
         # Whatever the leader left behind (in its group or not) goes with it, even when
-        # a stop cancels this watcher meanwhile.
-        await asyncio.shield(self._end_leftovers(handle))
-        await handle.settled.wait()
+        # a stop cancels this watcher meanwhile; a stop waits for it to be gone.
+        handle.cleanup = asyncio.ensure_future(self._end_leftovers(handle))
+        await asyncio.shield(handle.cleanup)
+        try:
+            # Whoever waits for its readiness decides first; one that never comes (its
+            # caller went away between spawn and wait) leaves the exit to this watcher.
+            async with asyncio.timeout(handle.plan.ready_timeout_s + 2 * self._grace_s + 5):
+                await handle.settled.wait()
+        except TimeoutError:
+            handle.settle("unowned")
         if handle.stopping or handle.outcome in ("failed", "completed"):
             return
         if self.is_current(handle):
@@ -254,9 +258,7 @@ class Supervisor:
         return task
 
     def _keep_logs_rotated(self) -> None:
-        self.logs.keep_rotated(
-            lambda: [key for key, handle in self._handles.items() if handle.alive()]
-        )
+        self.logs.keep_rotated(lambda: [k for k, h in self._handles.items() if h.alive()])
 
     # -- stopping ----------------------------------------------------------------------
 
@@ -311,30 +313,28 @@ class Supervisor:
         handle.stopping = True
         plan = handle.plan
         if plan.stop and handle.alive():
-            with contextlib.suppress(Exception):
-                await run_shell_command(
-                    plan.stop,
-                    cwd=handle.worktree / plan.cwd,
-                    env=plan.env,
-                    log_path=self.logs.path(handle.cell_id, plan.name),
-                    timeout=_STOP_COMMAND_TIMEOUT_S,
-                    grace=self._grace_s,
-                )
+            log_path = self.logs.path(handle.cell_id, plan.name)
+            await run_stop_command(plan, handle.worktree, log_path, grace_s=self._grace_s)
         if not handle.done.is_set():
             # Once it exited, the watcher already stopped the rest of its group; the pid
             # may since belong to someone else.
             if strays is None:
                 strays = await self._backend.find_tagged(service_tag(handle.cell_id, plan.name))
             await asyncio.shield(self._backend.terminate(handle.pid, strays, grace=self._grace_s))
-        monitor = handle.monitor
-        if monitor is not None and monitor is not asyncio.current_task():
+        if handle.cleanup is not None:
+            # What its exited leader left (children holding the port) goes first.
+            await asyncio.wait([handle.cleanup], timeout=2 * self._grace_s + 5)
+        current = asyncio.current_task()
+        for task in (handle.monitor, handle.recovery):
+            if task is None or task is current:
+                continue
             # A watcher of a process that exited earlier may be waiting out a restart's
             # pause: call that off now. Otherwise it reaps the exit and returns (stopping
-            # is set); its cleanup is shielded and finishes anyway.
+            # is set).
             if exited_before:
-                monitor.cancel()
-            await asyncio.wait([monitor], timeout=self._grace_s)
-            monitor.cancel()
+                task.cancel()
+            await asyncio.wait([task], timeout=self._grace_s)
+            task.cancel()
 
     async def stop_cell(self, cell_id: str) -> list[str]:
         """Stop every service of the cell (known to this run or only to the database);
@@ -374,16 +374,19 @@ class Supervisor:
         return outcome
 
     def _watch_adopted(self, record: ServiceRecord, worktree: Path, plan: ServicePlan) -> None:
-        assert record.pid is not None  # adoption takes only records with a live pid
-        handle = ServiceHandle(
-            record.cell_id, plan, worktree, record.pid, False, 0, self._clock(),
-            restarts=record.restarts,
-        )  # fmt: skip
-        handle.recorded.set()
-        handle.settle("adopted")  # whoever waited for its readiness went with the old server
+        handle = adopted_handle(record, worktree, plan, now=self._clock())
         self._crashes.budgets.seed(handle.key, record.restarts)
         self._handles[handle.key] = handle
         handle.monitor = self._background(self._watch(handle), f"watch:{record.name}")
+        if not handle.settled.is_set():
+            # Whoever waited for it to get ready went with the old server: wait here.
+            self._background(self._ready_adopted(handle), f"ready:{record.name}")
+
+    async def _ready_adopted(self, handle: ServiceHandle) -> None:
+        try:
+            await self.wait_ready(handle)
+        except StepError as exc:
+            log.warning("cell %s: %s", handle.cell_id, exc.message)
 
     async def close(self) -> None:
         """Stop watching; the services themselves keep running for the next server."""

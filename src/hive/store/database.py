@@ -117,7 +117,12 @@ class Database:
                 for statement in statements:
                     result = conn.execute(statement)
                     rows = list(result.all()) if result.returns_rows else []
-                    key = result.inserted_primary_key if result.is_insert and not rows else None
+                    # SQLAlchemy refuses inserted_primary_key under RETURNING, even when no row came
+                    # back (an upsert whose WHERE refused).
+                    returning = result.returns_rows
+                    key = (
+                        result.inserted_primary_key if result.is_insert and not returning else None
+                    )
                     count = len(rows) if rows else result.rowcount
                     results.append(Written(count, key[0] if key else None, rows))
             return results

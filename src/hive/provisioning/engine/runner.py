@@ -137,6 +137,8 @@ class Runner:
                     )
                 except HiveError:
                     return  # deleted before the run began: nothing to provision
+            if self._create.prepare is not None:
+                self._create.prepare(ctx.cell)
             for spec in self._create.steps:
                 if await spec.is_done(ctx):
                     continue

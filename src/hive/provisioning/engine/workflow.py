@@ -59,6 +59,8 @@ leases); best-effort, and it may find nothing to undo."""
 class WorkflowSpec:
     steps: tuple[StepSpec, ...]
     compensate: Compensation | None = None
+    prepare: Callable[[CellRecord], None] | None = None
+    """Called as a run of the cell begins (a new run may start its services again)."""
 
     def names(self) -> tuple[str, ...]:
         return tuple(str(spec.step) for spec in self.steps)

@@ -114,11 +114,9 @@ class ServiceControl:
         """What starting the service takes: its plan, with a leased port if it needs one."""
         cell, template = await self._ready_cell(cell_id, name)
         workspace = await self._workspaces.get(cell.workspace_id)
-        # Its lease may have been given back (stopped after a failure): take the same
-        # port again if it is still free.
-        environment, leased = await self._environments.lease_ports(
-            cell, workspace.path, template, names=[name]
-        )
+        # Its lease may have been given back (stopped after a failure), or the config
+        # gave a service a port since: take the same port again if it is still free.
+        environment, leased = await self._environments.lease_ports(cell, workspace.path, template)
         if leased:
             await environment.write_files()
         return cell, environment.plan().services[name]

@@ -48,10 +48,12 @@ def create_workflow(
     """create_worktree → allocate_ports → run_setup → ensure_services → mark_ready.
 
     A failed or interrupted run stops what it started and gives its ports back; the
-    worktree stays for inspection and repair, and a retry resumes at the failed step.
+    worktree stays for inspection and repair, and a retry resumes at the failed step
+    (ports and services are made again on every attempt).
     """
     worktree = CreateWorktree(cells, copy_workers, copy_threads)
     setup = RunSetup(environments, records, logs_root, timeout_s=setup_timeout_s, grace_s=grace_s)
+    services = EnsureServices(supervisor, environments, records)
     return WorkflowSpec(
         steps=(
             StepSpec(Step.CREATE_WORKTREE, worktree.run, throttled=True, done=worktree.done),
@@ -59,8 +61,9 @@ def create_workflow(
                 Step.ALLOCATE_PORTS, AllocatePorts(environments).run, timeout_s=120, done=never_done
             ),
             StepSpec(Step.RUN_SETUP, setup.run),
-            StepSpec(Step.ENSURE_SERVICES, EnsureServices(supervisor, environments, records).run),
+            StepSpec(Step.ENSURE_SERVICES, services.run, done=never_done),
             StepSpec(Step.MARK_READY, MarkReady(cells).run, timeout_s=30),
         ),
         compensate=lambda cell: stop_and_release(supervisor, allocator, cell.id),
+        prepare=lambda cell: supervisor.reopen(cell.id),
     )

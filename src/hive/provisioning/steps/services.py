@@ -31,7 +31,7 @@ class AllocatePorts:
 class EnsureServices:
     """Start every service once its dependencies meet their condition; independent
     services start together. A failure cancels the others (the run's compensation then
-    stops whatever started)."""
+    stops whatever started). Runs on every attempt: a failed run stopped them all."""
 
     def __init__(
         self, supervisor: Supervisor, environments: CellEnvironments, records: ProcessRecords
@@ -49,7 +49,6 @@ class EnsureServices:
         if not plan.services:
             return
         supervisor = self._supervisor
-        supervisor.reopen(cell.id)  # this run may start the cell's services again
         track = self._records.trackers(cell.id, "service-setup")
         events = {name: {c: asyncio.Event() for c in ("started", "ready", "completed")}
                   for name in plan.services}  # fmt: skip
