@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from hive.cli.render import cells_table, print_template_problems, relative_age, templates_table
+from hive.cli.render import (
+    cells_table,
+    print_template_problems,
+    relative_age,
+    services_table,
+    templates_table,
+)
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 HEADERS = ("ID", "NAME", "STATUS", "TEMPLATE", "BRANCH", "CREATED")
@@ -161,3 +167,16 @@ def test_template_problems_name_template_and_path_warnings_in_yellow() -> None:
     styled = console.export_text(styles=True).splitlines()
     assert styled[0].startswith("\x1b[31merror")  # red
     assert styled[1].startswith("\x1b[33mwarning")  # yellow
+
+
+def test_services_in_80_columns_show_each_ready_check() -> None:
+    services = [
+        {"name": "web", "status": "ready", "port": 28704, "url": "http://127.0.0.1:28704",
+         "pid": 12345, "exitCode": None, "restarts": 0, "readiness": "tcp :28704"},
+        {"name": "worker", "status": "backoff", "port": None, "url": None, "pid": None,
+         "exitCode": 1, "restarts": 2, "readiness": "started, still alive after 1s"},
+    ]  # fmt: skip
+    lines = render(services_table(services))
+    assert "READY WHEN" in lines[0]
+    assert "http://127.0.0.1:28704" in lines[1] and "tcp :28704" in lines[1]
+    assert " ".join(" ".join(lines[2:]).split()).endswith("started, still alive after 1s")

@@ -24,6 +24,8 @@ _STATUS_STYLE = {
     "completed": "green",
     "stopped": "dim",
     "crashed": "red",
+    "backoff": "yellow",
+    "stopping": "yellow",
 }
 
 
@@ -176,16 +178,18 @@ def timings_table(steps: list[dict[str, Any]]) -> Table:
 
 def services_table(services: list[dict[str, Any]]) -> Table:
     table = Table(box=None, header_style="bold")
-    for column in ("SERVICE", "STATUS", "PORT", "URL", "PID", "EXIT", "RESTARTS"):
-        table.add_column(column)
+    # The port is in the URL: the room goes to the check that decides readiness.
+    for column in ("SERVICE", "STATUS", "URL", "PID", "EXIT", "RESTARTS"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("READY WHEN", overflow="fold", min_width=14)
     for service in services:
         table.add_row(
             service["name"],
             status_text(service["status"]),
-            str(service["port"] or "-"),
             service["url"] or "-",
             str(service["pid"] or "-"),
             "-" if service["exitCode"] is None else str(service["exitCode"]),
             str(service["restarts"]),
+            escape(service.get("readiness") or "-"),
         )
     return table
