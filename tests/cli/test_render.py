@@ -11,6 +11,7 @@ from rich.console import Console
 
 from hive.cli.render import (
     cells_table,
+    print_cell,
     print_template_problems,
     relative_age,
     services_table,
@@ -180,3 +181,18 @@ def test_services_in_80_columns_show_each_ready_check() -> None:
     assert "READY WHEN" in lines[0]
     assert "http://127.0.0.1:28704" in lines[1] and "tcp :28704" in lines[1]
     assert " ".join(" ".join(lines[2:]).split()).endswith("started, still alive after 1s")
+
+
+def test_a_cell_and_its_failure_are_shown_as_written_not_as_markup() -> None:
+    cell = {
+        "id": "c" * 32, "name": "fix [red]login[/]", "status": "error", "templateId": "t",
+        "workspacePath": "/w", "branchName": "hive/x", "baseRef": None, "baseCommit": None,
+        "createdAt": "now", "updatedAt": "now", "description": None,
+        "lastSetupError": {"step": "run_setup:1", "message": "boom [bold]x[/]",
+                           "command": "echo [b]", "exitCode": 1, "hint": "fix [it]"},
+    }  # fmt: skip
+    out = io.StringIO()
+    print_cell(Console(file=out, width=100, highlight=False), cell)
+    text = out.getvalue()
+    for written in ("fix [red]login[/]", "boom [bold]x[/]", "echo [b]", "fix [it]"):
+        assert written in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import stat
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -170,3 +171,12 @@ async def test_service_logs_are_laid_out_by_cell_and_rotated_while_running(
     assert rotator in done, "the rotator went on with no service running"
     assert rotator.result() is None  # ended, neither cancelled nor failed
     await logs.close()
+
+
+def test_a_rotated_copy_is_as_private_as_the_log(tmp_path: Path) -> None:
+    log = ServiceLog(tmp_path / "web.log", max_bytes=10, keep=2)
+    log.path.write_text("API_TOKEN=printed-by-the-service\n" * 3)
+    log.path.chmod(0o600)
+    assert log.rotate_if_large()
+    assert stat.S_IMODE(log.rotated(1).stat().st_mode) == 0o600
+    assert "printed-by-the-service" in log.rotated(1).read_text()

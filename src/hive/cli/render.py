@@ -131,30 +131,33 @@ def print_cell(console: Console, cell: dict[str, Any]) -> None:
     if cell.get("description"):
         rows.insert(2, ("brief", cell["description"]))
     for key, value in rows:
-        console.print(f"[bold]{key:>12}[/]  {value}")
+        shown = value if key == "status" else escape(str(value))  # text as written
+        console.print(f"[bold]{key:>12}[/]  {shown}")
     if cell.get("lastSetupError"):
         print_setup_error(console, cell["lastSetupError"])
 
 
 def print_setup_error(console: Console, error: dict[str, Any]) -> None:
-    console.print(f"[red bold]failed at {error.get('step')}[/]: {error.get('message')}")
+    step, message = escape(str(error.get("step"))), escape(str(error.get("message")))
+    console.print(f"[red bold]failed at {step}[/]: {message}")
     if error.get("command"):
-        console.print(f"  command: {error['command']} (exit code {error.get('exitCode')})")
+        command = escape(str(error["command"]))
+        console.print(f"  command: {command} (exit code {error.get('exitCode')})")
     if error.get("outputTail"):
         console.print("  output (tail):", style="dim")
         for line in str(error["outputTail"]).splitlines():
             console.print(f"    {line}", style="dim", markup=False, highlight=False)
     if error.get("hint"):
-        console.print(f"  [bold]what to do:[/] {error['hint']}")
+        console.print(f"  [bold]what to do:[/] {escape(str(error['hint']))}")
 
 
 def step_line(step: dict[str, Any]) -> str:
     ok = step["status"] == "ok"
     mark = "[green]✓[/]" if ok else "[red]✗[/]"
     indent = "    " if ":" in step["step"] else "  "
-    line = f"{indent}{mark} {step['step']} [dim]{step['durationMs']:.0f} ms[/]"
+    line = f"{indent}{mark} {escape(step['step'])} [dim]{step['durationMs']:.0f} ms[/]"
     if not ok and step.get("error"):
-        line += f"  [red]{step['error']}[/]"
+        line += f"  [red]{escape(str(step['error']))}[/]"
     return line
 
 

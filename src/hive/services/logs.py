@@ -65,7 +65,9 @@ class ServiceLog:
             return False
         self._shift()
         if self.keep > 0:
-            with self.path.open("rb") as source, self.rotated(1).open("wb") as target:
+            # The copy is as private as the log (it may hold secrets a service printed).
+            target_fd = os.open(self.rotated(1), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with self.path.open("rb") as source, os.fdopen(target_fd, "wb") as target:
                 shutil.copyfileobj(source, target, _BLOCK)
                 os.truncate(self.path, 0)
         else:
