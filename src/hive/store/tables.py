@@ -71,6 +71,25 @@ cell_timing_events = Table(
     Column("created_at", String, nullable=False),
     Index("ix_timing_cell", "cell_id", "id"),
     Index("ix_timing_template", "template_id", "id"),
+    Index("ix_timing_created", "created_at"),
+    Index("ix_timing_template_step", "template_id", "step"),
+)
+
+# What live streams send: every change worth watching, persisted before it is
+# published, so a reconnect replays from here after its Last-Event-ID. The id is the SSE
+# id; AUTOINCREMENT keeps ids strictly increasing and never reused.
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String, nullable=False),
+    Column("cell_id", String, nullable=True),
+    Column("workspace_id", String, nullable=True),
+    Column("data", JSON, nullable=False),
+    Column("created_at", String, nullable=False),
+    Index("ix_events_cell", "cell_id", "id"),
+    Index("ix_events_workspace", "workspace_id", "id"),
+    sqlite_autoincrement=True,
 )
 
 # Process groups Hive started for a cell and has not yet seen end. A restarted server
