@@ -13,7 +13,7 @@ from hive.access_token import AccessToken, server_token
 from hive.api import pages
 from hive.api.auth import TokenAuthMiddleware
 from hive.api.errors import install_error_handlers
-from hive.api.routes import cells, health, services, templates, timings, workspaces
+from hive.api.routes import cells, health, services, streams, templates, timings, workspaces
 from hive.api.security import LocalOnlyMiddleware, is_loopback_name
 from hive.provisioning.requests.workspaces import register_workspace
 from hive.runtime import HiveRuntime
@@ -53,6 +53,7 @@ def create_app(
         health.router,
         workspaces.router,
         templates.router,
+        streams.router,
         timings.router,
         cells.router,
         services.router,

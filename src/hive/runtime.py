@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 
 from hive.config.cache import ConfigCache
+from hive.events.bus import EventBus
 from hive.ports.allocator import PortAllocator
 from hive.provisioning.engine.active import ActiveRuns
 from hive.provisioning.engine.runner import Runner
@@ -22,6 +23,7 @@ from hive.services.supervisor import Supervisor
 from hive.settings import Settings
 from hive.store.cells import CellStore
 from hive.store.database import Database, open_database
+from hive.store.events import EventLog
 from hive.store.leases import LeaseStore
 from hive.store.processes import ProcessStore
 from hive.store.services import ServiceStore
@@ -41,15 +43,19 @@ class Stores:
     leases: LeaseStore
     services: ServiceStore
 
+    events: EventLog
+
     @classmethod
-    def of(cls, db: Database) -> Stores:
+    def of(cls, db: Database, bus: EventBus) -> Stores:
+        events = EventLog(db, bus.publish)
         return cls(
             workspaces=WorkspaceStore(db),
-            cells=CellStore(db),
-            timings=TimingStore(db),
+            cells=CellStore(db, events),
+            timings=TimingStore(db, events),
             processes=ProcessStore(db),
             leases=LeaseStore(db),
-            services=ServiceStore(db),
+            services=ServiceStore(db, events),
+            events=events,
         )
 
 
@@ -64,11 +70,13 @@ class HiveRuntime:
     supervisor: Supervisor
     services: ServiceControl
     copy_workers: CopyWorkerPool
+    bus: EventBus
 
     @classmethod
     async def start(cls, settings: Settings, backend: ProcessBackend | None = None) -> HiveRuntime:
         db = await open_database(settings.database_path)
-        stores = Stores.of(db)
+        bus = EventBus()
+        stores = Stores.of(db, bus)
         backend = backend or OsProcessBackend()
         configs = ConfigCache()
         templates = TemplateResolver(configs)
@@ -146,6 +154,7 @@ class HiveRuntime:
             supervisor=supervisor,
             services=services,
             copy_workers=copy_workers,
+            bus=bus,
         )
         # Services kept running while no server was up: adopt them (with their plans)
         # before anything else, then finish what the stopped server left.

@@ -70,6 +70,9 @@ class Settings(BaseModel):
     kill_grace_s: float = 5.0
     """Time between SIGTERM and SIGKILL when stopping a process group."""
 
+    stream_heartbeat_s: float = Field(default=15.0, gt=0)
+    """Seconds between heartbeat comments on an idle live stream."""
+
     service_start_grace_s: float = Field(default=1.0, ge=0)
     """How long a service without a port or ready probe must stay up to count as ready."""
 
@@ -143,6 +146,7 @@ class Settings(BaseModel):
             "HIVE_MAX_PARALLEL_WORKTREES": "max_parallel_worktrees",
             "HIVE_COPY_WORKERS": "copy_workers",
             "HIVE_SERVICE_START_GRACE": "service_start_grace_s",
+            "HIVE_STREAM_HEARTBEAT": "stream_heartbeat_s",
             "HIVE_TOKEN": "token",
         }
         for var, field in mapping.items():

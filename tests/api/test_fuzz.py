@@ -186,6 +186,9 @@ def test_no_request_gets_a_server_error(target: Target) -> None:
     failures: list[str] = []
     for result in schema.get_all_operations():
         operation = result.ok()
+        if operation.path.endswith("/stream"):
+            # Live streams never end on their own; test_streams.py covers their bad input.
+            continue
         found = _sweep(target, operation, schema.raw_schema) + _fuzz(target, operation)
         failures += [f"{operation.label}: {text}" for text in found]
     assert not failures, "\n\n".join(failures)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Executable, delete, insert, select, update
 
 from hive.core.errors import NotFoundError, TransitionError
 from hive.core.failures import SetupError
 from hive.core.status import HIDDEN, CellStatus, check_transition, sources_of
 from hive.store.clock import now_iso
-from hive.store.database import Database
+from hive.store.database import Database, Written
+from hive.store.events import EventLog, NewEvent
 from hive.store.records import CellRecord
 from hive.store.tables import cells
 
@@ -79,9 +81,52 @@ def _not_found(cell_id: str) -> NotFoundError:
     )
 
 
+def cell_json(cell: CellRecord) -> dict[str, Any]:
+    """A cell as its `cell` events tell it: who, where, and how it stands."""
+    return {
+        "id": cell.id,
+        "workspaceId": cell.workspace_id,
+        "name": cell.name,
+        "templateId": cell.template_id,
+        "status": str(cell.status),
+        "branchName": cell.branch_name,
+        "worktreePath": str(cell.worktree_path),
+        "attempt": cell.attempt,
+        "runId": cell.run_id,
+        "lastSetupError": cell.last_setup_error.to_json() if cell.last_setup_error else None,
+        "createdAt": cell.created_at,
+        "updatedAt": cell.updated_at,
+    }
+
+
+def _cell_event(written: Written) -> NewEvent | None:
+    if not written.rows:
+        return None
+    cell = _record(written.rows[0])
+    return NewEvent("cell", cell.id, cell.workspace_id, cell_json(cell))
+
+
+def _progress_event(written: Written) -> NewEvent | None:
+    if not written.rows or written.rows[0].progress is None:
+        return None
+    cell = _record(written.rows[0])
+    data = {"id": cell.id, "runId": cell.run_id, **(cell.progress or {})}
+    return NewEvent("progress", cell.id, cell.workspace_id, data)
+
+
 class CellStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, events: EventLog | None = None) -> None:
         self._db = db
+        self._events = events
+
+    async def _write(
+        self, statement: Executable, event: Callable[[Written], NewEvent | None]
+    ) -> Written:
+        """The write, and the event it makes, in one transaction (when events are kept)."""
+        if self._events is None:
+            [written] = await self._db.write(statement)
+            return written
+        return await self._events.write(statement, event)
 
     async def insert(self, cell: CellRecord) -> None:
         values = _column_values({name: getattr(cell, name) for name in _COLUMNS})
@@ -93,7 +138,7 @@ class CellStore:
             created_at=cell.created_at,
             updated_at=cell.updated_at,
         )
-        await self._db.write(insert(cells).values(**values))
+        await self._write(insert(cells).values(**values).returning(*cells.c), _cell_event)
 
     async def find(self, cell_id: str) -> CellRecord | None:
         """The cell whatever its status, hidden ones included."""
@@ -124,13 +169,14 @@ class CellStore:
         return [_record(row) for row in rows]
 
     async def update(self, cell_id: str, **fields: Any) -> CellRecord:
-        """Change non-status columns."""
+        """Change non-status columns; live progress is an event of its own."""
         values = _column_values(fields)
-        [written] = await self._db.write(
+        written = await self._write(
             update(cells)
             .where(cells.c.id == cell_id)
             .values(**values, updated_at=now_iso())
-            .returning(*cells.c)
+            .returning(*cells.c),
+            _progress_event if "progress" in fields else lambda _written: None,
         )
         if not written.rows:
             raise _not_found(cell_id)
@@ -154,11 +200,12 @@ class CellStore:
         sources = _sources_of(target)
         if only_from is not None:
             sources = [s for s in sources if CellStatus(s) in set(only_from)]
-        [written] = await self._db.write(
+        written = await self._write(
             update(cells)
             .where(cells.c.id == cell_id, cells.c.status.in_(sources))
             .values(**values, status=str(target), updated_at=now_iso())
-            .returning(*cells.c)
+            .returning(*cells.c),
+            _cell_event,
         )
         if not written.rows:
             current = await self.find(cell_id)
@@ -175,5 +222,23 @@ class CellStore:
             )
         return _record(written.rows[0])
 
+    async def announce(self, cell_id: str) -> None:
+        """A `cell` event of the cell as it is now: a run's last word, after every row
+        of it is written, so a live view that ends at a settled cell misses nothing."""
+
+        def settled(written: Written) -> NewEvent | None:
+            new = _cell_event(written)
+            return None if new is None else replace(new, data={**new.data, "settled": True})
+
+        await self._write(select(cells).where(cells.c.id == cell_id), settled)
+
     async def delete(self, cell_id: str) -> None:
-        await self._db.write(delete(cells).where(cells.c.id == cell_id))
+        """Remove the row; a `cell_removed` tombstone tells list views it is gone."""
+
+        def removed(written: Written) -> NewEvent | None:
+            if not written.rows:
+                return None
+            return NewEvent("cell_removed", cell_id, written.rows[0].workspace_id, {"id": cell_id})
+
+        statement = delete(cells).where(cells.c.id == cell_id).returning(cells.c.workspace_id)
+        await self._write(statement, removed)

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Executable, Row, create_engine, event
+from sqlalchemy import CursorResult, Engine, Executable, Row, create_engine, event
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _PRIVATE = 0o600
@@ -77,6 +77,16 @@ class Written:
     """What a statement with RETURNING gave back."""
 
 
+def _written(result: CursorResult[Any]) -> Written:
+    rows = list(result.all()) if result.returns_rows else []
+    # SQLAlchemy refuses inserted_primary_key under RETURNING, even when no row came back
+    # (an upsert whose WHERE refused).
+    inserted = result.is_insert and not result.returns_rows
+    key = result.inserted_primary_key if inserted else None
+    count = len(rows) if rows else result.rowcount
+    return Written(count, key[0] if key else None, rows)
+
+
 class Database:
     """SQLite behind two thread pools: one writer thread, a few reader threads.
 
@@ -126,6 +136,20 @@ class Database:
                     count = len(rows) if rows else result.rowcount
                     results.append(Written(count, key[0] if key else None, rows))
             return results
+
+        return await self._run(self._writer, work)
+
+    async def write_chain(
+        self, first: Executable, then: Callable[[Written], Executable | None]
+    ) -> tuple[Written, Written | None]:
+        """`first`, then the statement `then` makes from its result (if any), in one
+        transaction: a change and the event that tells of it commit together."""
+
+        def work() -> tuple[Written, Written | None]:
+            with self.engine.begin() as conn:
+                done = _written(conn.execute(first))
+                following = then(done)
+                return done, _written(conn.execute(following)) if following is not None else None
 
         return await self._run(self._writer, work)
 

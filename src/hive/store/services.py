@@ -11,7 +11,8 @@ from sqlalchemy.dialects.sqlite import insert
 from hive.core.errors import TransitionError
 from hive.core.status import ServiceStatus, check_service_transition, service_sources_of
 from hive.store.clock import now_iso
-from hive.store.database import Database
+from hive.store.database import Database, Written
+from hive.store.events import EventLog, NewEvent
 from hive.store.tables import cell_services as t
 
 
@@ -52,9 +53,39 @@ def _record(row: Any) -> ServiceRecord:
     )
 
 
+def service_json(record: ServiceRecord) -> dict[str, Any]:
+    """A service as its `service` events tell it."""
+    return {
+        "cellId": record.cell_id,
+        "name": record.name,
+        "status": record.status,
+        "port": record.port,
+        "pid": record.pid,
+        "startedAt": record.started_at,
+        "exitCode": record.exit_code,
+        "restarts": record.restarts,
+        "lastError": record.last_error,
+        "updatedAt": record.updated_at,
+    }
+
+
+def _service_event(written: Written) -> NewEvent | None:
+    if not written.rows:
+        return None
+    record = _record(written.rows[0])
+    return NewEvent("service", record.cell_id, None, service_json(record))
+
+
 class ServiceStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, events: EventLog | None = None) -> None:
         self._db = db
+        self._events = events
+
+    async def _write(self, statement: Any) -> Written:
+        if self._events is None:
+            [written] = await self._db.write(statement)
+            return written
+        return await self._events.write(statement, _service_event)
 
     async def transition(
         self, cell_id: str, name: str, target: ServiceStatus, **fields: Any
@@ -85,7 +116,7 @@ class ServiceStore:
                 .values(values)
                 .returning(*t.c)
             )
-        [written] = await self._db.write(statement)
+        written = await self._write(statement)
         if written.rows:
             return _record(written.rows[0])
         current = await self.get(cell_id, name)
@@ -102,7 +133,7 @@ class ServiceStore:
             .values({**fields, "updated_at": now_iso()})
             .returning(*t.c)
         )
-        [written] = await self._db.write(statement)
+        written = await self._write(statement)
         return _record(written.rows[0]) if written.rows else None
 
     @staticmethod

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from hive.store.clock import now_iso
-from hive.store.database import Database
+from hive.store.database import Database, Written
+from hive.store.events import EventLog, NewEvent
 from hive.store.records import TimingEvent
 from hive.store.tables import cell_timing_events as t
 
@@ -44,17 +45,51 @@ def _record(row: Any) -> TimingEvent:
     )
 
 
+def timing_json(event: TimingEvent, phase: str = "end") -> dict[str, Any]:
+    """A timing row as a `timing` event says it (`phase` "end"; "begin" has no row)."""
+    return {
+        "id": event.id,
+        "cellId": event.cell_id,
+        "workflow": event.workflow,
+        "runId": event.run_id,
+        "step": event.step,
+        "status": event.status,
+        "startedAt": event.started_at,
+        "durationMs": event.duration_ms,
+        "attempt": event.attempt,
+        "error": event.error,
+        "metadata": event.metadata,
+        "phase": phase,
+    }
+
+
 class TimingStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, events: EventLog | None = None) -> None:
         self._db = db
+        self._events = events
 
     async def add(self, event: TimingEvent) -> TimingEvent:
+        """Persist a finished step, and its `timing` event in the same transaction."""
         values: dict[str, Any] = asdict(event)
         values.pop("id")
         values["created_at"] = now_iso()
-        [written] = await self._db.write(insert(t).values(**values))
-        new_id = written.inserted_id
-        return replace(event, id=new_id, created_at=values["created_at"])
+        statement = insert(t).values(**values).returning(t.c.id)
+
+        def announce(written: Written) -> NewEvent:
+            row = replace(event, id=written.rows[0].id, created_at=values["created_at"])
+            return NewEvent("timing", event.cell_id, event.workspace_id, timing_json(row))
+
+        if self._events is None:
+            [written] = await self._db.write(statement)
+        else:
+            written = await self._events.write(statement, announce)
+        return replace(event, id=written.rows[0].id, created_at=values["created_at"])
+
+    async def began(self, event: TimingEvent) -> None:
+        """Announce that a step began (no row yet: its row is written when it ends)."""
+        if self._events is not None:
+            data = timing_json(event, phase="begin")
+            await self._events.append(NewEvent("timing", event.cell_id, event.workspace_id, data))
 
     async def query(self, where: TimingFilter) -> list[TimingEvent]:
         """Matching events oldest first; with a limit, the newest `limit` of them."""

@@ -65,10 +65,16 @@ class RunContext:
         return self.template
 
     @asynccontextmanager
-    async def timed(self, step: str) -> AsyncIterator[dict[str, Any]]:
-        """Time the block and persist one timing row, ok or error; yields its metadata."""
+    async def timed(self, step: str, *, announce: bool = False) -> AsyncIterator[dict[str, Any]]:
+        """Time the block and persist one timing row, ok or error; yields its metadata.
+
+        With `announce` (steps and long sub-steps), a `timing` event with phase "begin"
+        tells live views the step is running before it ends.
+        """
         metadata: dict[str, Any] = {}
         started_at = now_iso()
+        if announce:
+            await self.timings.began(self._row(step, started_at, 0.0, None, status="running"))
         began = time.perf_counter()
         try:
             yield metadata
@@ -90,20 +96,30 @@ class RunContext:
         error: str | None = None,
     ) -> None:
         """Persist one timing row for `step` of this run."""
-        await self.timings.add(
-            TimingEvent(
-                cell_id=self.cell.id,
-                cell_name=self.cell.name,
-                workspace_id=self.cell.workspace_id,
-                template_id=self.cell.template_id,
-                workflow=str(self.workflow),
-                run_id=self.run_id,
-                step=step,
-                status="ok" if error is None else "error",
-                started_at=started_at,
-                duration_ms=round(duration_ms, 3),
-                attempt=self.attempt,
-                error=error,
-                metadata=metadata or None,
-            )
+        status = "ok" if error is None else "error"
+        await self.timings.add(self._row(step, started_at, duration_ms, metadata, status, error))
+
+    def _row(
+        self,
+        step: str,
+        started_at: str,
+        duration_ms: float,
+        metadata: dict[str, Any] | None,
+        status: str,
+        error: str | None = None,
+    ) -> TimingEvent:
+        return TimingEvent(
+            cell_id=self.cell.id,
+            cell_name=self.cell.name,
+            workspace_id=self.cell.workspace_id,
+            template_id=self.cell.template_id,
+            workflow=str(self.workflow),
+            run_id=self.run_id,
+            step=step,
+            status=status,
+            started_at=started_at,
+            duration_ms=round(duration_ms, 3),
+            attempt=self.attempt,
+            error=error,
+            metadata=metadata or None,
         )

@@ -149,6 +149,7 @@ class Runner:
                     ctx.cell = await self._cells.update(
                         ctx.cell.id, completed_steps=[*ctx.cell.completed_steps, str(spec.step)]
                     )
+            await self._cells.announce(ctx.cell.id)
         finally:
             slot.release()
 
@@ -167,6 +168,7 @@ class Runner:
                 last_setup_error=failure,
                 run_id=None,
             )
+            await self._cells.announce(cell.id)
 
     async def _compensate(self, cell: CellRecord) -> None:
         if self._create.compensate is None:
@@ -226,7 +228,7 @@ class Runner:
         self, ctx: RunContext, spec: StepSpec, queued_ms: float | None = None
     ) -> None:
         ctx.current_step = str(spec.step)
-        async with ctx.timed(str(spec.step)) as metadata:
+        async with ctx.timed(str(spec.step), announce=True) as metadata:
             if queued_ms is not None:
                 metadata["queuedMs"] = round(queued_ms, 3)
             try:

@@ -65,7 +65,8 @@ class EnsureServices:
                 meta.update(port=service.port, command=service.run)
                 handle = await supervisor.spawn(cell.id, cell.worktree_path, service)
             events[name]["started"].set()
-            async with ctx.timed(substep(Step.ENSURE_SERVICES, f"ready:{name}")) as meta:
+            ready_step = substep(Step.ENSURE_SERVICES, f"ready:{name}")
+            async with ctx.timed(ready_step, announce=True) as meta:
                 meta["check"] = service.readiness.describe(service.port)
                 meta["reason"] = await supervisor.wait_ready(handle)
             events[name]["ready"].set()

@@ -83,7 +83,7 @@ class CreateWorktree:
                 ctx.cell.id, progress={"step": step, **counts, "at": now_iso()}
             )
 
-        async with ctx.timed(step) as meta:
+        async with ctx.timed(step, announce=True) as meta:
             report = await copy_included(
                 ctx.workspace.path,
                 dest,
