@@ -86,7 +86,9 @@ def test_since_keeps_only_recent_rows(hive: LiveHive) -> None:
 
 def test_summary_numbers_on_known_durations(hive: LiveHive) -> None:
     events = []
-    for n in range(1, 21):  # run_setup 1..20 ms; every fifth run failed at it
+    # run_setup 1..19 ms, every fifth run failed at it. Nearest rank on 19 values:
+    # p50 = ceil(9.5) = 10th, p90 = ceil(17.1) = 18th (a floored rank would be 9, 17).
+    for n in range(1, 20):
         run = replace(ROW, run_id=f"r{n}")
         events.append(replace(run, duration_ms=float(n), status="error" if n % 5 == 0 else "ok"))
         events.append(replace(run, step="mark_ready", duration_ms=1000.0))
@@ -100,15 +102,15 @@ def test_summary_numbers_on_known_durations(hive: LiveHive) -> None:
     setup, ready = template["steps"]
     assert setup == {
         "step": "run_setup",
-        "count": 20,
+        "count": 19,
         "p50Ms": 10.0,
         "p90Ms": 18.0,
-        "maxMs": 20.0,
-        "failureRate": 0.2,
+        "maxMs": 19.0,
+        "failureRate": 0.1579,
     }
     assert ready["step"] == "mark_ready" and ready["p90Ms"] == 1000.0
     assert template["runs"] == [
-        {"workflow": "create", "count": 20, "p50Ms": 1010.0, "p90Ms": 1018.0, "failureRate": 0.2}
+        {"workflow": "create", "count": 19, "p50Ms": 1010.0, "p90Ms": 1018.0, "failureRate": 0.1579}
     ]
 
 
