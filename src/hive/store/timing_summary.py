@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Float, case, cast, func, select
+from sqlalchemy import Float, case, cast, func, literal_column, select
 
 from hive.store.database import Database
 from hive.store.tables import cell_timing_events as t
@@ -50,38 +50,57 @@ def _unindexed(column: Any) -> Any:
     """`column || ''`: the same text, but no index can order it. Without this SQLite
     walks ix_timing_template_step to group rows, fetching every row by rowid in index
     order (random reads), several times slower than one scan and a sort. Filters keep
-    their indexes (a `since` still uses ix_timing_created)."""
-    return column.concat("")
+    their indexes (a `since` still uses ix_timing_created). A literal, not a bound
+    parameter: windows written alike share one sort only when their text is equal."""
+    return column.concat(literal_column("''"))
 
 
 def _step_stats(where: TimingFilter) -> Any:
     group = (_unindexed(t.c.template_id), t.c.step)
+    # Every window has the same partition and order, so SQLite sorts the rows once;
+    # the counts take the whole partition as their frame.
+    ordered: dict[str, Any] = {"partition_by": group, "order_by": t.c.duration_ms}
+    whole: dict[str, Any] = {**ordered, "rows": (None, None)}
     r = (
         select(
-            t.c.id,
             t.c.template_id,
             t.c.step,
             t.c.duration_ms,
-            t.c.status,
-            func.row_number().over(partition_by=group, order_by=t.c.duration_ms).label("rn"),
-            func.count().over(partition_by=group).label("n"),
+            func.row_number().over(**ordered).label("rn"),
+            func.count().over(**whole).label("n"),
+            func.sum(case((t.c.status == "error", 1), else_=0)).over(**whole).label("failed"),
         )
         .where(*conditions(where))
         .subquery()
     )
-    return (
+    p50, p90 = _rank(r.c.n, 50), _rank(r.c.n, 90)
+    stats = (
         select(
             r.c.template_id,
             r.c.step,
             func.max(r.c.n).label("n_rows"),
-            func.max(case((r.c.rn == _rank(r.c.n, 50), r.c.duration_ms))).label("p50"),
-            func.max(case((r.c.rn == _rank(r.c.n, 90), r.c.duration_ms))).label("p90"),
+            func.max(case((r.c.rn == p50, r.c.duration_ms))).label("p50"),
+            func.max(case((r.c.rn == p90, r.c.duration_ms))).label("p90"),
             func.max(r.c.duration_ms).label("max"),
-            func.avg(case((r.c.status == "error", 1.0), else_=0.0)).label("failures"),
+            func.max(cast(r.c.failed, Float) / r.c.n).label("failures"),
         )
+        # Only the rows the figures read go on to the grouping: three per step.
+        .where((r.c.rn == p50) | (r.c.rn == p90) | (r.c.rn == r.c.n))
         .group_by(r.c.template_id, r.c.step)
-        # Steps in the order they first happened: the workflow's own order.
-        .order_by(r.c.template_id, func.min(r.c.id))
+        .subquery()
+    )
+    # Steps in the order they first happened (the workflow's own order); the index on
+    # (template_id, step) answers this without reading the table.
+    first = (
+        select(t.c.template_id, t.c.step, func.min(t.c.id).label("first_id"))
+        .where(*conditions(where))
+        .group_by(t.c.template_id, t.c.step)
+        .subquery()
+    )
+    return (
+        select(stats)
+        .join(first, (first.c.template_id == stats.c.template_id) & (first.c.step == stats.c.step))
+        .order_by(stats.c.template_id, first.c.first_id)
     )
 
 
