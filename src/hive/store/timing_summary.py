@@ -89,12 +89,15 @@ def _step_stats(where: TimingFilter) -> Any:
         .group_by(r.c.template_id, r.c.step)
         .subquery()
     )
-    # Steps in the order they first happened (the workflow's own order); the index on
-    # (template_id, step) answers this without reading the table.
+    # Steps in the order they first happened (the workflow's own order). Over all rows
+    # the index on (template_id, step) answers it without reading the table; under a
+    # filter, walking that index would fetch every row to test it, so the filter's own
+    # index picks the rows and they are sorted instead.
+    terms = conditions(where)
     first = (
         select(t.c.template_id, t.c.step, func.min(t.c.id).label("first_id"))
-        .where(*conditions(where))
-        .group_by(t.c.template_id, t.c.step)
+        .where(*terms)
+        .group_by(_unindexed(t.c.template_id) if terms else t.c.template_id, t.c.step)
         .subquery()
     )
     return (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -76,10 +77,11 @@ async def global_timings(
         status=status,
         since=since,
         until=until,
-        before_id=None if cursor is None else decode_cursor(cursor),
     )
     if summary:
-        return await _summary(runtime, where)
+        return await _summary(runtime, where)  # over every matching row: no pages
+    if cursor is not None:
+        where = replace(where, before_id=decode_cursor(cursor))
     page = await runtime.stores.timings.page(where, limit)
     # Runs are summarised from all their steps, not only the ones the page kept.
     run_ids = tuple(dict.fromkeys(row.run_id for row in page.rows))
