@@ -14,6 +14,7 @@ from hive.cli.timing_views import (
     chain_table,
     duration,
     gantt,
+    parents_first,
     run_heading,
     steps_table,
     summary_heading,
@@ -62,9 +63,9 @@ def test_bars() -> None:
 
 
 def test_steps_table_highlights_the_slowest_step_and_fits() -> None:
-    steps = [
-        step("create_worktree", 120),
+    steps = [  # as recorded: parts before their step
         step("create_worktree:git_add", 100),
+        step("create_worktree", 120),
         step("run_setup", 3400),
         step(LONG, 5000),  # a sub-step: never "the slowest step"
         step("mark_ready", 2, "error"),
@@ -82,7 +83,8 @@ def test_steps_table_highlights_the_slowest_step_and_fits() -> None:
     assert lines[0] == "create run r1 (attempt 1): 3.5 s, failed at mark_ready"
     setup = next(line for line in lines if "run_setup" in line)
     assert "3.4 s" in setup and "█" in setup
-    assert any(line.startswith("  create_worktree:git_add") for line in lines)
+    names = [line.split()[0] for line in lines[2:] if line.split()]
+    assert names[:2] == ["create_worktree", "create_worktree:git_add"]
     assert bold(console, steps_table(steps), "run_setup")
     for other in ("create_worktree", "mark_ready", "a-service"):
         assert not bold(console, steps_table(steps), other)
@@ -162,3 +164,8 @@ def test_summary_table_fits() -> None:
     console = render()[1]
     assert bold(console, summary_table(template), "run_setup")
     assert not bold(console, summary_table(template), "create_worktree")
+
+
+def test_parents_first() -> None:
+    rows = [step(name, 1) for name in ("a:1", "a:2", "a", "b", "c:1", "d:1", "d")]
+    assert [r["step"] for r in parents_first(rows)] == ["a", "a:1", "a:2", "b", "d", "d:1", "c:1"]

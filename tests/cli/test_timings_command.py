@@ -27,7 +27,7 @@ def test_timings_steps_chain_and_summary(hive: LiveHive, repo: Path) -> None:
 
     summary = hive_cli("timings", "--template", "basic", "--since", "1h", hive=hive, cwd=repo)
     assert summary.returncode == 0, summary.stderr
-    assert summary.stdout.startswith("basic  create: 1 runs")
+    assert summary.stdout.startswith("basic  create: 1 run, p50")
     assert "P90" in summary.stdout and "mark_ready" in summary.stdout
 
     recent = hive_cli("timings", prefix, "--since", "1h", hive=hive, cwd=repo)

@@ -40,6 +40,28 @@ def gantt(offset: float, ms: float, total: float, width: int = BAR_WIDTH) -> str
     return " " * lead + "█" * max(1, min(width - lead, round(width * ms / total)))
 
 
+def parents_first(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each step followed by its sub-steps. Rows are recorded as steps end, so a step's
+    parts come before it; a table reads better with the step on top. Parts whose step
+    has no row (still running) stay at the end, in their order."""
+    pending: dict[str, list[dict[str, Any]]] = {}
+    ordered: list[dict[str, Any]] = []
+    for step in steps:
+        name = step["step"]
+        if ":" in name:
+            pending.setdefault(name.split(":", 1)[0], []).append(step)
+        else:
+            ordered.append(step)
+            ordered.extend(pending.pop(name, []))
+    for parts in pending.values():
+        ordered.extend(parts)
+    return ordered
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 def _status(status: str) -> Text:
     return Text(status, style="green" if status == "ok" else "red")
 
@@ -69,7 +91,7 @@ def steps_table(steps: list[dict[str, Any]]) -> Table:
     longest = max((s["durationMs"] for s in steps), default=0.0)
     top = [s for s in steps if ":" not in s["step"]]
     slowest = max(top, key=lambda s: s["durationMs"], default=None)
-    for step in steps:
+    for step in parents_first(steps):
         style = _SLOWEST if step is slowest else ""
         table.add_row(
             _name(step["step"], 1 if ":" in step["step"] else 0),
@@ -116,7 +138,7 @@ def summary_heading(template: dict[str, Any]) -> Text:
     line = Text(template["templateId"], style="bold")
     for run in template["runs"]:
         line.append(
-            f"  {run['workflow']}: {run['count']} runs, p50 {duration(run['p50Ms'])}, "
+            f"  {run['workflow']}: {_plural(run['count'], 'run')}, p50 {duration(run['p50Ms'])}, "
             f"p90 {duration(run['p90Ms'])}, {run['failureRate']:.0%} failed"
         )
     return line
@@ -134,7 +156,7 @@ def summary_table(template: dict[str, Any]) -> Table:
     longest = max((s["p90Ms"] for s in steps), default=0.0)
     top = [s for s in steps if ":" not in s["step"]]
     slowest = max(top, key=lambda s: s["p90Ms"], default=None)
-    for step in steps:
+    for step in parents_first(steps):
         table.add_row(
             _name(step["step"], 1 if ":" in step["step"] else 0),
             str(step["count"]),
