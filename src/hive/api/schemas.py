@@ -253,3 +253,58 @@ class TimingOut(_Body):
 class Timings(_Body):
     steps: list[TimingOut]
     runs: list[dict[str, Any]]
+    next_cursor: str | None = None
+    """Pass as `cursor` for the next (older) page; None on the last page."""
+
+
+class StepStatsOut(_Body):
+    step: str
+    count: int
+    p50_ms: float
+    p90_ms: float
+    max_ms: float
+    failure_rate: float
+    """Failed rows / rows, 0 to 1."""
+
+
+class RunStatsOut(_Body):
+    workflow: str
+    count: int
+    p50_ms: float
+    """Of a run's total: the sum of its top-level steps."""
+    p90_ms: float
+    failure_rate: float
+    """Runs with a failed top-level step / runs."""
+
+
+class TemplateSummaryOut(_Body):
+    template_id: str
+    steps: list[StepStatsOut]
+    runs: list[RunStatsOut]
+
+
+class TimingSummary(_Body):
+    templates: list[TemplateSummaryOut]
+    percentiles: str = "nearest-rank"
+    """p50/p90 are the ceil(p·n/100)-th smallest value: always a measured duration."""
+
+
+class ChainLinkOut(_Body):
+    step: str
+    offset_ms: float
+    """From the start of the run."""
+    duration_ms: float
+    status: str
+    depth: int
+    """0 for a step, 1 for a sub-step that decided its step's end."""
+
+
+class CriticalChain(_Body):
+    cell_id: str
+    run_id: str | None
+    """The cell's latest create or retry run; None when it has none yet."""
+    workflow: str | None
+    attempt: int | None
+    status: str | None
+    total_ms: float
+    links: list[ChainLinkOut]

@@ -22,7 +22,14 @@ from hive.cli.render import (
     services_table,
     status_text,
     templates_table,
-    timings_table,
+)
+from hive.cli.timing_views import (
+    chain_heading,
+    chain_table,
+    run_heading,
+    steps_table,
+    summary_heading,
+    summary_table,
 )
 from hive.cli.workspace_resolution import resolve_workspace
 from hive.settings import SettingsError
@@ -257,20 +264,70 @@ def restart(
 
 
 @app.command()
-def timings(cell: CellArgument, url: UrlOption = None) -> None:
-    """Show every timed step of a cell's workflows."""
+def timings(
+    cell: Annotated[
+        str | None, typer.Argument(help="Cell id or prefix; without it, the summary per template.")
+    ] = None,
+    template: Annotated[
+        str | None, typer.Option("--template", "-t", help="Only this template.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only rows since: 1d, 2h, 30m or ISO 8601.")
+    ] = None,
+    chain: Annotated[
+        bool, typer.Option("--chain", help="The steps that decided when the cell was ready.")
+    ] = False,
+    url: UrlOption = None,
+) -> None:
+    """Step durations of a cell's runs, its critical chain, or p50/p90 per template."""
     console = _console()
     with _client(url) as client:
-        body = client.get(f"/api/cells/{_cell_id(client, cell)}/timings")
-    console.print(timings_table(body["steps"]))
-    for run in body["runs"]:
-        status = (
-            "[green]ok[/]" if run["status"] == "ok" else f"[red]failed at {run['failedStep']}[/]"
-        )
-        console.print(
-            f"{run['workflow']} run {run['runId']} (attempt {run['attempt']}): "
-            f"{run['totalMs']:.0f} ms, {status}"
-        )
+        if cell is None:
+            if chain:
+                raise ClientError("--chain needs a cell", hint="`hive timings ID --chain`")
+            summary = client.get(
+                "/api/cells/timings/global", summary="1", templateId=template, since=since
+            )
+        elif chain:
+            cell_id = _cell_id(client, cell)
+            body = client.get(f"/api/cells/{cell_id}/timings", view="chain")
+        elif since is None:
+            body = client.get(f"/api/cells/{_cell_id(client, cell)}/timings")
+        else:
+            body = client.get(
+                "/api/cells/timings/global",
+                cellId=_cell_id(client, cell),
+                since=since,
+                limit=10_000,
+            )
+    if cell is None:
+        _print_summary(console, summary["templates"])
+    elif chain:
+        console.print(chain_heading(body))
+        if body["links"]:
+            console.print(chain_table(body))
+    else:
+        _print_runs(console, body)
+
+
+def _print_summary(console: Console, templates: list[dict[str, Any]]) -> None:
+    if not templates:
+        console.print("no timings recorded")
+    for index, template in enumerate(templates):
+        if index:
+            console.print()
+        console.print(summary_heading(template))
+        console.print(summary_table(template))
+
+
+def _print_runs(console: Console, body: dict[str, Any]) -> None:
+    if not body["steps"]:
+        console.print("no timings recorded")
+    for index, run in enumerate(body["runs"]):
+        if index:
+            console.print()
+        console.print(run_heading(run))
+        console.print(steps_table([s for s in body["steps"] if s["runId"] == run["runId"]]))
 
 
 @workspace_app.command("add")

@@ -161,24 +161,6 @@ def step_line(step: dict[str, Any]) -> str:
     return line
 
 
-def timings_table(steps: list[dict[str, Any]]) -> Table:
-    table = Table(box=None, header_style="bold")
-    for column in ("WORKFLOW", "ATTEMPT", "STEP", "STATUS", "MS", "STARTED"):
-        table.add_column(column, justify="right" if column == "MS" else "left")
-    for step in steps:
-        name = step["step"] if ":" not in step["step"] else "  " + step["step"]
-        status = "[green]ok[/]" if step["status"] == "ok" else "[red]error[/]"
-        table.add_row(
-            step["workflow"],
-            str(step["attempt"]),
-            name,
-            status,
-            f"{step['durationMs']:.1f}",
-            step["startedAt"],
-        )
-    return table
-
-
 def services_table(services: list[dict[str, Any]]) -> Table:
     table = Table(box=None, header_style="bold")
     # The port is in the URL: the room goes to the check that decides readiness.

@@ -12,17 +12,18 @@ from hive.store.database import Database, Written
 from hive.store.events import EventLog, NewEvent
 from hive.store.records import TimingEvent
 from hive.store.tables import cell_timing_events as t
+from hive.store.timing_filter import TimingFilter, conditions
+from hive.store.timing_summary import RunStats, StepStats, run_stats, step_stats
+
+__all__ = ["TimingFilter", "TimingPage", "TimingStore"]
 
 
 @dataclass(frozen=True)
-class TimingFilter:
-    cell_id: str | None = None
-    template_id: str | None = None
-    workflow: str | None = None
-    workspace_id: str | None = None
-    status: str | None = None
-    run_ids: tuple[str, ...] | None = None
-    limit: int | None = None
+class TimingPage:
+    rows: list[TimingEvent]
+    """Oldest first, like `query`."""
+    next_before_id: int | None
+    """The id the next (older) page starts below; None on the last page."""
 
 
 def _record(row: Any) -> TimingEvent:
@@ -93,20 +94,25 @@ class TimingStore:
 
     async def query(self, where: TimingFilter) -> list[TimingEvent]:
         """Matching events oldest first; with a limit, the newest `limit` of them."""
-        query = select(t)
-        for column, value in (
-            (t.c.cell_id, where.cell_id),
-            (t.c.template_id, where.template_id),
-            (t.c.workflow, where.workflow),
-            (t.c.workspace_id, where.workspace_id),
-            (t.c.status, where.status),
-        ):
-            if value is not None:
-                query = query.where(column == value)
-        if where.run_ids is not None:
-            query = query.where(t.c.run_id.in_(where.run_ids))
-        query = query.order_by(t.c.id.desc())
+        query = select(t).where(*conditions(where)).order_by(t.c.id.desc())
         if where.limit is not None:
             query = query.limit(where.limit)
         rows = await self._db.all(query)
         return [_record(row) for row in reversed(rows)]
+
+    async def page(self, where: TimingFilter, size: int) -> TimingPage:
+        """The newest `size` matching rows below `where.before_id`, and where the next
+        page starts. One row more is read than shown, to know whether one follows."""
+        rows = await self.query(replace(where, limit=size + 1))
+        if len(rows) <= size:
+            return TimingPage(rows, None)
+        shown = rows[1:]
+        return TimingPage(shown, shown[0].id)
+
+    async def step_stats(self, where: TimingFilter) -> list[StepStats]:
+        """Count, p50, p90, max and failure rate per template and step."""
+        return await step_stats(self._db, where)
+
+    async def run_stats(self, where: TimingFilter) -> list[RunStats]:
+        """Count, p50 and p90 of run totals, failure rate, per template and workflow."""
+        return await run_stats(self._db, where)
