@@ -71,6 +71,12 @@ class Runner:
 
     # -- create / retry ----------------------------------------------------------------
 
+    @property
+    def create_steps(self) -> tuple[str, ...]:
+        """The create workflow's step names in order, for progress views: read from the
+        workflow itself, so no second list of them can drift."""
+        return self._create.names()
+
     def is_running(self, cell_id: str) -> bool:
         return self._runs.is_running(cell_id)
 
