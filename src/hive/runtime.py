@@ -149,7 +149,7 @@ class HiveRuntime:
             supervisor=supervisor,
             services=services,
             copy_workers=copy_workers,
-            progress=CellProgress(StepHistoryStore(db), runner.create_steps),
+            progress=CellProgress(StepHistoryStore(db), runner.create_steps, runner.create_reruns),
         )
         # Services kept running while no server was up: adopt them (with their plans)
         # before anything else, then finish what the stopped server left.

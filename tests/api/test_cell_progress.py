@@ -116,7 +116,7 @@ def test_first_cell_has_no_history_and_the_second_is_estimated_from_it(
     }
 
 
-def test_a_failed_run_is_no_history_and_shows_where_it_stopped(
+def test_a_failed_run_is_no_history_and_its_retry_shows_what_runs_again(
     held: LiveHive, release: Path
 ) -> None:
     doomed = held.wait_for(held.create("doomed")["id"], in_second_command)
@@ -137,3 +137,16 @@ def test_a_failed_run_is_no_history_and_shows_where_it_stopped(
     assert after["eta"] == NO_HISTORY
     (release / "after").touch()
     assert held.settle(after["id"])["status"] == "ready"
+
+    # A retry skips the worktree, makes the ports again and holds in setup once more.
+    (release / "doomed").unlink()
+    (release / "doomed.fail").unlink()
+    retried = held.http.post(f"/api/cells/{doomed['id']}/retry").json()
+    assert retried["provisioning"]["done"] == 1
+    assert retried["eta"]["basis"] == "history" and retried["eta"]["runs"] == 1
+    retried = held.wait_for(doomed["id"], in_second_command)
+    assert retried["runId"] != doomed["lastSetupError"]["runId"]
+    assert retried["provisioning"]["done"] == 2
+    assert retried["provisioning"]["currentStep"] == "run_setup"
+    (release / "doomed").touch()
+    assert held.settle(doomed["id"])["status"] == "ready"

@@ -12,6 +12,7 @@ from hive.core.run_progress import run_progress
 from hive.core.status import CellStatus
 
 STEPS = ("create_worktree", "allocate_ports", "run_setup", "ensure_services", "mark_ready")
+RERUNS = frozenset({"allocate_ports", "ensure_services"})
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,22 @@ CASES: list[tuple[str, CellStatus, tuple[str, ...], list[Row], Any, tuple[Any, .
         (2, "run_setup", None, STEPS[2:], moment(0.71)),
     ),
     (
+        "a retry after run_setup failed: allocate_ports runs again first",
+        CellStatus.SPAWNING,
+        ("create_worktree", "allocate_ports"),
+        [],
+        None,
+        (1, "allocate_ports", None, STEPS[1:], None),
+    ),
+    (
+        "a retry after mark_ready failed: services start again, setup stays done",
+        CellStatus.SPAWNING,
+        ("create_worktree", "allocate_ports", "run_setup", "ensure_services"),
+        PORTS,
+        None,
+        (3, "ensure_services", None, STEPS[3:], moment(0.71)),
+    ),
+    (
         "a failing step's error row: still the current one until the cell moves",
         CellStatus.SPAWNING,
         ("create_worktree", "allocate_ports"),
@@ -167,7 +184,13 @@ def test_run_progress(
     expected: tuple[Any, ...],
 ) -> None:
     got = run_progress(
-        STEPS, status=status, completed_steps=completed, run_id="r2", rows=rows, progress=progress
+        STEPS,
+        status=status,
+        completed_steps=completed,
+        reruns=RERUNS,
+        run_id="r2",
+        rows=rows,
+        progress=progress,
     )
     assert got.total == len(STEPS)
     assert (

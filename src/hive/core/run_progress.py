@@ -6,7 +6,7 @@ rows of its current run, so a client can draw a checklist without parsing step n
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -53,12 +53,17 @@ def run_progress(
     *,
     status: CellStatus,
     completed_steps: Iterable[str],
+    reruns: Set[str],
     run_id: str | None,
     rows: Iterable[RunRow],
     progress: Mapping[str, Any] | None,
 ) -> RunProgress:
-    """`steps`: the create workflow's step names in order; `rows`: the current run's."""
+    """`steps`: the create workflow's step names in order; `reruns`: those a resumed
+    run does again although checkpointed; `rows`: the current run's."""
     completed = set(completed_steps)
+    if status in IN_PROGRESS:
+        # A checkpoint of a step that runs on every attempt says nothing of this run.
+        completed -= reruns
     if status == CellStatus.READY:
         # mark_ready moves the cell before the runner checkpoints it: ready is all done.
         return RunProgress(len(steps), len(steps), None, None, (), None)
@@ -66,7 +71,7 @@ def run_progress(
     ran = {row.step for row in rows if row.status == "ok"}
     # A run goes through the steps in order, so every step up to the last one that ran
     # in this run is behind it (run, or skipped as done). Later ones are done when
-    # checkpointed: a retry checkpointed them on an earlier attempt.
+    # checkpointed on an earlier attempt (a retry skips them).
     last = max((i for i, name in enumerate(steps) if name in ran), default=-1)
     remaining = tuple(name for i, name in enumerate(steps) if i > last and name not in completed)
     done = len(steps) - len(remaining)

@@ -77,6 +77,11 @@ class Runner:
         workflow itself, so no second list of them can drift."""
         return self._create.names()
 
+    @property
+    def create_reruns(self) -> frozenset[str]:
+        """Create steps a retry runs again although checkpointed (ports, services)."""
+        return self._create.every_attempt()
+
     def is_running(self, cell_id: str) -> bool:
         return self._runs.is_running(cell_id)
 

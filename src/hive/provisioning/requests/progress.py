@@ -20,9 +20,12 @@ class CellProgressView:
 
 
 class CellProgress:
-    def __init__(self, history: StepHistoryStore, steps: tuple[str, ...]) -> None:
+    def __init__(
+        self, history: StepHistoryStore, steps: tuple[str, ...], reruns: frozenset[str]
+    ) -> None:
         self._history = history
         self._steps = steps
+        self._reruns = reruns
 
     async def of(self, cell: CellRecord) -> CellProgressView:
         """One indexed query for a cell in progress; none for a settled one."""
@@ -46,6 +49,7 @@ class CellProgress:
             self._steps,
             status=cell.status,
             completed_steps=cell.completed_steps,
+            reruns=self._reruns,
             run_id=cell.run_id,
             rows=rows,
             progress=cell.progress,
