@@ -13,6 +13,7 @@ from hive.provisioning.engine.active import ActiveRuns
 from hive.provisioning.engine.runner import Runner
 from hive.provisioning.environment import CellEnvironments
 from hive.provisioning.requests.cells import CellLifecycle
+from hive.provisioning.requests.progress import CellProgress
 from hive.provisioning.requests.services import ServiceControl
 from hive.provisioning.steps.create import create_workflow
 from hive.provisioning.steps.delete import delete_workflow
@@ -27,6 +28,7 @@ from hive.store.events import EventLog
 from hive.store.leases import LeaseStore
 from hive.store.processes import ProcessStore
 from hive.store.services import ServiceStore
+from hive.store.step_history import StepHistoryStore
 from hive.store.timings import TimingStore
 from hive.store.workspaces import WorkspaceStore
 from hive.workspace.copy_process import CopyWorkerPool
@@ -71,6 +73,7 @@ class HiveRuntime:
     services: ServiceControl
     copy_workers: CopyWorkerPool
     bus: EventBus
+    progress: CellProgress
 
     @classmethod
     async def start(cls, settings: Settings, backend: ProcessBackend | None = None) -> HiveRuntime:
@@ -155,6 +158,7 @@ class HiveRuntime:
             services=services,
             copy_workers=copy_workers,
             bus=bus,
+            progress=CellProgress(StepHistoryStore(db), runner.create_steps, runner.create_reruns),
         )
         # Services kept running while no server was up: adopt them (with their plans)
         # before anything else, then finish what the stopped server left.

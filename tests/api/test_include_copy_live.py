@@ -85,6 +85,12 @@ def test_health_answers_and_progress_moves_during_a_20000_file_copy(
             lambda c: _copying(c) and 0 < c["progress"]["done"] < c["progress"]["total"],
         )
         assert seen["status"] == "spawning"
+        assert seen["provisioning"] == {
+            "done": 0,
+            "total": 5,
+            "currentStep": "create_worktree",
+            "currentSubstep": "create_worktree:include_copy",
+        }
         assert hive.cell(cell["id"])["status"] == "spawning", "held, the copy goes on"
     detail = hive.settle(cell["id"], timeout=300)
     assert detail["status"] == "ready", detail

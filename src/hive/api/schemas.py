@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -10,6 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from hive.core.failures import SetupError
 from hive.provisioning.requests.cells import BranchOutcome, CellDeletion
+from hive.provisioning.requests.progress import CellProgressView
 from hive.provisioning.requests.services import ServiceView
 from hive.store.records import CellRecord, TimingEvent, WorkspaceRecord
 
@@ -88,6 +89,35 @@ class SetupErrorOut(_Body):
         return cls.model_validate(failure, from_attributes=True)
 
 
+class ProvisioningOut(_Body):
+    """Where the create workflow is, for a checklist (`provisioning`)."""
+
+    done: int
+    """Steps of the create workflow done (all of them once the cell is ready)."""
+    total: int
+    current_step: str | None
+    """The step running now; None while the cell waits (pending) or is not provisioning."""
+    current_substep: str | None
+    """Its running part when the step tells (`run_setup:2`; for
+    `create_worktree:include_copy` the cell's `progress` has files done / total)."""
+
+
+class EtaOut(_Body):
+    """How long provisioning should still take (`eta`), from the per-step medians of the
+    template's recent successful runs in this workspace."""
+
+    expected_total_ms: float | None
+    """The whole create run as history has it; null when there is no history."""
+    remaining_ms: float | None
+    """The steps not done yet, less what the running step has already spent (each
+    step's share at least 0); null when there is no history."""
+    basis: Literal["history", "none"]
+    """`history`: medians over `runs` past runs; `none`: no successful run to go by."""
+    runs: int
+    defaulted_steps: list[str]
+    """Steps no past run recorded, counted at a default duration."""
+
+
 class CellOut(_Body):
     id: str
     name: str
@@ -109,11 +139,15 @@ class CellOut(_Body):
     last_setup_error: SetupErrorOut | None
     progress: dict[str, Any] | None
     """Live progress of the running step, e.g. include-copy files done / total."""
+    provisioning: ProvisioningOut
+    eta: EtaOut | None
+    """Present while the cell is pending or spawning."""
     created_at: str
     updated_at: str
 
     @classmethod
-    def of(cls, cell: CellRecord) -> CellOut:
+    def of(cls, cell: CellRecord, view: CellProgressView) -> CellOut:
+        steps, eta = view.provisioning, view.eta
         return cls(
             id=cell.id,
             name=cell.name,
@@ -133,6 +167,23 @@ class CellOut(_Body):
                 SetupErrorOut.of(cell.last_setup_error) if cell.last_setup_error else None
             ),
             progress=cell.progress,
+            provisioning=ProvisioningOut(
+                done=steps.done,
+                total=steps.total,
+                current_step=steps.current_step,
+                current_substep=steps.current_substep,
+            ),
+            eta=(
+                None
+                if eta is None
+                else EtaOut(
+                    expected_total_ms=eta.expected_total_ms,
+                    remaining_ms=eta.remaining_ms,
+                    basis=eta.basis,
+                    runs=eta.runs,
+                    defaulted_steps=list(eta.defaulted_steps),
+                )
+            ),
             created_at=cell.created_at,
             updated_at=cell.updated_at,
         )

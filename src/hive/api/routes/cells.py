@@ -7,6 +7,8 @@ from fastapi import APIRouter, Query
 from hive.api.deps import Runtime
 from hive.api.schemas import CellList, CellOut, CreateCell, DeletedCell
 from hive.provisioning.requests.cells import CreateCellRequest
+from hive.runtime import HiveRuntime
+from hive.store.records import CellRecord
 
 router = APIRouter(prefix="/api/cells", tags=["cells"])
 
@@ -22,7 +24,7 @@ async def create_cell(body: CreateCell, runtime: Runtime) -> CellOut:
             base_ref=body.base_ref,
         )
     )
-    return CellOut.of(cell)
+    return await _out(runtime, cell)
 
 
 @router.get("")
@@ -32,19 +34,24 @@ async def list_cells(
     if workspace_id is not None:
         await runtime.stores.workspaces.get(workspace_id)  # 404 for an unknown workspace
     cells = await runtime.stores.cells.list(workspace_id=workspace_id)
-    return CellList(cells=[CellOut.of(cell) for cell in cells])
+    # Only cells in progress cost a query: the others answer from their record.
+    return CellList(cells=[await _out(runtime, cell) for cell in cells])
 
 
 @router.get("/{cell_id}")
 async def get_cell(cell_id: str, runtime: Runtime) -> CellOut:
-    return CellOut.of(await runtime.stores.cells.get(cell_id))
+    return await _out(runtime, await runtime.stores.cells.get(cell_id))
 
 
 @router.post("/{cell_id}/retry", status_code=202)
 async def retry_cell(cell_id: str, runtime: Runtime) -> CellOut:
-    return CellOut.of(await runtime.cells.retry(cell_id))
+    return await _out(runtime, await runtime.cells.retry(cell_id))
 
 
 @router.delete("/{cell_id}")
 async def delete_cell(cell_id: str, runtime: Runtime) -> DeletedCell:
     return DeletedCell.of(await runtime.cells.delete(cell_id))
+
+
+async def _out(runtime: HiveRuntime, cell: CellRecord) -> CellOut:
+    return CellOut.of(cell, await runtime.progress.of(cell))

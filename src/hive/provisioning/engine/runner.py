@@ -71,6 +71,17 @@ class Runner:
 
     # -- create / retry ----------------------------------------------------------------
 
+    @property
+    def create_steps(self) -> tuple[str, ...]:
+        """The create workflow's step names in order, for progress views: read from the
+        workflow itself, so no second list of them can drift."""
+        return self._create.names()
+
+    @property
+    def create_reruns(self) -> frozenset[str]:
+        """Create steps a retry runs again although checkpointed (ports, services)."""
+        return self._create.every_attempt()
+
     def is_running(self, cell_id: str) -> bool:
         return self._runs.is_running(cell_id)
 

@@ -65,6 +65,10 @@ class WorkflowSpec:
     def names(self) -> tuple[str, ...]:
         return tuple(str(spec.step) for spec in self.steps)
 
+    def every_attempt(self) -> frozenset[str]:
+        """Steps a resumed run does again although checkpointed (`never_done`)."""
+        return frozenset(str(spec.step) for spec in self.steps if spec.done is never_done)
+
     def first_undone(self, completed: tuple[str, ...]) -> str | None:
         """The first step not checkpointed: where an interrupted run stopped."""
         return next((name for name in self.names() if name not in completed), None)

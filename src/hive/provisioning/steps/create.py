@@ -52,7 +52,9 @@ def create_workflow(
     (ports and services are made again on every attempt).
     """
     worktree = CreateWorktree(cells, copy_workers, copy_threads)
-    setup = RunSetup(environments, records, logs_root, timeout_s=setup_timeout_s, grace_s=grace_s)
+    setup = RunSetup(
+        cells, environments, records, logs_root, timeout_s=setup_timeout_s, grace_s=grace_s
+    )
     services = EnsureServices(supervisor, environments, records)
     return WorkflowSpec(
         steps=(

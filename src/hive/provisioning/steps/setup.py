@@ -12,6 +12,8 @@ from hive.provisioning.environment import CellEnvironments
 from hive.services.process_records import ProcessRecords
 from hive.services.process_tag import setup_tag
 from hive.services.shell import run_shell_command
+from hive.store.cells import CellStore
+from hive.store.clock import now_iso
 
 
 def retry_hint(cell_id: str) -> str:
@@ -21,6 +23,7 @@ def retry_hint(cell_id: str) -> str:
 class RunSetup:
     def __init__(
         self,
+        cells: CellStore,
         environments: CellEnvironments,
         records: ProcessRecords,
         logs_root: Path,
@@ -28,6 +31,7 @@ class RunSetup:
         timeout_s: float,
         grace_s: float,
     ) -> None:
+        self._cells = cells
         self._environments = environments
         self._records = records
         self._logs_root = logs_root
@@ -43,7 +47,19 @@ class RunSetup:
         track = self._records.trackers(cell.id, "setup")
         metadata.update(commands=len(template.setup), log=str(log_path))
         for index, command in enumerate(template.setup):
-            async with ctx.timed(substep(Step.RUN_SETUP, str(index + 1))) as meta:
+            part = substep(Step.RUN_SETUP, str(index + 1))
+            # Which command runs is known only here; the cell's progress tells readers.
+            ctx.cell = await self._cells.update(
+                cell.id,
+                progress={
+                    "step": part,
+                    "done": index,
+                    "total": len(template.setup),
+                    "runId": ctx.run_id,
+                    "at": now_iso(),
+                },
+            )
+            async with ctx.timed(part) as meta:
                 meta["command"] = command
                 result = await run_shell_command(
                     environment.setup_command(index),

@@ -80,7 +80,7 @@ class CreateWorktree:
             # Saved on the cell so a progress view can move (best-effort).
             counts = {"done": update.done, "total": update.total, "bytes": update.bytes}
             ctx.cell = await self._cells.update(
-                ctx.cell.id, progress={"step": step, **counts, "at": now_iso()}
+                ctx.cell.id, progress={"step": step, **counts, "runId": ctx.run_id, "at": now_iso()}
             )
 
         async with ctx.timed(step, announce=True) as meta:
