@@ -39,6 +39,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/create.py
 	$(BIN)/python bench/include_copy.py
 	$(BIN)/python bench/services.py
+	$(BIN)/python bench/timings.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info
