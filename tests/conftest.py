@@ -28,6 +28,16 @@ def _isolated_git_config(
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
 
 
+@pytest.fixture(autouse=True)
+def _plain_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Setup commands run in login shells, which read the user's dotfiles. Some of those
+    take a lock (`pyenv rehash` does); a test that stops a shell while it holds one
+    leaves the lock behind, and every later shell waits a minute for it."""
+    home = tmp_path_factory.getbasetemp() / "home"
+    home.mkdir(exist_ok=True)
+    monkeypatch.setenv("HOME", str(home))
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     return make_repo(tmp_path / "repo")

@@ -61,6 +61,14 @@ def test_first_cell_has_no_history_and_the_second_is_estimated_from_it(
         "total": 5,
         "currentStep": None,
         "currentSubstep": None,
+        "steps": list(STEPS),
+        "remaining": [
+            "create_worktree",
+            "allocate_ports",
+            "run_setup",
+            "ensure_services",
+            "mark_ready",
+        ],
     }
     assert created["eta"] == NO_HISTORY
 
@@ -71,6 +79,8 @@ def test_first_cell_has_no_history_and_the_second_is_estimated_from_it(
         "total": 5,
         "currentStep": "run_setup",
         "currentSubstep": "run_setup:2",
+        "steps": list(STEPS),
+        "remaining": ["run_setup", "ensure_services", "mark_ready"],
     }
     assert first["eta"] == NO_HISTORY
     listed = held.http.get("/api/cells").json()["cells"]
@@ -113,6 +123,8 @@ def test_first_cell_has_no_history_and_the_second_is_estimated_from_it(
         "total": 5,
         "currentStep": None,
         "currentSubstep": None,
+        "steps": list(STEPS),
+        "remaining": [],
     }
 
 
@@ -130,6 +142,8 @@ def test_a_failed_run_is_no_history_and_its_retry_shows_what_runs_again(
         "total": 5,
         "currentStep": None,
         "currentSubstep": None,
+        "steps": list(STEPS),
+        "remaining": ["run_setup", "ensure_services", "mark_ready"],
     }
     assert doomed["eta"] is None
 

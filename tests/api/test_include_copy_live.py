@@ -22,6 +22,8 @@ from tests.support.held_file import HeldFile
 from tests.support.repos import basic_template, git, make_repo
 from tests.support.server import LiveHive
 
+STEPS = ("create_worktree", "allocate_ports", "run_setup", "ensure_services", "mark_ready")
+
 
 @pytest.fixture(scope="module")
 def big_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -90,6 +92,8 @@ def test_health_answers_and_progress_moves_during_a_20000_file_copy(
             "total": 5,
             "currentStep": "create_worktree",
             "currentSubstep": "create_worktree:include_copy",
+            "steps": list(STEPS),
+            "remaining": list(STEPS),
         }
         assert hive.cell(cell["id"])["status"] == "spawning", "held, the copy goes on"
     detail = hive.settle(cell["id"], timeout=300)

@@ -4,60 +4,17 @@ cells and processes are put right by the next one."""
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import httpx
 import psutil
 
-from tests.support.cli import cli_env
 from tests.support.repos import basic_template, make_repo
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def serving(repo: Path, home: Path, port: int, **extra: str) -> Iterator[subprocess.Popen[bytes]]:
-    env = cli_env(HIVE_HOME=str(home), HIVE_PORT=str(port), **extra)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hive", "serve"],
-        cwd=repo,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(process.stderr.read().decode() if process.stderr else "")
-            time.sleep(0.05)
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=30)
-        if process.stderr:
-            process.stderr.close()
-
-
-def _auth(home: Path) -> dict[str, str]:
-    """The token a server keeps in its home (written before it starts listening)."""
-    return {"Authorization": f"Bearer {(home / 'token').read_text().strip()}"}
+from tests.support.served import auth_of, free_port, serving
 
 
 def _alive(pid: int) -> bool:
@@ -81,12 +38,12 @@ def test_killed_server_leaves_no_orphan_and_the_cell_says_what_happened(tmp_path
     leave = f"setsid sh -c 'echo $$ > {daemon}; exec sleep 300' &"
     setup = [f"{leave} until [ -s {daemon} ]; do sleep 0.01; done; echo $$ > {marker}; sleep 300"]
     repo = make_repo(tmp_path / "repo", {"basic": basic_template(setup=setup)})
-    home, port = tmp_path / "home", _free_port()
+    home, port = tmp_path / "home", free_port()
     url = f"http://127.0.0.1:{port}"
 
     with serving(repo, home, port) as server:
         # The token outlives the server: the same client works with the next one.
-        http = httpx.Client(base_url=url, headers=_auth(home))
+        http = httpx.Client(base_url=url, headers=auth_of(home))
         [workspace] = http.get("/api/workspaces").json()["workspaces"]
         assert workspace["path"] == str(repo)
         body = {"workspaceId": workspace["id"], "templateId": "basic", "name": "victim"}
@@ -119,7 +76,7 @@ def _printed_url(server: subprocess.Popen[bytes]) -> str:
 
 
 def test_serve_prints_the_url_with_the_token_and_it_opens_the_docs(tmp_path: Path) -> None:
-    repo, home, port = make_repo(tmp_path / "repo"), tmp_path / "home", _free_port()
+    repo, home, port = make_repo(tmp_path / "repo"), tmp_path / "home", free_port()
     with serving(repo, home, port) as server:
         printed = _printed_url(server)
         token = (home / "token").read_text().strip()
@@ -130,7 +87,7 @@ def test_serve_prints_the_url_with_the_token_and_it_opens_the_docs(tmp_path: Pat
 
 
 def test_serve_uses_hive_token_over_the_file(tmp_path: Path) -> None:
-    repo, home, port = make_repo(tmp_path / "repo"), tmp_path / "home", _free_port()
+    repo, home, port = make_repo(tmp_path / "repo"), tmp_path / "home", free_port()
     home.mkdir(mode=0o700)
     (home / "token").write_text("the-file-token\n")
     with serving(repo, home, port, HIVE_TOKEN="the-env-token") as server:

@@ -100,6 +100,10 @@ class ProvisioningOut(_Body):
     current_substep: str | None
     """Its running part when the step tells (`run_setup:2`; for
     `create_worktree:include_copy` the cell's `progress` has files done / total)."""
+    steps: list[str]
+    """Every step of the create workflow, in order."""
+    remaining: list[str]
+    """The steps not done yet, in order, the running one first."""
 
 
 class EtaOut(_Body):
@@ -172,6 +176,8 @@ class CellOut(_Body):
                 total=steps.total,
                 current_step=steps.current_step,
                 current_substep=steps.current_substep,
+                steps=list(steps.steps),
+                remaining=list(steps.remaining),
             ),
             eta=(
                 None

@@ -9,16 +9,27 @@ from typing import Any, NoReturn
 import httpx
 
 from hive.access_token import AccessToken, client_token
+from hive.cli.sse import SseEvent, parse_sse
 from hive.settings import Settings
+
+#: Longer than the server's heartbeat (15 s by default): silence this long means the
+#: connection is gone, even when no error says so.
+STREAM_SILENCE_S = 60.0
 
 
 class ClientError(Exception):
     """Something the CLI reports and exits on: message plus what to do."""
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None, status: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.status = status
+        """The HTTP status of the answer, when there was one."""
+
+
+class StreamDroppedError(Exception):
+    """An event stream ended without the server ending it: reconnect with Last-Event-ID."""
 
 
 class HiveClient:
@@ -78,6 +89,7 @@ class HiveClient:
         raise ClientError(
             f"{body.get('message', response.reason_phrase)} (HTTP {response.status_code})",
             hint=hint,
+            status=response.status_code,
         )
 
     def _token_note(self) -> str:
@@ -108,6 +120,22 @@ class HiveClient:
                 yield from response.iter_text()
         except httpx.ConnectError as exc:
             raise self._no_server() from exc
+
+    def events(self, path: str, *, last_event_id: str | None = None) -> Iterator[SseEvent]:
+        """The events of an SSE stream until the server ends it; after `last_event_id`
+        when given. A connection lost midway raises `StreamDroppedError`."""
+        headers = {"last-event-id": last_event_id} if last_event_id is not None else {}
+        timeout = httpx.Timeout(10.0, read=STREAM_SILENCE_S)
+        try:
+            with self._http.stream("GET", path, headers=headers, timeout=timeout) as response:
+                if not response.is_success:
+                    response.read()
+                    self._raise_for(response)
+                yield from parse_sse(response.iter_lines())
+        except httpx.ConnectError as exc:
+            raise StreamDroppedError(str(self._no_server())) from exc
+        except (httpx.TransportError, httpx.StreamError) as exc:
+            raise StreamDroppedError(f"the stream from {self.base_url} broke off: {exc}") from exc
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params={k: v for k, v in params.items() if v is not None})

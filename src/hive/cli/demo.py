@@ -18,8 +18,8 @@ from rich.console import Console
 
 from hive.cli.answer import summarize
 from hive.cli.client import ClientError, HiveClient
-from hive.cli.follow import follow_cell
 from hive.cli.serving import BackgroundServer, browser_url
+from hive.cli.watch import CellWatch
 from hive.settings import Settings
 
 STORE_APP = """\
@@ -153,7 +153,7 @@ def run_demo(*, check: bool, console: Console) -> int:
             )
             made.append(cell["id"])
             console.print(f"cell               {cell['id']} on {cell['branchName']}")
-            final = follow_cell(client, console, cell["id"], since_run=cell.get("runId"))
+            final = CellWatch(client, console, cell["id"], run_id=cell.get("runId")).run()
             if final["status"] != "ready":
                 return 1
             services = client.get(f"/api/cells/{cell['id']}/services")["services"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,7 +13,6 @@ import typer
 from rich.console import Console
 
 from hive.cli.client import ClientError, HiveClient
-from hive.cli.follow import follow_cell
 from hive.cli.render import (
     cells_table,
     print_cell,
@@ -31,6 +30,7 @@ from hive.cli.timing_views import (
     summary_heading,
     summary_table,
 )
+from hive.cli.watch import CellWatch, Interrupted, StoppedWatchingError
 from hive.cli.workspace_resolution import resolve_workspace
 from hive.settings import SettingsError
 
@@ -49,6 +49,12 @@ UrlOption = Annotated[
 ]
 CellArgument = Annotated[str, typer.Argument(help="Cell id (or a unique prefix).")]
 NoWaitOption = Annotated[bool, typer.Option("--no-wait", help="Return without following.")]
+JsonEventsOption = Annotated[
+    bool, typer.Option("--json", help="Print the stream's events as JSON lines, for scripts.")
+]
+DetachOption = Annotated[
+    bool, typer.Option("--detach", help="On Ctrl-C, stop watching and leave it running.")
+]
 WorkspaceOption = Annotated[
     str | None,
     typer.Option(
@@ -135,10 +141,13 @@ def new(
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="Return once the cell exists.")
     ] = False,
+    as_json: JsonEventsOption = False,
+    detach: DetachOption = False,
     url: UrlOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Create a cell from a template and follow it until it is ready (or failed)."""
+    """Create a cell from a template and show its provisioning live until it is ready
+    (exit 0) or failed (exit 1). Ctrl-C asks whether to cancel it."""
     console = _console()
     with _client(url) as client:
         body: dict[str, Any] = {
@@ -149,10 +158,53 @@ def new(
             "baseRef": base_ref,
         }
         cell = client.post("/api/cells", {k: v for k, v in body.items() if v is not None})
-        console.print(f"cell [bold]{cell['id']}[/] ({cell['branchName']}) {cell['status']}")
+        if not as_json:
+            console.print(f"cell [bold]{cell['id']}[/] ({cell['branchName']}) {cell['status']}")
         if no_wait:
             return
-        final = follow_cell(client, console, cell["id"], since_run=cell.get("runId"))
+        ask = None if detach else lambda: _ask_cancel(cell["id"])
+        final = _watch(client, console, cell["id"], cell.get("runId"), as_json, ask)
+    raise typer.Exit(0 if final["status"] == "ready" else 1)
+
+
+def _ask_cancel(cell_id: str) -> Interrupted:
+    """Ctrl-C while a cell is made: cancel it, or leave it running (the default)."""
+    console = Console(stderr=True, highlight=False)
+    console.print()
+    try:
+        answer = console.input(f"Cancel the provisioning of cell {cell_id[:12]}? [y/N] ")
+    except (EOFError, KeyboardInterrupt):
+        answer = ""
+    return "cancel" if answer.strip().lower() in ("y", "yes") else "detach"
+
+
+def _watch(
+    client: HiveClient,
+    console: Console,
+    cell_id: str,
+    run_id: str | None,
+    as_json: bool,
+    on_interrupt: Callable[[], Interrupted] | None,
+) -> dict[str, Any]:
+    watch = CellWatch(
+        client, console, cell_id, run_id=run_id, as_json=as_json, on_interrupt=on_interrupt
+    )
+    try:
+        return watch.run()
+    except StoppedWatchingError:
+        Console(stderr=True, highlight=False).print(
+            f"\nleft running; follow it with `hive watch {cell_id[:12]}`"
+        )
+        raise typer.Exit(0) from None
+
+
+@app.command()
+def watch(cell: CellArgument, as_json: JsonEventsOption = False, url: UrlOption = None) -> None:
+    """Show a cell's provisioning live (its latest run) until it is ready (exit 0) or
+    failed (exit 1); Ctrl-C stops watching, the cell goes on."""
+    console = _console()
+    with _client(url) as client:
+        final = _watch(client, console, _cell_id(client, cell), None, as_json, None)
     raise typer.Exit(0 if final["status"] == "ready" else 1)
 
 
@@ -201,16 +253,32 @@ def rm(cell: CellArgument, url: UrlOption = None) -> None:
 
 
 @app.command()
-def retry(cell: CellArgument, url: UrlOption = None, no_wait: NoWaitOption = False) -> None:
-    """Resume a failed cell from the step that failed."""
+def retry(
+    cell: CellArgument,
+    url: UrlOption = None,
+    no_wait: NoWaitOption = False,
+    as_json: JsonEventsOption = False,
+    detach: DetachOption = False,
+) -> None:
+    """Resume a failed cell from the step that failed, shown live like `hive new`."""
     console = _console()
     with _client(url) as client:
         body = client.post(f"/api/cells/{_cell_id(client, cell)}/retry")
-        console.print(f"retrying cell [bold]{body['id']}[/] (attempt {body['attempt']})")
+        if not as_json:
+            console.print(f"retrying cell [bold]{body['id']}[/] (attempt {body['attempt']})")
         if no_wait:
             return
-        final = follow_cell(client, console, body["id"], since_run=body.get("runId"))
+        ask = None if detach else lambda: _ask_cancel(body["id"])
+        final = _watch(client, console, body["id"], body.get("runId"), as_json, ask)
     raise typer.Exit(0 if final["status"] == "ready" else 1)
+
+
+@app.command()
+def cancel(cell: CellArgument, url: UrlOption = None) -> None:
+    """Stop a cell's running provisioning; it ends in error, its worktree kept."""
+    with _client(url) as client:
+        body = client.post(f"/api/cells/{_cell_id(client, cell)}/cancel")
+    _console().print(f"cancelled cell {body['id']}: {status_text(body['status'])}")
 
 
 @app.command()

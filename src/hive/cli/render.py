@@ -151,16 +151,6 @@ def print_setup_error(console: Console, error: dict[str, Any]) -> None:
         console.print(f"  [bold]what to do:[/] {escape(str(error['hint']))}")
 
 
-def step_line(step: dict[str, Any]) -> str:
-    ok = step["status"] == "ok"
-    mark = "[green]✓[/]" if ok else "[red]✗[/]"
-    indent = "    " if ":" in step["step"] else "  "
-    line = f"{indent}{mark} {escape(step['step'])} [dim]{step['durationMs']:.0f} ms[/]"
-    if not ok and step.get("error"):
-        line += f"  [red]{escape(str(step['error']))}[/]"
-    return line
-
-
 def services_table(services: list[dict[str, Any]]) -> Table:
     table = Table(box=None, header_style="bold")
     # The port is in the URL: the room goes to the check that decides readiness.

@@ -41,6 +41,8 @@ class RunProgress:
     """Steps not done yet, in order, the current one first."""
     current_started_at: datetime | None
     """When the current step began, as far as the rows tell; None: not known yet."""
+    steps: tuple[str, ...] = ()
+    """Every step of the workflow, in order: done ones are those not `remaining`."""
 
 
 def parse_time(stamp: str) -> datetime:
@@ -66,7 +68,7 @@ def run_progress(
         completed -= reruns
     if status == CellStatus.READY:
         # mark_ready moves the cell before the runner checkpoints it: ready is all done.
-        return RunProgress(len(steps), len(steps), None, None, (), None)
+        return RunProgress(len(steps), len(steps), None, None, (), None, tuple(steps))
     rows = list(rows)
     ran = {row.step for row in rows if row.status == "ok"}
     # A run goes through the steps in order, so every step up to the last one that ran
@@ -76,7 +78,7 @@ def run_progress(
     remaining = tuple(name for i, name in enumerate(steps) if i > last and name not in completed)
     done = len(steps) - len(remaining)
     if status != CellStatus.SPAWNING or not remaining:
-        return RunProgress(done, len(steps), None, None, remaining, None)
+        return RunProgress(done, len(steps), None, None, remaining, None, tuple(steps))
     current = remaining[0]
     return RunProgress(
         done=done,
@@ -85,6 +87,7 @@ def run_progress(
         current_substep=_current_substep(current, run_id, ran, progress),
         remaining=remaining,
         current_started_at=_started_at(steps, current, rows),
+        steps=tuple(steps),
     )
 
 

@@ -48,6 +48,13 @@ async def retry_cell(cell_id: str, runtime: Runtime) -> CellOut:
     return await _out(runtime, await runtime.cells.retry(cell_id))
 
 
+@router.post("/{cell_id}/cancel")
+async def cancel_cell(cell_id: str, runtime: Runtime) -> CellOut:
+    """Stop a running provisioning: its setup processes are stopped, services and ports
+    released, the worktree kept; the cell ends in `error`. 409 when none is running."""
+    return await _out(runtime, await runtime.cells.cancel(cell_id))
+
+
 @router.delete("/{cell_id}")
 async def delete_cell(cell_id: str, runtime: Runtime) -> DeletedCell:
     return DeletedCell.of(await runtime.cells.delete(cell_id))

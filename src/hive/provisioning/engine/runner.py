@@ -35,6 +35,7 @@ from hive.store.workspaces import WorkspaceStore
 log = logging.getLogger(__name__)
 
 SHUTDOWN = "the Hive server is stopping"
+CANCELLED = "cancelled on request"
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,9 @@ class Runner:
         except asyncio.CancelledError:
             if cancellation.reason == SHUTDOWN:
                 await asyncio.shield(self._fail(cell, ctx, _interrupted()))
-            raise  # a delete took the cell over: its steps clean up
+            elif cancellation.reason == CANCELLED:
+                await asyncio.shield(self._fail(cell, ctx, _cancelled()))
+            raise  # otherwise a delete took the cell over: its steps clean up
         except Exception as exc:
             if not isinstance(exc, HiveError):
                 log.exception("cell %s: step %s crashed", cell.id, ctx and ctx.current_step)
@@ -170,6 +173,11 @@ class Runner:
         step = ctx.current_step if ctx else self._create.first_undone(cell.completed_steps)
         run_id = ctx.run_id if ctx else (cell.run_id or "")
         failure = setup_error(exc, step=step, run_id=run_id, attempt=cell.attempt, at=now_iso())
+        current = await self._cells.find(cell.id)
+        if current is not None and current.status == CellStatus.READY:
+            # Stopped after it became ready: nothing failed. Its last word may be unsaid.
+            await self._cells.announce(cell.id)
+            return
         await self._compensate(cell)
         with contextlib.suppress(HiveError):
             await self._cells.transition(
@@ -190,8 +198,13 @@ class Runner:
             log.exception("cell %s: could not undo a failed run", cell.id)
 
     async def cancel(self, cell_id: str) -> bool:
-        """Stop the cell's running create or retry; True when one was running."""
+        """Stop the cell's running create or retry for a delete; True when one was running."""
         return await self._runs.cancel(cell_id)
+
+    async def cancel_provisioning(self, cell_id: str) -> bool:
+        """Stop the cell's running create or retry on request: its processes are stopped,
+        what it started is undone, and the cell ends in `error`. True when one ran."""
+        return await self._runs.cancel(cell_id, CANCELLED)
 
     # -- delete ------------------------------------------------------------------------
 
@@ -283,6 +296,14 @@ class Runner:
 
 def _new_run_id() -> str:
     return uuid.uuid4().hex[:12]
+
+
+def _cancelled() -> StepError:
+    return StepError(
+        "provisioning was cancelled on request; its processes were stopped and its ports "
+        "released, the worktree is kept",
+        hint="retry the cell to go on (`hive retry ID`), or delete it (`hive rm ID`)",
+    )
 
 
 def _interrupted() -> StepError:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from hive.config.cache import ConfigCache
 from hive.core.errors import ConflictError, InvalidInputError, NotFoundError
+from hive.core.run_progress import IN_PROGRESS
 from hive.core.status import CellStatus
 from hive.core.steps import Step, Workflow
 from hive.provisioning.engine.context import StepTiming
@@ -164,6 +165,18 @@ class CellLifecycle:
             last_setup_error=None,
         )
         self._runner.start_create(cell, Workflow.RETRY)
+        return cell
+
+    async def cancel(self, cell_id: str) -> CellRecord:
+        """Stop the cell's provisioning now; the cell ends in `error`, its worktree kept."""
+        cell = await self._cells.get(cell_id)
+        cancelled = cell.status in IN_PROGRESS and await self._runner.cancel_provisioning(cell_id)
+        cell = await self._cells.get(cell_id)
+        if not cancelled or cell.status != CellStatus.ERROR:
+            raise ConflictError(
+                f"cell '{cell_id}' is {cell.status}; no provisioning is running to cancel",
+                hint="only a cell that is pending or spawning can be cancelled",
+            )
         return cell
 
     async def delete(self, cell_id: str) -> CellDeletion:
