@@ -48,8 +48,9 @@ def _make_private(path: Path) -> None:
                 file.chmod(_PRIVATE)
 
 
-def migrate(path: Path) -> None:
-    """Bring the database at `path` to the newest schema (blocking; run in a thread)."""
+def migrate(path: Path, revision: str = "head") -> None:
+    """Bring the database at `path` to the newest schema, or to `revision` (blocking;
+    run in a thread)."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     _make_private(path)
     engine = _sync_engine(path)
@@ -58,7 +59,7 @@ def migrate(path: Path) -> None:
         config.set_main_option("script_location", str(_MIGRATIONS))
         with engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, revision)
     finally:
         engine.dispose()
 

@@ -73,6 +73,52 @@ cell_timing_events = Table(
     Index("ix_timing_template", "template_id", "id"),
     Index("ix_timing_created", "created_at"),
     Index("ix_timing_template_step", "template_id", "step"),
+    Index("ix_timing_step_duration", "template_id", "step", "duration_ms"),
+)
+
+# Aggregates of cell_timing_events that the summary reads instead of a million rows.
+# Triggers (migration 0007) keep them in each row's own transaction; see
+# store/timing_rollup.py for how percentiles come out exact.
+timing_duration_buckets = Table(
+    "timing_duration_buckets",
+    metadata,
+    Column("bucket", Integer, primary_key=True, autoincrement=False),
+    # From `lo` (ms) up to the next bucket's; bucket 0 is everything below bucket 1.
+    Column("lo", Float, nullable=False, unique=True),
+)
+
+timing_step_buckets = Table(
+    "timing_step_buckets",
+    metadata,
+    Column("template_id", String, primary_key=True),
+    Column("step", String, primary_key=True),
+    Column("bucket", Integer, primary_key=True, autoincrement=False),
+    Column("count", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("max_ms", Float, nullable=False),
+    Column("first_id", Integer, nullable=False),
+)
+
+timing_runs = Table(
+    "timing_runs",
+    metadata,
+    Column("template_id", String, primary_key=True),
+    Column("workflow", String, primary_key=True),
+    Column("run_id", String, primary_key=True),
+    # The sum of its top-level steps; failed when one of those failed.
+    Column("total_ms", Float, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Index("ix_timing_runs_total", "template_id", "workflow", "total_ms"),
+)
+
+timing_run_buckets = Table(
+    "timing_run_buckets",
+    metadata,
+    Column("template_id", String, primary_key=True),
+    Column("workflow", String, primary_key=True),
+    Column("bucket", Integer, primary_key=True, autoincrement=False),
+    Column("count", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
 )
 
 # What live streams send: every change worth watching, persisted before it is

@@ -4,6 +4,10 @@ Percentiles are nearest-rank: the p-th percentile of n durations is the k-th sma
 k = ceil(p * n / 100), so it is always a duration that was measured. Ranks come from
 ROW_NUMBER() over each group ordered by duration; ceil is integer arithmetic
 ((p * n + 99) / 100, SQLite dividing integers exactly as floor).
+
+Over all rows, or one template's (one workflow's, for runs), the figures come from the
+aggregates triggers keep (timing_rollup.py), with the same results; any other filter
+reads the matching rows here.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Float, case, cast, func, literal_column, select
 
+from hive.store import timing_rollup
 from hive.store.database import Database
 from hive.store.tables import cell_timing_events as t
 from hive.store.timing_filter import TimingFilter, conditions
@@ -142,6 +147,35 @@ def _run_stats(where: TimingFilter) -> Any:
 
 
 async def step_stats(db: Database, where: TimingFilter) -> list[StepStats]:
+    if timing_rollup.covers(where, timing_rollup.STEP_GROUPS):
+        return [
+            StepStats(r.template_id, r.step, r.n, r.p50, r.p90, r.max_ms, _rate(r.failed, r.n))
+            for r in await timing_rollup.step_rows(db, where)
+        ]
+    return await step_stats_from_rows(db, where)
+
+
+async def run_stats(db: Database, where: TimingFilter) -> list[RunStats]:
+    if timing_rollup.covers(where, timing_rollup.RUN_GROUPS):
+        return [
+            RunStats(r.template_id, r.workflow, r.n, _ms(r.p50), _ms(r.p90), _rate(r.failed, r.n))
+            for r in await timing_rollup.run_rows(db, where)
+        ]
+    return await run_stats_from_rows(db, where)
+
+
+def _rate(failed: int, n: int) -> float:
+    return round(failed / n, 4)
+
+
+def _ms(total: float) -> float:
+    """A run total to the nanosecond: sums of the same durations added in another order
+    (kept as rows arrive, or summed afresh) differ only far below that."""
+    return round(total, 6)
+
+
+async def step_stats_from_rows(db: Database, where: TimingFilter) -> list[StepStats]:
+    """`step_stats` read from the matching rows themselves, whatever the filter."""
     rows = await db.all(_step_stats(where))
     return [
         StepStats(r.template_id, r.step, r.n_rows, r.p50, r.p90, r.max, round(r.failures, 4))
@@ -149,9 +183,10 @@ async def step_stats(db: Database, where: TimingFilter) -> list[StepStats]:
     ]
 
 
-async def run_stats(db: Database, where: TimingFilter) -> list[RunStats]:
+async def run_stats_from_rows(db: Database, where: TimingFilter) -> list[RunStats]:
+    """`run_stats` read from the matching rows themselves, whatever the filter."""
     rows = await db.all(_run_stats(where))
     return [
-        RunStats(r.template_id, r.workflow, r.n_rows, r.p50, r.p90, round(r.failures, 4))
+        RunStats(r.template_id, r.workflow, r.n_rows, _ms(r.p50), _ms(r.p90), round(r.failures, 4))
         for r in rows
     ]
