@@ -8,8 +8,10 @@ misses one. Ids are the SSE ids: strictly increasing, never reused.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Executable, insert, select
@@ -28,6 +30,11 @@ class EventRecord:
     workspace_id: str | None
     data: dict[str, Any]
     created_at: str
+
+    @cached_property
+    def data_json(self) -> str:
+        """The data as a stream sends it: encoded once, however many streams send it."""
+        return json.dumps(self.data)
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ def _cursor(header: str | None, query: int | None) -> int:
 
 
 def _sse(event: EventRecord) -> ServerSentEvent:
-    return ServerSentEvent(data=json.dumps(event.data), event=event.kind, id=str(event.id))
+    return ServerSentEvent(data=event.data_json, event=event.kind, id=str(event.id))
 
 
 async def _follow(
@@ -67,24 +67,32 @@ async def _follow(
     kinds: Collection[str] | None = None,
     finished: Callable[[EventRecord | None], Awaitable[bool]] | None = None,
 ) -> AsyncIterator[ServerSentEvent]:
-    """Replay from the log after `after`, then live. The subscription exists before the
-    first read, and every read starts at the cursor: nothing falls between the two."""
+    """Replay from the log after `after`, then live: from the subscription's queue
+    while it keeps up, from the log again whenever the bus says it must. The
+    subscription exists before the first read: nothing falls between the two."""
     log, heartbeat = runtime.stores.events, runtime.settings.stream_heartbeat_s
     with runtime.bus.subscribe(match) as subscription:
         cursor, last = after, None
         while True:
-            subscription.changed.clear()  # before the read: a later write sets it again
-            batch = await log.after(
-                cursor, cell_id=cell_id, workspace_id=workspace_id, kinds=kinds, limit=_BATCH
-            )
+            subscription.changed.clear()  # before looking: anything later sets it again
+            if subscription.stale:
+                subscription.begin_read()
+                batch = await log.after(
+                    cursor, cell_id=cell_id, workspace_id=workspace_id, kinds=kinds, limit=_BATCH
+                )
+                if len(batch) == _BATCH:
+                    subscription.stale = True  # more to read before the queue counts
+            else:
+                batch = subscription.take(cursor)
             for event in batch:
                 cursor, last = event.id, event
                 yield _sse(event)
-            if len(batch) == _BATCH:
+            if subscription.stale or subscription.changed.is_set():
                 continue
             if finished is not None and await finished(last):
                 return
-            await subscription.wait(heartbeat)
+            if not await subscription.wait(heartbeat):
+                subscription.stale = True  # quiet for long: look at the log once more
 
 
 def _response(events: AsyncIterator[ServerSentEvent], runtime: HiveRuntime) -> EventSourceResponse:
