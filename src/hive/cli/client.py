@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
 import httpx
 
 from hive.access_token import AccessToken, client_token
+from hive.cli.sse import ServerSentEvent, events
 from hive.settings import Settings
+
+#: Reconnects of a live stream in a row that may fail before the CLI gives up.
+_STREAM_RETRIES = 5
 
 
 class ClientError(Exception):
@@ -31,13 +36,16 @@ class HiveClient:
         timeout: float = 60.0,
         *,
         token: AccessToken | None = None,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._settings = Settings.from_env()
         url = base_url or os.environ.get("HIVE_URL") or self._settings.base_url
         self.base_url = url.rstrip("/")
         self.token = token if token is not None else client_token(self._settings)
         headers = {"authorization": f"Bearer {self.token.value}"} if self.token else {}
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, headers=headers)
+        self._http = httpx.Client(
+            base_url=self.base_url, timeout=timeout, headers=headers, transport=transport
+        )
 
     def __enter__(self) -> HiveClient:
         return self
@@ -95,8 +103,52 @@ class HiveClient:
         )
 
     def text(self, path: str, **params: Any) -> str:
-        response = self._checked(lambda: self._http.get(path, params=params))
-        return response.text
+        return self.text_response(path, **params).text
+
+    def text_response(self, path: str, **params: Any) -> httpx.Response:
+        """A text answer with its headers (the setup log says where it ends in one)."""
+        return self._checked(lambda: self._http.get(path, params=params))
+
+    def events(
+        self,
+        path: str,
+        *,
+        last_event_id: str | None = None,
+        retries: int = _STREAM_RETRIES,
+        **params: Any,
+    ) -> Iterator[ServerSentEvent]:
+        """The events of a live stream (SSE) until the server ends it.
+
+        A connection that drops is opened again with `Last-Event-ID` (the id of the last
+        event received), so nothing is missed or repeated; after `retries` failures in
+        a row, or when no server answers the first time, a ClientError.
+        """
+        failures, connected = 0, False
+        while True:
+            headers = {"Last-Event-ID": last_event_id} if last_event_id is not None else {}
+            try:
+                with self._http.stream(
+                    "GET", path, params=params, headers=headers, timeout=None
+                ) as response:
+                    connected = True
+                    if not response.is_success:
+                        response.read()
+                        self._raise_for(response)
+                    for event in events(response):
+                        failures = 0
+                        last_event_id = event.id
+                        yield event
+                return
+            except httpx.TransportError as exc:
+                if isinstance(exc, httpx.ConnectError) and not connected:
+                    raise self._no_server() from exc
+                failures += 1
+                if failures > retries:
+                    raise ClientError(
+                        f"the stream from {self.base_url} kept dropping: {exc}",
+                        hint="is the server still running? (`hive serve`)",
+                    ) from exc
+                time.sleep(min(0.1 * 2**failures, 2.0))
 
     def stream_text(self, path: str, **params: Any) -> Iterator[str]:
         """Chunks of a streaming text answer (`follow=true` logs), until the server ends it."""
