@@ -50,3 +50,9 @@ def test_a_response_with_any_line_ending() -> None:
         ServerSentEvent("log", "7", "a"),
         ServerSentEvent("end", "7", "b"),
     ]
+
+
+def test_an_event_without_data_is_not_sent_and_its_type_does_not_linger() -> None:
+    assert list(parse(["event: lonely", "", "data: x", ""])) == [
+        ServerSentEvent("message", None, "x")
+    ]

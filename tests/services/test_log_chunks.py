@@ -38,6 +38,9 @@ async def test_a_character_split_between_reads_waits_for_its_last_byte(
 
     chunks = [c async for c in follow_chunks(path, after=0, settled=settled, max_bytes=1)]
     assert chunks == [TextChunk("a", 1), TextChunk("é", 3), TextChunk("!", 4)]
+    # A chunk that ends one byte into "é" reaches only the byte before it.
+    chunks = [c async for c in follow_chunks(path, after=0, settled=settled, max_bytes=2)]
+    assert chunks == [TextChunk("a", 1), TextChunk("é!", 4)]
 
 
 async def test_it_resumes_after_a_byte_and_waits_for_a_log_not_there_yet(
