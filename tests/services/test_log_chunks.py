@@ -11,20 +11,21 @@ from hive.services.log_chunks import TextChunk, follow_chunks
 async def test_everything_written_before_settling_comes_then_it_ends(tmp_path: Path) -> None:
     path = tmp_path / "setup.log"
     path.write_bytes(b"a partial line")
-    chunks: list[TextChunk] = []
+    asked = 0
 
     async def settled() -> bool:
+        nonlocal asked
+        asked += 1
         # The writer's last bytes land just before it says it is done.
-        if not path.read_bytes().endswith(b"done\n"):
-            with path.open("ab") as handle:
-                handle.write(b" ended\ndone\n")
+        with path.open("ab") as handle:
+            handle.write(b" ended\ndone\n")
         return True
 
-    async for chunk in follow_chunks(path, after=0, settled=settled, poll_s=0):
-        chunks.append(chunk)
+    chunks = [c async for c in follow_chunks(path, after=0, settled=settled, poll_s=0)]
     assert "".join(c.text for c in chunks) == "a partial line ended\ndone\n"
     assert chunks[0] == TextChunk("a partial line", 14)
     assert chunks[-1].end == path.stat().st_size
+    assert asked == 1, "once settled, it only reads what is left"
 
 
 async def test_a_character_split_between_reads_waits_for_its_last_byte(

@@ -32,27 +32,27 @@ async def follow_chunks(
     max_bytes: int = CHUNK_BYTES,
 ) -> AsyncIterator[TextChunk]:
     """Chunks written after byte `after`, until `settled()` says no more will come and
-    everything written before it said so has been yielded.
+    everything written before it said so has been yielded (it is not asked again).
 
     Reads at most `max_bytes` at a time, in a thread. A UTF-8 character split between
     two reads is held back until its last byte is there, so no chunk ends inside one.
     """
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    offset = after
+    offset, finished = after, False
     while True:
         data = await asyncio.to_thread(read_chunk, path, offset, max_bytes)
         if not data:
-            # Asked after an empty read, then read once more: what was written before
-            # the writer settled is read before the end.
-            if not await settled():
-                await asyncio.sleep(poll_s)
-                continue
-            data = await asyncio.to_thread(read_chunk, path, offset, max_bytes)
-            if not data:
+            if finished:
                 rest = decoder.decode(b"", final=True)
                 if rest:
                     yield TextChunk(rest, offset)
                 return
+            # Asked after an empty read, then read to the end once more: what was
+            # written before the writer settled is all sent. It is not asked again.
+            finished = await settled()
+            if not finished:
+                await asyncio.sleep(poll_s)
+            continue
         offset += len(data)
         text = decoder.decode(data)
         if text:

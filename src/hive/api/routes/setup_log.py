@@ -17,11 +17,14 @@ from hive.api.routes.streams import LastEventId, Since, resume_cursor
 from hive.core.status import CellStatus
 from hive.services.log_chunks import follow_chunks
 from hive.services.setup_log import READ_CAP_BYTES, read_log, setup_log_path
+from hive.store.events import EventRecord
 
 router = APIRouter(prefix="/api/cells/{cell_id}/setup-log", tags=["setup log"])
 
 #: Statuses in which no setup command runs; a deleted cell's log is finished too.
 _SETTLED = frozenset({CellStatus.READY, CellStatus.ERROR, CellStatus.ARCHIVED})
+#: The events that tell a cell's status changed (or that it is gone).
+_STATUS_KINDS = frozenset({"cell", "cell_removed"})
 #: The byte offset the text reaches; `?after=` it, the stream goes on from there.
 END_HEADER = "Hive-Log-End"
 
@@ -72,21 +75,32 @@ async def setup_log_stream(
     cells = runtime.stores.cells
     await cells.get(cell_id)  # 404 for an unknown cell
     path = setup_log_path(runtime.settings.logs_root, cell_id)
-    final = "deleted"
 
-    async def settled() -> bool:
-        nonlocal final
-        cell = await cells.find(cell_id)
-        if cell is not None and cell.status not in _SETTLED:
-            return False
-        final = "deleted" if cell is None else str(cell.status)
-        return True
+    def match(event: EventRecord) -> bool:
+        return event.cell_id == cell_id and event.kind in _STATUS_KINDS
 
     async def events() -> AsyncIterator[ServerSentEvent]:
-        end = offset
-        async for chunk in follow_chunks(path, after=offset, settled=settled):
-            end = chunk.end
-            yield ServerSentEvent(data=json.dumps({"text": chunk.text}), event="log", id=str(end))
+        final, end = "deleted", offset  # the status it settled in; the last byte sent
+        # The file is polled; the status is read again only when the bus says the cell
+        # changed (set at first: nothing is known yet), not on every poll.
+        with runtime.bus.subscribe(match) as news:
+            news.changed.set()
+
+            async def settled() -> bool:
+                nonlocal final
+                if not news.changed.is_set():
+                    return False
+                news.changed.clear()  # before the read: a later change sets it again
+                cell = await cells.find(cell_id)
+                if cell is not None and cell.status not in _SETTLED:
+                    return False
+                final = "deleted" if cell is None else str(cell.status)
+                return True
+
+            async for chunk in follow_chunks(path, after=offset, settled=settled):
+                end = chunk.end
+                text = json.dumps({"text": chunk.text})
+                yield ServerSentEvent(data=text, event="log", id=str(end))
         yield ServerSentEvent(data=json.dumps({"status": final}), event="end", id=str(end))
 
     # Pings are comments: they keep proxies and idle timeouts from closing the stream.
