@@ -13,7 +13,16 @@ from hive.access_token import AccessToken, server_token
 from hive.api import pages
 from hive.api.auth import TokenAuthMiddleware
 from hive.api.errors import install_error_handlers
-from hive.api.routes import cells, health, services, streams, templates, timings, workspaces
+from hive.api.routes import (
+    cells,
+    health,
+    services,
+    setup_log,
+    streams,
+    templates,
+    timings,
+    workspaces,
+)
 from hive.api.security import LocalOnlyMiddleware, is_loopback_name
 from hive.provisioning.requests.workspaces import register_workspace
 from hive.runtime import HiveRuntime
@@ -57,6 +66,7 @@ def create_app(
         timings.router,
         cells.router,
         services.router,
+        setup_log.router,
     ):
         app.include_router(router)
     return app

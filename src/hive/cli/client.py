@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
 import httpx
 
 from hive.access_token import AccessToken, client_token
-from hive.cli.sse import SseEvent, parse_sse
+from hive.cli.sse import ServerSentEvent, events
 from hive.settings import Settings
 
+#: How long a live stream may stay unreachable (a server restarting) before the CLI
+#: gives up on it.
+STREAM_RECONNECT_FOR_S = 30.0
 #: Longer than the server's heartbeat (15 s by default): silence this long means the
 #: connection is gone, even when no error says so.
 STREAM_SILENCE_S = 60.0
@@ -28,10 +32,6 @@ class ClientError(Exception):
         """The HTTP status of the answer, when there was one."""
 
 
-class StreamDroppedError(Exception):
-    """An event stream ended without the server ending it: reconnect with Last-Event-ID."""
-
-
 class HiveClient:
     """`token`: the server's; by default found as the server finds it (HIVE_TOKEN, else
     the file in the HIVE_HOME that `Settings.from_env()` names)."""
@@ -42,13 +42,16 @@ class HiveClient:
         timeout: float = 60.0,
         *,
         token: AccessToken | None = None,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._settings = Settings.from_env()
         url = base_url or os.environ.get("HIVE_URL") or self._settings.base_url
         self.base_url = url.rstrip("/")
         self.token = token if token is not None else client_token(self._settings)
         headers = {"authorization": f"Bearer {self.token.value}"} if self.token else {}
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, headers=headers)
+        self._http = httpx.Client(
+            base_url=self.base_url, timeout=timeout, headers=headers, transport=transport
+        )
 
     def __enter__(self) -> HiveClient:
         return self
@@ -107,8 +110,57 @@ class HiveClient:
         )
 
     def text(self, path: str, **params: Any) -> str:
-        response = self._checked(lambda: self._http.get(path, params=params))
-        return response.text
+        return self.text_response(path, **params).text
+
+    def text_response(self, path: str, **params: Any) -> httpx.Response:
+        """A text answer with its headers (the setup log says where it ends in one)."""
+        return self._checked(lambda: self._http.get(path, params=params))
+
+    def events(
+        self,
+        path: str,
+        *,
+        last_event_id: str | None = None,
+        reconnect_for_s: float = STREAM_RECONNECT_FOR_S,
+        **params: Any,
+    ) -> Iterator[ServerSentEvent]:
+        """The events of a live stream (SSE) until the server ends it.
+
+        A connection that drops (or goes silent past the heartbeat) is opened again
+        with `Last-Event-ID`, the id of the last event received, so nothing is missed
+        or repeated; unreachable for `reconnect_for_s`, or no server answering the
+        first time, is a ClientError.
+        """
+        lost_since: float | None = None
+        failures, connected = 0, False
+        timeout = httpx.Timeout(10.0, read=STREAM_SILENCE_S)
+        while True:
+            headers = {"Last-Event-ID": last_event_id} if last_event_id is not None else {}
+            try:
+                with self._http.stream(
+                    "GET", path, params=params, headers=headers, timeout=timeout
+                ) as response:
+                    connected = True
+                    if not response.is_success:
+                        response.read()
+                        self._raise_for(response)
+                    for event in events(response):
+                        lost_since, failures = None, 0
+                        last_event_id = event.id
+                        yield event
+                return
+            except httpx.TransportError as exc:
+                if isinstance(exc, httpx.ConnectError) and not connected:
+                    raise self._no_server() from exc
+                now = time.monotonic()
+                lost_since = now if lost_since is None else lost_since
+                if now - lost_since >= reconnect_for_s:
+                    raise ClientError(
+                        f"the stream from {self.base_url} kept dropping: {exc}",
+                        hint="is the server still running? (`hive serve`)",
+                    ) from exc
+                failures += 1
+                time.sleep(min(0.1 * 2**failures, 2.0))
 
     def stream_text(self, path: str, **params: Any) -> Iterator[str]:
         """Chunks of a streaming text answer (`follow=true` logs), until the server ends it."""
@@ -120,22 +172,6 @@ class HiveClient:
                 yield from response.iter_text()
         except httpx.ConnectError as exc:
             raise self._no_server() from exc
-
-    def events(self, path: str, *, last_event_id: str | None = None) -> Iterator[SseEvent]:
-        """The events of an SSE stream until the server ends it; after `last_event_id`
-        when given. A connection lost midway raises `StreamDroppedError`."""
-        headers = {"last-event-id": last_event_id} if last_event_id is not None else {}
-        timeout = httpx.Timeout(10.0, read=STREAM_SILENCE_S)
-        try:
-            with self._http.stream("GET", path, headers=headers, timeout=timeout) as response:
-                if not response.is_success:
-                    response.read()
-                    self._raise_for(response)
-                yield from parse_sse(response.iter_lines())
-        except httpx.ConnectError as exc:
-            raise StreamDroppedError(str(self._no_server())) from exc
-        except (httpx.TransportError, httpx.StreamError) as exc:
-            raise StreamDroppedError(f"the stream from {self.base_url} broke off: {exc}") from exc
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params={k: v for k, v in params.items() if v is not None})

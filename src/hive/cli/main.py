@@ -295,25 +295,67 @@ def services(cell: CellArgument, url: UrlOption = None) -> None:
 @app.command()
 def logs(
     cell: CellArgument,
-    service: Annotated[str, typer.Argument(help="Service name (see `hive services ID`).")],
-    follow: Annotated[
-        bool, typer.Option("--follow", "-f", help="Keep printing new lines.")
+    service: Annotated[
+        str | None,
+        typer.Argument(help="Service name (see `hive services ID`); not with --setup."),
+    ] = None,
+    setup: Annotated[
+        bool, typer.Option("--setup", help="The setup log: every command of every attempt.")
     ] = False,
-    tail: Annotated[int, typer.Option("--tail", "-n", help="Lines of history.")] = 200,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing what is written.")
+    ] = False,
+    tail: Annotated[
+        int | None,
+        typer.Option("--tail", "-n", help="Lines of history (a service: 200; setup: all)."),
+    ] = None,
     url: UrlOption = None,
 ) -> None:
-    """Print a service's log (its stdout and stderr)."""
+    """Print a service's log (its stdout and stderr), or with --setup the cell's setup log."""
     with _client(url) as client:
-        path = f"/api/cells/{_cell_id(client, cell)}/services/{service}/logs"
+        if setup == (service is not None):
+            raise ClientError(
+                "name a service or give --setup (one of the two)",
+                hint="`hive logs ID SERVICE` or `hive logs ID --setup`",
+            )
+        cell_id = _cell_id(client, cell)
+        if service is None:
+            _setup_log(client, cell_id, tail=tail, follow=follow)
+            return
+        path = f"/api/cells/{cell_id}/services/{service}/logs"
+        lines = 200 if tail is None else tail
         if not follow:
-            sys.stdout.write(client.text(path, tail=tail))
+            sys.stdout.write(client.text(path, tail=lines))
             return
         try:
-            for chunk in client.stream_text(path, tail=tail, follow="true"):
+            for chunk in client.stream_text(path, tail=lines, follow="true"):
                 sys.stdout.write(chunk)
                 sys.stdout.flush()
         except KeyboardInterrupt:
             pass
+
+
+def _setup_log(client: HiveClient, cell_id: str, *, tail: int | None, follow: bool) -> None:
+    """Print the setup log; following, until the cell settles (the stream's end)."""
+    path = f"/api/cells/{cell_id}/setup-log"
+    params = {} if tail is None else {"tail": tail}
+    if not follow:
+        sys.stdout.write(client.text(path, **params))
+        return
+    # With a tail: print it, then go on from the byte it reaches. Without: the stream
+    # itself begins with the whole log.
+    after = None
+    if tail is not None:
+        answer = client.text_response(path, **params)
+        sys.stdout.write(answer.text)
+        after = answer.headers.get("hive-log-end")
+    try:
+        for event in client.events(f"{path}/stream", last_event_id=after):
+            if event.event == "log":
+                sys.stdout.write(json.loads(event.data)["text"])
+                sys.stdout.flush()
+    except KeyboardInterrupt:
+        pass
 
 
 @app.command()

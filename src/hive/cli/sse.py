@@ -1,34 +1,37 @@
-"""Server-sent events read from lines of a stream, as a browser's EventSource reads them."""
+"""Server-sent events read as the HTML standard's EventSource reads them.
+
+`events(response)` turns a streaming httpx response into `ServerSentEvent`s: `event:`
+names it (`message` by default), `data:` lines are joined with newlines, `id:` sets
+the last event id (which, as in a browser, stays until another `id:` changes it),
+lines starting with `:` are comments (heartbeats), a blank line dispatches. An event
+with no `data:` line is not dispatched, and neither is one the stream ended inside.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
+
+import httpx
 
 
-@dataclass(frozen=True)
-class SseEvent:
+class ServerSentEvent(NamedTuple):
     event: str
-    """The `event:` field; `message` when the server sent none."""
     id: str | None
-    """The `id:` field, what a reconnect sends back as Last-Event-ID."""
+    """The last event id seen so far: what a reconnect sends as `Last-Event-ID`."""
     data: str
-    """The `data:` lines, joined by newlines."""
-
-    def json(self) -> Any:
-        return json.loads(self.data) if self.data else None
 
 
-def parse_sse(lines: Iterable[str]) -> Iterator[SseEvent]:
-    """Each event once its blank line arrives; comments (`:` heartbeats) are skipped."""
-    event, event_id, data = "", None, list[str]()
+def parse(lines: Iterable[str]) -> Iterator[ServerSentEvent]:
+    """Events from the stream's lines (without their line endings)."""
+    last_id: str | None = None
+    kind = ""
+    data: list[str] = []
     for line in lines:
         if not line:
-            if data or event or event_id is not None:
-                yield SseEvent(event or "message", event_id, "\n".join(data))
-            event, event_id, data = "", None, []
+            if data:
+                yield ServerSentEvent(kind or "message", last_id, "\n".join(data))
+            kind, data = "", []
             continue
         if line.startswith(":"):
             continue
@@ -37,6 +40,12 @@ def parse_sse(lines: Iterable[str]) -> Iterator[SseEvent]:
         if name == "data":
             data.append(value)
         elif name == "event":
-            event = value
+            kind = value
         elif name == "id" and "\0" not in value:
-            event_id = value
+            last_id = value
+        # `retry:` and unknown fields are ignored, as the standard says.
+
+
+def events(response: httpx.Response) -> Iterator[ServerSentEvent]:
+    """The events of a streaming response, as they arrive."""
+    return parse(response.iter_lines())

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -18,12 +17,11 @@ from rich.console import Console, RenderableType
 from rich.live import Live
 
 from hive.cli.checklist import Checklist
-from hive.cli.client import ClientError, HiveClient, StreamDroppedError
+from hive.cli.client import ClientError, HiveClient
 from hive.cli.render import print_setup_error
 
 #: How long the stream may stay unreachable before the watch gives up.
 RECONNECT_FOR_S = 30.0
-_BACKOFF_S = (0.1, 0.25, 0.5, 1.0, 2.0)
 
 Interrupted = Literal["cancel", "detach"]
 OnInterrupt = Callable[[], Interrupted]
@@ -92,25 +90,14 @@ class CellWatch:
             yield
 
     def _follow(self, checklist: Checklist, live: bool) -> None:
+        """Until the server ends the stream: the cell has settled (or is gone)."""
         path = f"/api/cells/{self._cell_id}/timings/stream"
-        lost_since: float | None = None
-        failures = 0
-        while True:
-            try:
-                for event in self._client.events(path, last_event_id=self._last_id):
-                    lost_since, failures = None, 0
-                    self._take(checklist, event.event, event.id, event.json(), live)
-                return  # the server ended the stream: the cell has settled
-            except StreamDroppedError as exc:
-                now = time.monotonic()
-                lost_since = lost_since or now
-                if now - lost_since > self._reconnect_for_s:
-                    raise ClientError(
-                        f"lost the stream of cell {self._cell_id}: {exc}",
-                        hint=f"the cell goes on; follow it again with `hive watch {self._cell_id}`",
-                    ) from exc
-                time.sleep(_BACKOFF_S[min(failures, len(_BACKOFF_S) - 1)])
-                failures += 1
+        stream = self._client.events(
+            path, last_event_id=self._last_id, reconnect_for_s=self._reconnect_for_s
+        )
+        for event in stream:
+            data = json.loads(event.data) if event.data else None
+            self._take(checklist, event.event, event.id, data, live)
 
     def _take(
         self, checklist: Checklist, kind: str, event_id: str | None, data: Any, live: bool

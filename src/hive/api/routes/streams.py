@@ -38,7 +38,8 @@ Since = Annotated[
 ]
 
 
-def _cursor(header: str | None, query: int | None) -> int:
+def resume_cursor(header: str | None, query: int | None) -> int:
+    """Where a stream resumes: `Last-Event-ID` if sent, else `?after=`, else the start."""
     if header is None or not header.strip():
         return query or 0
     try:
@@ -105,7 +106,7 @@ async def timings_stream(
     runtime: Runtime, last_event_id: LastEventId = None, after: Since = None
 ) -> EventSourceResponse:
     """Every step of every cell (`timing` events), as it begins and ends."""
-    cursor = _cursor(last_event_id, after)
+    cursor = resume_cursor(last_event_id, after)
     match: Match = lambda event: event.kind == "timing"  # noqa: E731
     return _response(_follow(runtime, cursor, match, kinds={"timing"}), runtime)
 
@@ -116,7 +117,7 @@ async def cell_stream(
 ) -> EventSourceResponse:
     """The cell's steps (`timing`, begin and end), `progress` of long steps and its
     status (`cell`); ends after the cell is ready, in error or gone (`cell_removed`)."""
-    cursor = _cursor(last_event_id, after)
+    cursor = resume_cursor(last_event_id, after)
     cells = runtime.stores.cells
     if await cells.find(cell_id) is None and not await runtime.stores.events.after(
         0, cell_id=cell_id, limit=1
@@ -146,7 +147,7 @@ async def workspace_stream(
 ) -> EventSourceResponse:
     """The workspace's cells: `cell` when one is created or changes status,
     `cell_removed` (data: its id) when one is deleted."""
-    cursor = _cursor(last_event_id, after)
+    cursor = resume_cursor(last_event_id, after)
     await runtime.stores.workspaces.get(workspace_id)  # 404 for an unknown workspace
     kinds = {"cell", "cell_removed"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from hive.provisioning.engine.context import RunContext
 from hive.provisioning.environment import CellEnvironments
 from hive.services.process_records import ProcessRecords
 from hive.services.process_tag import setup_tag
+from hive.services.setup_log import append, attempt_line, command_line, setup_log_path
 from hive.services.shell import run_shell_command
 from hive.store.cells import CellStore
 from hive.store.clock import now_iso
@@ -43,9 +45,14 @@ class RunSetup:
         cell = ctx.cell
         environment = await self._environments.of(cell, ctx.workspace.path, template)
         env = environment.setup_env()
-        log_path = self._logs_root / cell.id / "setup.log"
+        log_path = setup_log_path(self._logs_root, cell.id)
         track = self._records.trackers(cell.id, "setup")
-        metadata.update(commands=len(template.setup), log=str(log_path))
+        total = len(template.setup)
+        metadata.update(commands=total, log=str(log_path))
+        if total:
+            # Every attempt appends to the same log: its own line tells them apart.
+            header = attempt_line(ctx.attempt, ctx.run_id, now_iso(), total)
+            await asyncio.to_thread(append, log_path, header)
         for index, command in enumerate(template.setup):
             part = substep(Step.RUN_SETUP, str(index + 1))
             # Which command runs is known only here; the cell's progress tells readers.
@@ -54,13 +61,14 @@ class RunSetup:
                 progress={
                     "step": part,
                     "done": index,
-                    "total": len(template.setup),
+                    "total": total,
                     "runId": ctx.run_id,
                     "at": now_iso(),
                 },
             )
             async with ctx.timed(part) as meta:
                 meta["command"] = command
+                await asyncio.to_thread(append, log_path, command_line(index, total))
                 result = await run_shell_command(
                     environment.setup_command(index),
                     cwd=cell.worktree_path,
@@ -79,7 +87,7 @@ class RunSetup:
                         else f"failed with exit code {result.exit_code}"
                     )
                     raise StepError(
-                        f"setup command {index + 1} of {len(template.setup)} {what}: {command}",
+                        f"setup command {index + 1} of {total} {what}: {command}",
                         command=command,
                         exit_code=result.exit_code,
                         output_tail=result.output_tail,
