@@ -72,6 +72,9 @@ def test_the_running_step_shows_its_sub_step_and_progress() -> None:
     checklist.apply("timing", timing("run_setup", "begin"))
     checklist.apply("progress", {"step": "run_setup:2", "done": 1, "total": 3, "runId": "r1"})
     assert "command 2 of 3" in shown(checklist)
+    command = {"step": "run_setup:3", "done": 2, "total": 3, "runId": "r1", "command": "npm ci"}
+    checklist.apply("progress", command)
+    assert "command 3 of 3: npm ci" in shown(checklist)
 
 
 def test_without_a_run_asked_for_the_latest_run_replaces_older_ones() -> None:

@@ -171,6 +171,10 @@ class Checklist:
             row.detail = f"include_copy {done:,}/{total:,} files"
         elif name == "run_setup":
             row.detail = f"command {done + 1} of {total}"
+            command = data.get("command")
+            if isinstance(command, str):
+                shown = command if len(command) <= 60 else command[:59] + "…"
+                row.detail += f": {shown}"
         else:
             row.detail = f"{part} {done:,}/{total:,}"
 

@@ -62,6 +62,7 @@ class RunSetup:
                     "step": part,
                     "done": index,
                     "total": total,
+                    "command": command,
                     "runId": ctx.run_id,
                     "at": now_iso(),
                 },
