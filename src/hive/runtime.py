@@ -12,9 +12,11 @@ from hive.ports.allocator import PortAllocator
 from hive.provisioning.engine.active import ActiveRuns
 from hive.provisioning.engine.runner import Runner
 from hive.provisioning.environment import CellEnvironments
+from hive.provisioning.requests.archive import CellArchive
 from hive.provisioning.requests.cells import CellLifecycle
 from hive.provisioning.requests.progress import CellProgress
 from hive.provisioning.requests.services import ServiceControl
+from hive.provisioning.steps.archive import archive_workflow
 from hive.provisioning.steps.create import create_workflow
 from hive.provisioning.steps.delete import delete_workflow
 from hive.provisioning.templates import TemplateResolver
@@ -69,6 +71,7 @@ class HiveRuntime:
     configs: ConfigCache
     runner: Runner
     cells: CellLifecycle
+    archive: CellArchive
     supervisor: Supervisor
     services: ServiceControl
     copy_workers: CopyWorkerPool
@@ -153,6 +156,18 @@ class HiveRuntime:
                 configs=configs,
                 runner=runner,
                 worktrees_root=settings.worktrees_root,
+            ),
+            archive=CellArchive(
+                cells=stores.cells,
+                runner=runner,
+                archive=archive_workflow(
+                    supervisor=supervisor,
+                    services=stores.services,
+                    backend=backend,
+                    allocator=allocator,
+                    step_timeout_s=settings.cleanup_step_timeout_s,
+                    grace_s=settings.kill_grace_s,
+                ),
             ),
             supervisor=supervisor,
             services=services,

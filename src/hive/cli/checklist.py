@@ -21,7 +21,7 @@ from rich.text import Text
 
 State = Literal["waiting", "running", "ok", "error", "earlier"]
 SETTLED = frozenset({"ready", "error"})
-_RUN_WORKFLOWS = frozenset({"create", "retry"})
+_RUN_WORKFLOWS = frozenset({"create", "retry", "restore"})
 
 
 def duration_text(ms: float) -> str:

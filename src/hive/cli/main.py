@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,6 +33,7 @@ from hive.cli.timing_views import (
 )
 from hive.cli.watch import CellWatch, Interrupted, StoppedWatchingError
 from hive.cli.workspace_resolution import resolve_workspace
+from hive.core.time_bounds import parse_bound
 from hive.settings import SettingsError
 
 app = typer.Typer(
@@ -279,6 +281,73 @@ def cancel(cell: CellArgument, url: UrlOption = None) -> None:
     with _client(url) as client:
         body = client.post(f"/api/cells/{_cell_id(client, cell)}/cancel")
     _console().print(f"cancelled cell {body['id']}: {status_text(body['status'])}")
+
+
+@app.command()
+def archive(cell: CellArgument, url: UrlOption = None) -> None:
+    """Put a ready cell away: services stopped, ports given back; worktree, branch,
+    logs and timings kept (`hive restore ID` brings it back)."""
+    with _client(url) as client:
+        body = client.post(f"/api/cells/{_cell_id(client, cell)}/archive")
+    _console().print(f"archived cell {body['id']}; its worktree stays at {body['worktreePath']}")
+
+
+@app.command()
+def restore(
+    cell: CellArgument,
+    url: UrlOption = None,
+    no_wait: NoWaitOption = False,
+    as_json: JsonEventsOption = False,
+) -> None:
+    """Bring an archived cell back (its ports as before when free, its services started),
+    shown live like `hive new`."""
+    console = _console()
+    with _client(url) as client:
+        body = client.post(f"/api/cells/{_cell_id(client, cell)}/restore")
+        if not as_json:
+            console.print(f"restoring cell [bold]{body['id']}[/]")
+        if no_wait:
+            return
+        final = _watch(client, console, body["id"], body.get("runId"), as_json, None)
+    raise typer.Exit(0 if final["status"] == "ready" else 1)
+
+
+@app.command()
+def cleanup(
+    archived_before: Annotated[
+        str,
+        typer.Option(
+            "--archived-before", help="Archived cells not touched since: 14d, 2h or ISO 8601."
+        ),
+    ],
+    apply: Annotated[bool, typer.Option("--apply", help="Delete them (default: list).")] = False,
+    url: UrlOption = None,
+    workspace: WorkspaceOption = None,
+    every: Annotated[bool, typer.Option("--all", "-a", help="Cells of every workspace.")] = False,
+) -> None:
+    """Delete archived cells archived before a moment; lists them unless --apply."""
+    console = _console()
+    try:
+        cutoff = parse_bound(archived_before, datetime.now(UTC))
+    except ValueError as exc:
+        console.print(f"[red bold]error:[/] --archived-before: {exc}")
+        raise typer.Exit(2) from None
+    with _client(url) as client:
+        workspace_id = None if every else resolve_workspace(client, workspace)
+        cells = client.get("/api/cells", workspaceId=workspace_id)["cells"]
+        old = [c for c in cells if c["status"] == "archived" and c["updatedAt"] < cutoff]
+        if not old:
+            console.print(f"no cell archived before {cutoff}")
+            return
+        console.print(cells_table(old))
+        if not apply:
+            console.print(f"{len(old)} archived cell(s); run again with --apply to delete them")
+            return
+        for found in old:
+            outcome = client.delete(f"/api/cells/{found['id']}")
+            console.print(f"deleted cell {outcome['id']}")
+            for warning in outcome.get("warnings", []):
+                console.print(f"  [yellow]warning:[/] {warning}")
 
 
 @app.command()

@@ -13,6 +13,9 @@ class Workflow(StrEnum):
     CREATE = "create"
     RETRY = "retry"
     DELETE = "delete"
+    ARCHIVE = "archive"
+    RESTORE = "restore"
+    """An archived cell's create workflow run again from `allocate_ports`."""
 
 
 class Step(StrEnum):

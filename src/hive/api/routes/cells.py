@@ -55,6 +55,20 @@ async def cancel_cell(cell_id: str, runtime: Runtime) -> CellOut:
     return await _out(runtime, await runtime.cells.cancel(cell_id))
 
 
+@router.post("/{cell_id}/archive")
+async def archive_cell(cell_id: str, runtime: Runtime) -> CellOut:
+    """Stop the cell's services and give its ports back; its worktree, branch, logs
+    and timings stay. Service actions answer 409 until it is restored."""
+    return await _out(runtime, await runtime.archive.archive(cell_id))
+
+
+@router.post("/{cell_id}/restore", status_code=202)
+async def restore_cell(cell_id: str, runtime: Runtime) -> CellOut:
+    """Bring an archived cell back (ports as before when free, services started, no
+    setup run); it is `ready` again once its services are."""
+    return await _out(runtime, await runtime.archive.restore(cell_id))
+
+
 @router.delete("/{cell_id}")
 async def delete_cell(cell_id: str, runtime: Runtime) -> DeletedCell:
     return DeletedCell.of(await runtime.cells.delete(cell_id))

@@ -246,6 +246,15 @@ class Runner:
                 warnings.append(f"{spec.step}: {describe_error(exc)}")
         return DeleteRun(cell.id, ctx.outcome, warnings)
 
+    # -- short workflows ---------------------------------------------------------------
+
+    async def run_aside(self, cell: CellRecord, workflow: Workflow, spec: WorkflowSpec) -> None:
+        """A short workflow beside create and delete (archive), its steps timed like
+        theirs; the first failure stops it and is raised."""
+        ctx = await self._context(cell, workflow, _new_run_id())
+        for step in spec.steps:
+            await self._run_step(ctx, step)
+
     # -- shared ------------------------------------------------------------------------
 
     async def _run_step(
