@@ -15,6 +15,7 @@ from hive.api.auth import TokenAuthMiddleware
 from hive.api.errors import install_error_handlers
 from hive.api.routes import (
     cells,
+    gc,
     health,
     services,
     setup_log,
@@ -67,6 +68,7 @@ def create_app(
         cells.router,
         services.router,
         setup_log.router,
+        gc.router,
     ):
         app.include_router(router)
     return app

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from hive.config.cache import ConfigCache
 from hive.events.bus import EventBus
+from hive.maintenance.gc import GarbageCollector
 from hive.ports.allocator import PortAllocator
 from hive.provisioning.engine.active import ActiveRuns
 from hive.provisioning.engine.runner import Runner
@@ -72,6 +73,7 @@ class HiveRuntime:
     runner: Runner
     cells: CellLifecycle
     archive: CellArchive
+    gc: GarbageCollector
     supervisor: Supervisor
     services: ServiceControl
     copy_workers: CopyWorkerPool
@@ -169,6 +171,15 @@ class HiveRuntime:
                     grace_s=settings.kill_grace_s,
                 ),
             ),
+            gc=GarbageCollector(
+                cells=stores.cells,
+                workspaces=stores.workspaces,
+                leases=stores.leases,
+                services=stores.services,
+                backend=backend,
+                worktrees_root=settings.worktrees_root,
+                grace_s=settings.kill_grace_s,
+            ),
             supervisor=supervisor,
             services=services,
             copy_workers=copy_workers,
@@ -187,6 +198,7 @@ class HiveRuntime:
         if released:
             log.warning("released %d port lease(s) of cells that no longer exist", released)
         await runner.recover()
+        await runtime.gc.report()
         return runtime
 
     async def close(self) -> None:

@@ -16,6 +16,7 @@ from rich.console import Console
 from hive.cli.client import ClientError, HiveClient
 from hive.cli.render import (
     cells_table,
+    findings_table,
     print_cell,
     print_template_problems,
     problem_line,
@@ -348,6 +349,33 @@ def cleanup(
             console.print(f"deleted cell {outcome['id']}")
             for warning in outcome.get("warnings", []):
                 console.print(f"  [yellow]warning:[/] {warning}")
+
+
+@app.command()
+def gc(
+    apply: Annotated[bool, typer.Option("--apply", help="Remove what is found.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="With --apply: also what could lose work.")
+    ] = False,
+    url: UrlOption = None,
+) -> None:
+    """Find what Hive made that no cell accounts for (worktrees, worktree entries,
+    branches, port leases, processes); lists it, removes it with --apply."""
+    console = _console()
+    with _client(url) as client:
+        if apply:
+            body = client.request("POST", "/api/gc", json={"force": force}, timeout=900)
+        else:
+            body = client.get("/api/gc")
+    findings = body["findings"]
+    if not findings:
+        console.print("nothing to collect")
+        return
+    console.print(findings_table(findings))
+    if not apply:
+        console.print(f"{len(findings)} leftover(s); run again with --apply to remove them")
+    elif any(f["outcome"].startswith("kept") for f in findings):
+        console.print("some were kept: they could hold work; --force removes them too")
 
 
 @app.command()

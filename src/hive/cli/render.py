@@ -168,3 +168,24 @@ def services_table(services: list[dict[str, Any]]) -> Table:
             escape(service.get("readiness") or "-"),
         )
     return table
+
+
+def findings_table(findings: list[dict[str, Any]]) -> Table:
+    """`hive gc`: what was found, why, and what was (or would be) done."""
+    table = Table(box=None, header_style="bold")
+    table.add_column("KIND", no_wrap=True)
+    table.add_column("WHAT", overflow="fold")
+    table.add_column("WHY", overflow="fold")
+    table.add_column("ACTION", overflow="fold")
+    for finding in findings:
+        action = (
+            escape(finding["outcome"])
+            if finding.get("outcome")
+            else (
+                f"[yellow]kept unless --force: {escape(finding['keptUnlessForced'])}[/]"
+                if finding.get("keptUnlessForced")
+                else "remove"
+            )
+        )
+        table.add_row(finding["kind"], Text(finding["target"]), Text(finding["reason"]), action)
+    return table

@@ -60,12 +60,18 @@ class LeaseStore:
         rows = await self._db.all(select(pl).where(pl.c.cell_id == cell_id).order_by(pl.c.port))
         return [_record(row) for row in rows]
 
+    async def all(self) -> list[LeaseRecord]:
+        return [_record(row) for row in await self._db.all(select(pl).order_by(pl.c.port))]
+
     async def holder(self, port: int) -> LeaseRecord | None:
         row = await self._db.first(select(pl).where(pl.c.port == port))
         return _record(row) if row else None
 
     async def release(self, cell_id: str, service: str) -> None:
         await self._db.write(delete(pl).where(pl.c.cell_id == cell_id, pl.c.service == service))
+
+    async def release_port(self, port: int) -> None:
+        await self._db.write(delete(pl).where(pl.c.port == port))
 
     async def release_cell(self, cell_id: str) -> int:
         """Drop every lease of a cell (only once its processes are gone); how many."""
