@@ -6,7 +6,7 @@ from typing import Any
 
 from rich.console import Console
 
-from hive.cli.checklist import Checklist, duration_text
+from hive.cli.checklist import Checklist
 
 STEPS = ("create_worktree", "allocate_ports", "run_setup", "ensure_services", "mark_ready")
 
@@ -138,13 +138,3 @@ def test_malformed_events_change_nothing() -> None:
     ]:
         assert checklist.apply(event, data) == []
     assert set(states(checklist).values()) == {"waiting"}
-
-
-def test_durations_read_naturally() -> None:
-    assert [duration_text(ms) for ms in (3.2, 999, 1500, 61_000, 3_725_000)] == [
-        "3 ms",
-        "999 ms",
-        "1.5 s",
-        "1 min 01 s",
-        "62 min 05 s",
-    ]

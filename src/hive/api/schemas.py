@@ -9,6 +9,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from hive.core.failures import SetupError
+from hive.maintenance.gc import Finding
 from hive.provisioning.requests.cells import BranchOutcome, CellDeletion
 from hive.provisioning.requests.progress import CellProgressView
 from hive.provisioning.requests.services import ServiceView
@@ -365,3 +366,28 @@ class CriticalChain(_Body):
     status: str | None
     total_ms: float
     links: list[ChainLinkOut]
+
+
+class FindingOut(_Body):
+    kind: Literal["worktree", "worktree_entry", "branch", "lease", "process"]
+    target: str
+    """The path, branch, port or pid."""
+    reason: str
+    workspace: str | None
+    kept_unless_forced: str | None
+    """Why removing it could lose work (uncommitted changes, commits on no other branch)."""
+    outcome: str | None
+    """After a collection: `removed`, `kept: …` or `failed: …`."""
+
+    @classmethod
+    def of(cls, finding: Finding) -> FindingOut:
+        return cls.model_validate(finding, from_attributes=True)
+
+
+class Findings(_Body):
+    findings: list[FindingOut]
+
+
+class CollectGarbage(_Request):
+    force: bool = False
+    """Also what could lose work."""

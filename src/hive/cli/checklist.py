@@ -19,18 +19,11 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
+from hive.cli.timing_views import duration
+
 State = Literal["waiting", "running", "ok", "error", "earlier"]
 SETTLED = frozenset({"ready", "error"})
 _RUN_WORKFLOWS = frozenset({"create", "retry", "restore"})
-
-
-def duration_text(ms: float) -> str:
-    if ms < 1000:
-        return f"{ms:.0f} ms"
-    if ms < 60_000:
-        return f"{ms / 1000:.1f} s"
-    minutes, seconds = divmod(int(ms / 1000), 60)
-    return f"{minutes} min {seconds:02d} s"
 
 
 @dataclass
@@ -214,7 +207,7 @@ class Checklist:
             runs = f"{self.eta.runs} earlier run{'s' if self.eta.runs != 1 else ''}"
             if left == 0:
                 return f"taking longer than usual ({runs})"
-            return f"about {duration_text(left)} left (from {runs})"
+            return f"about {duration(left)} left (from {runs})"
         if self.eta_basis == "none":
             return "no estimate yet: this template has no finished run here"
         return None
@@ -231,9 +224,9 @@ class Checklist:
             took = ""
             if row.state == "running":
                 mark = Spinner("dots", style="yellow")
-                took = duration_text((now - row.began) * 1000) if row.began is not None else ""
+                took = duration((now - row.began) * 1000) if row.began is not None else ""
             elif row.duration_ms is not None:
-                took = duration_text(row.duration_ms)
+                took = duration(row.duration_ms)
             detail = Text(row.detail or _running_part(row), style="dim")
             if row.state == "error" and row.error:
                 detail = Text(row.error, style="red")
@@ -264,7 +257,7 @@ def _line(
 ) -> str:
     ok = state == "ok"
     mark = "[green]✓[/]" if ok else "[red]✗[/]"
-    took = f" [dim]{duration_text(duration_ms)}[/]" if duration_ms is not None else ""
+    took = f" [dim]{duration(duration_ms)}[/]" if duration_ms is not None else ""
     line = f"{' ' * indent}{mark} {escape(name)}{took}"
     if not ok and error:
         line += f"  [red]{escape(error)}[/]"
