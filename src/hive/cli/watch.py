@@ -114,7 +114,7 @@ class CellWatch:
             lines = checklist.apply(kind, data)
         if not live:
             for line in lines:
-                self._console.print(line)
+                self._console.print(line, soft_wrap=True)  # a log line: never folded
         elif _ends_step(kind, data):
             # A step ended: the estimate of what is left changes with it.
             eta = self._detail(missing_ok=True).get("eta")
