@@ -260,10 +260,11 @@ def retry(
     as_json: JsonEventsOption = False,
     detach: DetachOption = False,
 ) -> None:
-    """Resume a failed cell from the step that failed, shown live like `hive new`."""
+    """Resume a failed cell from the step that failed, or run a ready cell's setup and
+    services again (to apply a changed template), shown live like `hive new`."""
     console = _console()
     with _client(url) as client:
-        body = client.post(f"/api/cells/{_cell_id(client, cell)}/retry")
+        body = client.post(f"/api/cells/{_cell_id(client, cell)}/setup/retry")
         if not as_json:
             console.print(f"retrying cell [bold]{body['id']}[/] (attempt {body['attempt']})")
         if no_wait:

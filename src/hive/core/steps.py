@@ -13,6 +13,8 @@ class Workflow(StrEnum):
     CREATE = "create"
     RETRY = "retry"
     DELETE = "delete"
+    DISCARD = "discard"
+    """A cancelled cell's worktree removed on request (`cancel?discard=1`); the cell stays."""
 
 
 class Step(StrEnum):
