@@ -275,11 +275,23 @@ def retry(
 
 
 @app.command()
-def cancel(cell: CellArgument, url: UrlOption = None) -> None:
+def cancel(
+    cell: CellArgument,
+    url: UrlOption = None,
+    discard: Annotated[
+        bool,
+        typer.Option(
+            "--discard", help="Also remove the worktree (and the branch if it has no new commits)."
+        ),
+    ] = False,
+) -> None:
     """Stop a cell's running provisioning; it ends in error, its worktree kept."""
+    query = "?discard=1" if discard else ""
     with _client(url) as client:
-        body = client.post(f"/api/cells/{_cell_id(client, cell)}/cancel")
+        body = client.post(f"/api/cells/{_cell_id(client, cell)}/cancel{query}")
     _console().print(f"cancelled cell {body['id']}: {status_text(body['status'])}")
+    if discard and body.get("lastSetupError"):
+        _console().print(body["lastSetupError"]["message"], markup=False)
 
 
 @app.command()
