@@ -96,11 +96,12 @@ def test_failing_setup_puts_the_cell_in_error_and_retry_resumes(
     assert runs[0]["failedStep"] == "run_setup"
 
 
-def test_retry_of_a_ready_cell_is_a_conflict(hive: LiveHive) -> None:
+def test_retry_of_a_ready_cell_runs_it_again(hive: LiveHive) -> None:
     cell = hive.settle(hive.create("fine")["id"])
     response = hive.http.post(f"/api/cells/{cell['id']}/retry")
-    assert response.status_code == 409
-    assert "only a cell in error" in response.json()["message"]
+    assert response.status_code == 202, response.text
+    again = hive.settle(cell["id"])
+    assert again["status"] == "ready" and again["attempt"] == 2
 
 
 def test_ready_cell_survives_a_server_restart_then_delete_removes_it(

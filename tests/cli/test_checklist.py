@@ -138,3 +138,19 @@ def test_malformed_events_change_nothing() -> None:
     ]:
         assert checklist.apply(event, data) == []
     assert set(states(checklist).values()) == {"waiting"}
+
+
+def test_each_try_of_a_retried_command_is_its_own_line() -> None:
+    checklist = Checklist("c1", STEPS, run_id="r1")
+    checklist.apply("timing", timing("run_setup", "begin"))
+    [failed] = checklist.apply(
+        "timing",
+        timing("run_setup:1", status="error", error="exit 1", metadata={"command": "npm ci"}),
+    )
+    [again] = checklist.apply(
+        "timing", timing("run_setup:1#2", metadata={"command": "npm ci", "try": 2})
+    )
+    assert failed.startswith("    [red]✗[/] run_setup:1 ")
+    assert again.startswith("    [green]✓[/] run_setup:1#2 ")
+    checklist.apply("timing", timing("run_setup"))
+    assert states(checklist)["run_setup"] == "ok"

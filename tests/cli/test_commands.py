@@ -170,3 +170,16 @@ def test_services_logs_and_restart_from_the_cli(
         if follow.stdout:
             follow.stdout.close()
     hive.http.delete(f"/api/cells/{cell['id']}")
+
+
+def test_cancel_discard_removes_the_worktree(
+    start_hive: Callable[..., LiveHive], tmp_path: Path
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"basic": basic_template(setup=["exec sleep 60"])})
+    hive = start_hive([repo])
+    cell = hive.create("unwanted")
+    hive.wait_for(cell["id"], lambda c: (c.get("progress") or {}).get("step") == "run_setup:1")
+    done = hive_cli("cancel", cell["id"][:8], "--discard", cwd=repo, hive=hive)
+    assert done.returncode == 0, done.stderr
+    assert "worktree discarded" in done.stdout
+    assert not Path(cell["worktreePath"]).exists()

@@ -21,6 +21,8 @@ def test_marks_carry_numbers_ids_and_times_only() -> None:
     )
     assert attempt_line(1, "abc", "t", 1).endswith("· 1 setup command\n")
     assert command_line(0, 3) == "[hive] setup 1/3\n"
+    assert command_line(0, 3, 1, 2) == "[hive] setup 1/3\n", "a first try is unmarked"
+    assert command_line(1, 3, 2, 3) == "[hive] setup 2/3 · try 2/3\n"
 
 
 def test_the_log_is_made_private(tmp_path: Path) -> None:

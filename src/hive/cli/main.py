@@ -263,10 +263,11 @@ def retry(
     as_json: JsonEventsOption = False,
     detach: DetachOption = False,
 ) -> None:
-    """Resume a failed cell from the step that failed, shown live like `hive new`."""
+    """Resume a failed cell from the step that failed, or run a ready cell's setup and
+    services again (to apply a changed template), shown live like `hive new`."""
     console = _console()
     with _client(url) as client:
-        body = client.post(f"/api/cells/{_cell_id(client, cell)}/retry")
+        body = client.post(f"/api/cells/{_cell_id(client, cell)}/setup/retry")
         if not as_json:
             console.print(f"retrying cell [bold]{body['id']}[/] (attempt {body['attempt']})")
         if no_wait:
@@ -277,11 +278,23 @@ def retry(
 
 
 @app.command()
-def cancel(cell: CellArgument, url: UrlOption = None) -> None:
+def cancel(
+    cell: CellArgument,
+    url: UrlOption = None,
+    discard: Annotated[
+        bool,
+        typer.Option(
+            "--discard", help="Also remove the worktree (and the branch if it has no new commits)."
+        ),
+    ] = False,
+) -> None:
     """Stop a cell's running provisioning; it ends in error, its worktree kept."""
+    query = "?discard=1" if discard else ""
     with _client(url) as client:
-        body = client.post(f"/api/cells/{_cell_id(client, cell)}/cancel")
+        body = client.post(f"/api/cells/{_cell_id(client, cell)}/cancel{query}")
     _console().print(f"cancelled cell {body['id']}: {status_text(body['status'])}")
+    if discard and body.get("lastSetupError"):
+        _console().print(body["lastSetupError"]["message"], markup=False)
 
 
 @app.command()

@@ -21,6 +21,7 @@ from typing import Any
 from hive.config.jsonc import parse_jsonc
 from hive.config.schema import (
     SERVICE_TYPES,
+    SETUP_FORMS,
     Defaults,
     HiveConfig,
     OpencodeConfig,
@@ -224,6 +225,10 @@ def _strip_service_tags(loc: Sequence[str | int]) -> Location:
     parts = list(loc)
     if len(parts) >= 3 and parts[0] == "services" and parts[2] in SERVICE_TYPES:
         del parts[2]
+    # Likewise a setup entry's form (setup.1.object.retries).
+    for i in range(len(parts) - 1, 1, -1):
+        if parts[i] in SETUP_FORMS and isinstance(parts[i - 1], int) and parts[i - 2] == "setup":
+            del parts[i]
     return tuple(parts)
 
 

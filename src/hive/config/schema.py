@@ -63,6 +63,57 @@ class HiveModel(BaseModel):
     )
 
 
+# --- setup commands -------------------------------------------------------------
+
+
+class SetupCommand(HiveModel):
+    """A setup command retried on failure (Python Hive extension); a plain string is
+    the same command without retries."""
+
+    run: NonEmptyStr
+    """The shell command."""
+    retries: Annotated[int, Field(ge=0, le=10)] = 0
+    """How many more times to run it after a failure (a transient registry error)."""
+    retry_delay_ms: Annotated[Number, Field(ge=0, le=600_000)] = 1000
+    """Milliseconds to wait before each further try."""
+
+
+def _setup_form(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, dict | SetupCommand):
+        return "object"
+    return None  # neither: the custom error below says what is allowed
+
+
+#: Tags of the `SetupEntry` union, in error locations after the entry's index; the
+#: loader strips them (they are not keys in the file).
+SETUP_FORMS = ("text", "object")
+
+SetupEntry = Annotated[
+    Annotated[str, Tag("text")] | Annotated[SetupCommand, Tag("object")],
+    Discriminator(
+        _setup_form,
+        custom_error_type="setup_command",
+        custom_error_message=(
+            "Setup command should be a string or an object like "
+            '{"run": "npm ci", "retries": 2, "retryDelayMs": 2000}'
+        ),
+    ),
+]
+
+
+def setup_commands(entries: list[str | SetupCommand]) -> tuple[SetupCommand, ...]:
+    """Every entry in its object form: strings are commands without retries."""
+    return tuple(e if isinstance(e, SetupCommand) else SetupCommand(run=e) for e in entries)
+
+
+def _positive_ms(value: float | None) -> float | None:
+    if value is not None and value <= 0:
+        raise ValueError("must be a positive number of milliseconds")
+    return value
+
+
 # --- services -------------------------------------------------------------------
 
 
@@ -134,8 +185,9 @@ class ProcessService(HiveModel):
     """Service type; may be omitted for process services."""
     run: str
     """Command to run the service."""
-    setup: list[str] = Field(default_factory=list)
-    """Setup commands to run before the main command."""
+    setup: list[SetupEntry] = Field(default_factory=list)
+    """Setup commands to run before the main command: strings, or objects with
+    `retries` (extension)."""
     cwd: str | None = None
     """Working directory for the service, relative to the worktree."""
     env: dict[str, str] = Field(default_factory=dict)
@@ -307,8 +359,12 @@ class Template(HiveModel):
     """Services the template's cells run, by name."""
     env: dict[str, str] = Field(default_factory=dict)
     """Environment variables for setup, services and teardown."""
-    setup: list[str] = Field(default_factory=list)
-    """Commands to run once before starting the template's services."""
+    setup: list[SetupEntry] = Field(default_factory=list)
+    """Commands to run once before starting the template's services: strings, or
+    objects `{run, retries, retryDelayMs}` (extension)."""
+    setup_timeout_ms: Annotated[Number | None, AfterValidator(_positive_ms)] = None
+    """Milliseconds each setup command (the template's and its services') may run
+    before it is stopped (extension); default: the server's HIVE_SETUP_TIMEOUT."""
     prompts: list[str] = Field(default_factory=list)
     """Prompt files or directories, relative to the workspace root."""
     agent: AgentConfig | None = None

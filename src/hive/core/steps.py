@@ -16,6 +16,8 @@ class Workflow(StrEnum):
     ARCHIVE = "archive"
     RESTORE = "restore"
     """An archived cell's create workflow run again from `allocate_ports`."""
+    DISCARD = "discard"
+    """A cancelled cell's worktree removed on request (`cancel?discard=1`); the cell stays."""
 
 
 class Step(StrEnum):

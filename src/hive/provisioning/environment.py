@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hive.config.schema import ProcessService, Template
+from hive.config.schema import ProcessService, Template, setup_commands
 from hive.core.errors import ConfigError
 from hive.ports.allocator import PortAllocator
 from hive.services.plan import (
@@ -102,7 +102,8 @@ class CellEnvironment:
     def setup_command(self, index: int) -> str:
         """Setup command `index` of the template, its port references resolved."""
         return self._template_value(
-            self.template.setup[index], f"templates.{self.template.id}.setup[{index}]"
+            setup_commands(self.template.setup)[index].run,
+            f"templates.{self.template.id}.setup[{index}]",
         )
 
     def plan(self) -> StartPlan:

@@ -10,7 +10,13 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from hive.config.schema import DependencyCondition, ProcessService, Template
+from hive.config.schema import (
+    DependencyCondition,
+    ProcessService,
+    SetupCommand,
+    Template,
+    setup_commands,
+)
 from hive.core.dependencies import DependencyError, start_levels
 from hive.core.errors import ConfigError
 from hive.services.readiness import Readiness, readiness_of
@@ -24,7 +30,8 @@ _OWN_PORT = re.compile(r"\$PORT(?![A-Za-z0-9_])")
 class ServicePlan:
     name: str
     run: str
-    setup: tuple[str, ...]
+    setup: tuple[SetupCommand, ...]
+    """Its setup commands, port references resolved."""
     stop: str | None
     cwd: str
     """Relative to the worktree ("" for the worktree itself)."""
@@ -35,6 +42,8 @@ class ServicePlan:
     ready_timeout_s: float
     oneshot: bool
     restart_limit: int
+    setup_timeout_s: float | None = None
+    """The template's `setupTimeoutMs` for each setup command; None: the server's."""
 
 
 @dataclass(frozen=True)
@@ -147,7 +156,7 @@ def resolve_ports(
 
 def _texts(service: ProcessService) -> list[str]:
     """Every field of a service in which `$PORT` references are resolved."""
-    texts = [service.run, *service.setup, *service.env.values()]
+    texts = [service.run, *(c.run for c in setup_commands(service.setup)), *service.env.values()]
     if service.stop:
         texts.append(service.stop)
     if service.ready is not None and service.ready.command:
@@ -171,7 +180,7 @@ def services_needing_ports(template: Template) -> set[str]:
     names = list(template.services)
     needed: set[str] = set()
     referenced: set[str] = set()
-    for text in [*template.env.values(), *template.setup]:
+    for text in [*template.env.values(), *(c.run for c in setup_commands(template.setup))]:
         referenced |= {n for _, n in _references(text, names) if n is not None}
     if any(n is None for text in template.env.values() for _, n in _references(text, names)):
         # A bare `$PORT` in the template env is each service's own: they all use one.
@@ -261,7 +270,10 @@ def build_plan(
         plans[name] = ServicePlan(
             name=name,
             run=resolve(service.run, "run"),
-            setup=tuple(resolve(cmd, f"setup[{i}]") for i, cmd in enumerate(service.setup)),
+            setup=tuple(
+                cmd.model_copy(update={"run": resolve(cmd.run, f"setup[{i}]")})
+                for i, cmd in enumerate(setup_commands(service.setup))
+            ),
             stop=resolve(service.stop, "stop") if service.stop else None,
             cwd=_cwd(service, where),
             env=env,
@@ -276,5 +288,8 @@ def build_plan(
             ready_timeout_s=timeout_ms / 1000 if timeout_ms else DEFAULT_READY_TIMEOUT_S,
             oneshot=service.oneshot,
             restart_limit=service.restart_limit(),
+            setup_timeout_s=(
+                template.setup_timeout_ms / 1000 if template.setup_timeout_ms else None
+            ),
         )
     return StartPlan(services=plans, levels=levels)

@@ -3,14 +3,18 @@ process group is ended; both write into its log."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
+from hive.config.schema import SetupCommand
 from hive.core.errors import StepError
 from hive.core.status import ServiceStatus
 from hive.services.plan import ServicePlan
 from hive.services.process_tag import setup_tag
+from hive.services.setup_log import append, command_line
+from hive.services.setup_retry import run_tries
 from hive.services.shell import ProcessTracker, run_shell_command
 from hive.services.statuses import ServiceStatuses, service_error
 
@@ -29,39 +33,55 @@ async def run_service_setup(
     track: Callable[[str], ProcessTracker] | None,
     still_wanted: Callable[[], None],
 ) -> None:
-    """Run the commands in order; StepError naming the command when one fails, and
-    the service is then in `error` with the command's output.
+    """Run the commands in order, each with its retries; StepError naming the command
+    when its last try fails, and the service is then in `error` with its output.
 
     `track(command)` keeps each command's process group on record, so a server killed
     mid-setup leaves nothing a restart cannot stop; `still_wanted()` raises when the
     service's cell is being stopped, so no further command starts.
     """
+    timeout_s = plan.setup_timeout_s or timeout_s
+    total = len(plan.setup)
     for index, command in enumerate(plan.setup):
-        still_wanted()
-        result = await run_shell_command(
-            command,
-            cwd=cwd,
-            env=plan.env,
-            log_path=log_path,
-            timeout=timeout_s,
-            grace=grace_s,
-            track=track(command) if track else None,
-            tag=setup_tag(cell_id, plan.name),
-        )
-        if result.exit_code != 0:
-            what = "timed out" if result.timed_out else f"failed with exit code {result.exit_code}"
-            message = f"service '{plan.name}': setup command {index + 1} {what}: {command}"
+
+        async def once(number: int, index: int = index, command: SetupCommand = command) -> None:
+            still_wanted()
+            tries = command.retries + 1
+            if number > 1:
+                mark = command_line(index, total, number, tries)
+                await asyncio.to_thread(append, log_path, mark)
+            result = await run_shell_command(
+                command.run,
+                cwd=cwd,
+                env=plan.env,
+                log_path=log_path,
+                timeout=timeout_s,
+                grace=grace_s,
+                track=track(command.run) if track else None,
+                tag=setup_tag(cell_id, plan.name),
+            )
+            if result.exit_code != 0:
+                what = (
+                    "timed out" if result.timed_out else f"failed with exit code {result.exit_code}"
+                )
+                after = f" (try {number} of {tries})" if tries > 1 else ""
+                where = f"service '{plan.name}': setup command {index + 1}"
+                raise StepError(
+                    f"{where} {what}{after}: {command.run}",
+                    command=command.run,
+                    exit_code=result.exit_code,
+                    output_tail=result.output_tail,
+                    hint=f"fix services.{plan.name}.setup[{index}] in hive.config.json, then retry",
+                )
+
+        try:
+            await run_tries(command, once)
+        except StepError as exc:
             await statuses.move(
                 cell_id, plan.name, ServiceStatus.ERROR, pid=None, port=plan.port,
-                last_error=service_error(message, result.output_tail),
+                last_error=service_error(exc.message, exc.output_tail),
             )  # fmt: skip
-            raise StepError(
-                message,
-                command=command,
-                exit_code=result.exit_code,
-                output_tail=result.output_tail,
-                hint=f"fix services.{plan.name}.setup[{index}] in hive.config.json, then retry",
-            )
+            raise
 
 
 async def run_stop_command(

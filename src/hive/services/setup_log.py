@@ -9,6 +9,10 @@ the `$ command` line, output and exit note that `shell.run_shell_command` writes
     …
     [hive] exit code 0
 
+A command written with `retries` that failed is run again under a try mark:
+
+    [hive] setup 1/3 · try 2/3
+
 Hive's own lines carry numbers, ids and times only, never an environment value. The
 file is only ever appended to. Every function here blocks: call it in a thread.
 """
@@ -34,9 +38,11 @@ def attempt_line(attempt: int, run_id: str, at: str, commands: int) -> str:
     return f"[hive] attempt {attempt} · run {run_id} · {at} · {commands} setup command{plural}\n"
 
 
-def command_line(index: int, total: int) -> str:
-    """The mark before command `index` (0-based) of `total`; the `$` line follows."""
-    return f"[hive] setup {index + 1}/{total}\n"
+def command_line(index: int, total: int, try_number: int = 1, tries: int = 1) -> str:
+    """The mark before command `index` (0-based) of `total`; the `$` line follows. A
+    command with retries says which try this is, from its second on."""
+    again = f" · try {try_number}/{tries}" if try_number > 1 else ""
+    return f"[hive] setup {index + 1}/{total}{again}\n"
 
 
 def append(path: Path, text: str) -> None:

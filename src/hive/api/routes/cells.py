@@ -43,16 +43,29 @@ async def get_cell(cell_id: str, runtime: Runtime) -> CellOut:
     return await _out(runtime, await runtime.stores.cells.get(cell_id))
 
 
+@router.post("/{cell_id}/setup/retry", status_code=202)
 @router.post("/{cell_id}/retry", status_code=202)
 async def retry_cell(cell_id: str, runtime: Runtime) -> CellOut:
+    """Run the cell's provisioning again (`/retry` is an alias): a cell in `error`
+    resumes at the step that failed; a `ready` cell runs setup and services again with
+    the template as the config has it now. 409 while a run is active or the cell is
+    being deleted."""
     return await _out(runtime, await runtime.cells.retry(cell_id))
 
 
 @router.post("/{cell_id}/cancel")
-async def cancel_cell(cell_id: str, runtime: Runtime) -> CellOut:
+async def cancel_cell(
+    cell_id: str,
+    runtime: Runtime,
+    discard: bool = Query(
+        default=False,
+        description="Also remove the worktree, and the branch when it has no new commits.",
+    ),
+) -> CellOut:
     """Stop a running provisioning: its setup processes are stopped, services and ports
-    released, the worktree kept; the cell ends in `error`. 409 when none is running."""
-    return await _out(runtime, await runtime.cells.cancel(cell_id))
+    released, the worktree kept unless `?discard=1`; the cell ends in `error`. 409 when
+    none is running."""
+    return await _out(runtime, await runtime.cells.cancel(cell_id, discard=discard))
 
 
 @router.post("/{cell_id}/archive")

@@ -30,6 +30,14 @@ class ActiveRuns:
         self._creates[cell_id] = (task, cancellation)
         task.add_done_callback(lambda done: self._forget_create(cell_id, done))
 
+    async def wait_create(self, cell_id: str, timeout_s: float) -> bool:
+        """Wait up to `timeout_s` for the cell's create or retry task to end; True when
+        none is left running."""
+        entry = self._creates.get(cell_id)
+        if entry is not None and not entry[0].done():
+            await asyncio.wait([entry[0]], timeout=timeout_s)
+        return not self.is_running(cell_id)
+
     def delete_task(self, cell_id: str) -> asyncio.Task[Any] | None:
         task = self._deletes.get(cell_id)
         return task if task is not None and not task.done() else None

@@ -91,10 +91,14 @@ class Runner:
         cell: CellRecord,
         workflow: Workflow = Workflow.CREATE,
         preamble: tuple[StepTiming, ...] = (),
+        *,
+        restart: bool = False,
     ) -> None:
         """Run the create workflow (or resume it, for a retry) in the background.
 
         `preamble` are timings measured by the request; the run persists them first.
+        `restart`: the cell was ready, so what it runs is stopped (and its ports given
+        back, to be leased again) before its steps run again.
         """
         if self.is_running(cell.id):
             raise ConflictError(
@@ -103,8 +107,15 @@ class Runner:
             )
         cancellation = Cancellation()
         self._runs.start_create(
-            cell.id, self._run_create(cell, workflow, preamble, cancellation), cancellation
+            cell.id,
+            self._run_create(cell, workflow, preamble, cancellation, restart),
+            cancellation,
         )
+
+    async def settle(self, cell_id: str, timeout_s: float = 5.0) -> bool:
+        """Wait (bounded) for a run whose cell is already settled to end its last word;
+        True when no run of the cell is left."""
+        return await self._runs.wait_create(cell_id, timeout_s)
 
     async def _run_create(
         self,
@@ -112,11 +123,15 @@ class Runner:
         workflow: Workflow,
         preamble: tuple[StepTiming, ...],
         cancellation: Cancellation,
+        restart: bool = False,
     ) -> None:
         ctx: RunContext | None = None
         try:
             ctx = await self._context(cell, workflow, cell.run_id or _new_run_id())
             ctx.cancellation = cancellation
+            if restart and self._create.compensate is not None:
+                # Services of the old template must not run beside the new ones.
+                await self._create.compensate(cell)
             for timing in preamble:
                 await ctx.record(
                     timing.step, timing.started_at, timing.duration_ms, timing.metadata
@@ -205,6 +220,16 @@ class Runner:
         """Stop the cell's running create or retry on request: its processes are stopped,
         what it started is undone, and the cell ends in `error`. True when one ran."""
         return await self._runs.cancel(cell_id, CANCELLED)
+
+    async def discard_worktree(self, cell_id: str) -> dict[str, Any]:
+        """Remove a settled cell's worktree (and its branch when it holds no new
+        commits) with the delete workflow's own step; the cell record stays. Returns
+        what the step decided (`branch`, `warnings`)."""
+        cell = await self._cells.get(cell_id)
+        spec = next(s for s in self._delete.steps if s.step == Step.REMOVE_WORKTREE)
+        ctx = await self._context(cell, Workflow.DISCARD, _new_run_id())
+        await self._run_step(ctx, spec)
+        return ctx.outcome
 
     # -- delete ------------------------------------------------------------------------
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 import unicodedata
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hive.config.cache import ConfigCache
-from hive.core.errors import ConflictError, InvalidInputError, NotFoundError
+from hive.core.errors import ConflictError, InvalidInputError, NotFoundError, TransitionError
 from hive.core.run_progress import IN_PROGRESS
 from hive.core.status import CellStatus
 from hive.core.steps import Step, Workflow
@@ -24,6 +24,13 @@ from hive.workspace.git import REF_HINT, resolve_commit
 from hive.workspace.worktree import branch_name_for
 
 MAX_NAME_LENGTH = 120
+_RETRYABLE = (CellStatus.ERROR, CellStatus.READY)
+_KEPT_ON_RERUN = [str(Step.CREATE_WORKTREE)]
+_RETRY_HINTS = {
+    CellStatus.PENDING: "it is being provisioned: wait for it, or cancel it",
+    CellStatus.SPAWNING: "it is being provisioned: wait for it, or cancel it",
+    CellStatus.DELETING: "it is being deleted",
+}
 
 
 @dataclass(frozen=True)
@@ -147,28 +154,45 @@ class CellLifecycle:
         return commit
 
     async def retry(self, cell_id: str) -> CellRecord:
-        """Resume a failed create from the step that failed."""
-        cell = await self._cells.get(cell_id)
-        if cell.status != CellStatus.ERROR:
+        """Resume a failed create from the step that failed; on a ready cell, run setup
+        and services again (how a changed template is applied). One run at a time."""
+        cell = await self._cells.get(cell_id, include_hidden=True)
+        if cell.status not in _RETRYABLE:
             raise ConflictError(
-                f"cell '{cell_id}' is {cell.status}; only a cell in error can be retried"
+                f"cell '{cell_id}' is {cell.status}; only a cell in error or ready can be retried",
+                hint=_RETRY_HINTS.get(cell.status),
             )
-        if self._runner.is_running(cell_id):
-            raise ConflictError(f"cell '{cell_id}' is already being provisioned")
+        # A run whose cell is settled is only saying its last word: wait for it.
+        if not await self._runner.settle(cell_id):
+            raise ConflictError(
+                f"cell '{cell_id}' is already being provisioned",
+                hint="wait for the running attempt to finish, or cancel it",
+            )
+        again = cell.status == CellStatus.READY
         # Spawning before the answer, so nobody reads the old error as the retry's result;
         # the conditional transition also turns a second, racing retry into a conflict.
-        cell = await self._cells.transition(
-            cell_id,
-            CellStatus.SPAWNING,
-            attempt=cell.attempt + 1,
-            run_id=uuid.uuid4().hex[:12],
-            last_setup_error=None,
-        )
-        self._runner.start_create(cell, Workflow.RETRY)
+        try:
+            cell = await self._cells.transition(
+                cell_id,
+                CellStatus.SPAWNING,
+                only_from=(cell.status,),
+                attempt=cell.attempt + 1,
+                run_id=uuid.uuid4().hex[:12],
+                last_setup_error=None,
+                # A ready cell keeps only its worktree: setup and services run again.
+                **({"completed_steps": _KEPT_ON_RERUN} if again else {}),
+            )
+        except TransitionError as exc:
+            raise ConflictError(
+                f"cell '{cell_id}' is being retried or deleted by another request",
+                hint="read the cell again (`hive show ID`)",
+            ) from exc
+        self._runner.start_create(cell, Workflow.RETRY, restart=again)
         return cell
 
-    async def cancel(self, cell_id: str) -> CellRecord:
-        """Stop the cell's provisioning now; the cell ends in `error`, its worktree kept."""
+    async def cancel(self, cell_id: str, *, discard: bool = False) -> CellRecord:
+        """Stop the cell's provisioning now; the cell ends in `error`, its worktree kept
+        unless `discard` (then removed, and its branch when it has no new commits)."""
         cell = await self._cells.get(cell_id)
         cancelled = cell.status in IN_PROGRESS and await self._runner.cancel_provisioning(cell_id)
         cell = await self._cells.get(cell_id)
@@ -177,7 +201,29 @@ class CellLifecycle:
                 f"cell '{cell_id}' is {cell.status}; no provisioning is running to cancel",
                 hint="only a cell that is pending or spawning can be cancelled",
             )
-        return cell
+        return await self._discard(cell) if discard else cell
+
+    async def _discard(self, cell: CellRecord) -> CellRecord:
+        outcome = await self._runner.discard_worktree(cell.id)
+        branch = outcome.get("branch")
+        said: list[str] = []
+        if isinstance(branch, BranchOutcome):
+            said.append(
+                f"branch {branch.name} "
+                + ("deleted" if branch.deleted else branch.reason or "kept")
+            )
+        said += outcome.get("warnings", [])
+        failure = cell.last_setup_error
+        if failure is not None:
+            failure = replace(
+                failure,
+                message="provisioning was cancelled on request and its worktree discarded"
+                + "".join(f"; {line}" for line in said),
+                hint="retry the cell to make it again from its base commit (`hive retry ID`), "
+                "or delete it (`hive rm ID`)",
+            )
+        # Nothing checkpointed is there any more: a retry starts from the worktree.
+        return await self._cells.update(cell.id, completed_steps=[], last_setup_error=failure)
 
     async def delete(self, cell_id: str) -> CellDeletion:
         run = await self._runner.delete(cell_id)
