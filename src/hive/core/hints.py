@@ -112,8 +112,8 @@ def _git_worktree_refused(evidence: Evidence) -> str | None:
 
 
 _NOT_FOUND = (
-    re.compile(r"([^\s:'\"`]+): command not found"),
     re.compile(r"command not found: (\S+)"),
+    re.compile(r"([^\s:'\"`]+): command not found"),
     re.compile(r"\bsh: \d+: ([^\s:]+): not found"),
 )
 
@@ -190,7 +190,7 @@ _TRANSIENT = re.compile(
     r"connection reset|ECONNRESET|ECONNREFUSED|temporary failure in name resolution"
     r"|could not resolve host|name or service not known|EAI_AGAIN|ENOTFOUND|ETIMEDOUT"
     r"|connection timed out|too many requests|service (?:temporarily )?unavailable"
-    r"|\b(?:HTTP/[\d.]+|status(?: code)?:?|code E?|error) ?(?:429|503)\b",
+    r"|\b(?:HTTP/[\d.]+|status(?: code)?:?|code E?|error:?) ?(?:429|503)\b",
     re.IGNORECASE,
 )
 
