@@ -53,6 +53,8 @@ def setup(command: str, exit_code: int | None, tail: str) -> Evidence:
         # ports: the allocator's words (holder seen through psutil), a server's own
         (Evidence(K.PORT, "port 7000 is already in use by pid 42 (python3 -m http.server 7000)"),
          ["port 7000", "pid 42 (python3 -m http.server 7000)", "port range"]),
+        (Evidence(K.PORT, "port 7000 is already in use by pid 42 (python3 -c \nimport x…)"),
+         ["port 7000", "pid 42 (python3 -c \nimport x…)"]),
         (Evidence(K.PORT, "port 7000 is already leased to service 'web' of cell 'c1'"),
          ["port 7000", "service 'web' of cell 'c1'"]),
         (Evidence(K.SERVICE_READY, "service 'api' exited with code 1 before it was ready",

@@ -54,7 +54,8 @@ _PORT_NUMBER = (
     re.compile(r"(?:EADDRINUSE|address already in use)[^\n]*?:(\d{1,5})\b", re.IGNORECASE),
 )
 _PORT_HOLDER = (
-    re.compile(r"in use by (pid \d+(?: \([^\n]*\))?)$", re.MULTILINE),
+    # The allocator's message ends with the holder's command line, newlines and all.
+    re.compile(r"in use by (pid \d+(?: \(.*\))?)", re.DOTALL),
     re.compile(r"leased to (service '[^']*' of cell '[^']*')"),
 )
 
