@@ -47,6 +47,8 @@ def test_cancel_during_a_long_setup_command_stops_it_and_releases_ports(
     assert cancelled["status"] == "error"
     failure = cancelled["lastSetupError"]
     assert "cancelled" in failure["message"] and failure["step"] == "run_setup"
+    assert failure["kind"] == "cancelled"
+    assert [undo["step"] for undo in failure["rollback"]] == ["stop_services", "release_ports"]
     assert "hive retry" in failure["hint"]
     sleeper.wait(timeout=10)  # gone: the answer came after its group was stopped
     assert leases(hive, cell["id"]) == []

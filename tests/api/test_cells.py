@@ -75,7 +75,12 @@ def test_failing_setup_puts_the_cell_in_error_and_retry_resumes(
 
     assert cell["status"] == "error"
     error = cell["lastSetupError"]
-    assert error["step"] == "run_setup"
+    assert error["step"] == "run_setup" and error["kind"] == "setup_command"
+    assert error["occurredAt"] == error["at"]
+    assert error["rollback"] == [
+        {"step": "stop_services", "status": "ok"},
+        {"step": "release_ports", "status": "ok"},
+    ]
     assert error["command"] == "echo 'cannot reach registry' >&2; test -f fixed.txt"
     assert error["exitCode"] == 1
     assert "cannot reach registry" in error["outputTail"]
@@ -224,6 +229,7 @@ def test_interrupted_provisioning_is_marked_error_after_restart(
     assert again["status"] == "error"
     assert "server stopped" in again["lastSetupError"]["message"]
     assert again["lastSetupError"]["step"] == "run_setup"
+    assert again["lastSetupError"]["kind"] == "interrupted"
     assert again["lastSetupError"]["runId"] == before["runId"]
     assert "retry" in again["lastSetupError"]["hint"]
     # Nothing else is lost across the restart: the cell is the one the first server had.

@@ -12,6 +12,7 @@ from rich.console import Console
 from hive.cli.render import (
     cells_table,
     print_cell,
+    print_setup_error,
     print_template_problems,
     relative_age,
     services_table,
@@ -196,3 +197,17 @@ def test_a_cell_and_its_failure_are_shown_as_written_not_as_markup() -> None:
     text = out.getvalue()
     for written in ("fix [red]login[/]", "boom [bold]x[/]", "echo [b]", "fix [it]"):
         assert written in text
+
+
+def test_a_failure_shows_its_kind_and_what_was_undone_on_one_line() -> None:
+    error = {
+        "kind": "setup_command", "step": "run_setup", "message": "exit 127", "hint": "do x",
+        "rollback": [{"step": "stop_services", "status": "ok"},
+                     {"step": "release_ports", "status": "failed: did not finish within 10s"}],
+    }  # fmt: skip
+    out = io.StringIO()
+    print_setup_error(Console(file=out, width=120, highlight=False), error)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "failed at run_setup (setup_command): exit 127"
+    assert "  undone: stop_services ok, release_ports failed: did not finish within 10s" in lines
+    assert lines[-1] == "  what to do: do x"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from hive.core.errors import ConflictError, StepError
-from hive.core.failures import SetupError, setup_error
+from hive.core.failure_kind import FailureKind
+from hive.core.failures import RollbackStep, SetupError, setup_error
 
 AT = "2026-01-01T00:00:00.000Z"
 
@@ -29,6 +30,7 @@ def test_step_error_keeps_command_exit_code_and_output() -> None:
         command="npm install",
         exit_code=2,
         output_tail="npm ERR! oops",
+        kind=FailureKind.SETUP_COMMAND,
     )
 
 
@@ -40,8 +42,11 @@ def test_stored_form_round_trips_and_uses_the_api_keys() -> None:
         attempt=2,
         at=AT,
     )
+    failure = failure.with_rollback((RollbackStep("stop_services", "ok"),))
     stored = failure.to_json()
     assert stored["runId"] == "r" and stored["exitCode"] == 1 and stored["outputTail"] == "x"
+    assert stored["kind"] == "setup_command" and stored["occurredAt"] == stored["at"] == AT
+    assert stored["rollback"] == [{"step": "stop_services", "status": "ok"}]
     assert SetupError.from_json(stored) == failure
 
 
@@ -50,6 +55,7 @@ def test_rows_written_before_the_typed_model_still_read() -> None:
     failure = SetupError.from_json(old)
     assert failure.message == "m" and failure.command is None
     assert "hive retry" in failure.hint
+    assert failure.kind == FailureKind.SETUP_COMMAND and failure.rollback == ()
 
 
 def test_step_error_without_hint_gets_the_default_next_step() -> None:

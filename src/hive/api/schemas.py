@@ -8,6 +8,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from hive.core.failure_kind import FailureKind
 from hive.core.failures import SetupError
 from hive.maintenance.gc import Finding
 from hive.provisioning.requests.cells import BranchOutcome, CellDeletion
@@ -72,18 +73,28 @@ class WorkspaceList(_Body):
     workspaces: list[WorkspaceOut]
 
 
-class SetupErrorOut(_Body):
-    """Why a cell's last run failed, and what to do (`lastSetupError`)."""
+class RollbackStepOut(_Body):
+    """One undo of a failed run and how it went."""
 
+    step: str
+    status: str = Field(description="`ok`, `failed: <reason>` or `skipped: <reason>`")
+
+
+class SetupErrorOut(_Body):
+    """Why a cell's last run failed, what was undone, and what to do (`lastSetupError`)."""
+
+    kind: FailureKind
     step: str | None
     message: str
     run_id: str
     attempt: int
     at: str
+    occurred_at: str = Field(description="the same moment as `at`")
     hint: str
     command: str | None = None
     exit_code: int | None = None
     output_tail: str | None = None
+    rollback: list[RollbackStepOut]
 
     @classmethod
     def of(cls, failure: SetupError) -> SetupErrorOut:

@@ -139,7 +139,8 @@ def print_cell(console: Console, cell: dict[str, Any]) -> None:
 
 def print_setup_error(console: Console, error: dict[str, Any]) -> None:
     step, message = escape(str(error.get("step"))), escape(str(error.get("message")))
-    console.print(f"[red bold]failed at {step}[/]: {message}")
+    kind = f" [dim]({escape(str(error['kind']))})[/]" if error.get("kind") else ""
+    console.print(f"[red bold]failed at {step}[/]{kind}: {message}")
     if error.get("command"):
         command = escape(str(error["command"]))
         console.print(f"  command: {command} (exit code {error.get('exitCode')})")
@@ -147,6 +148,10 @@ def print_setup_error(console: Console, error: dict[str, Any]) -> None:
         console.print("  output (tail):", style="dim")
         for line in str(error["outputTail"]).splitlines():
             console.print(f"    {line}", style="dim", markup=False, highlight=False)
+    if error.get("rollback"):
+        # One line: what was undone matters less than what to do, which comes last.
+        undone = ", ".join(f"{r['step']} {r['status']}" for r in error["rollback"])
+        console.print(f"  undone: {escape(undone)}")
     if error.get("hint"):
         console.print(f"  [bold]what to do:[/] {escape(str(error['hint']))}")
 

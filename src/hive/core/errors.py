@@ -17,7 +17,10 @@ HiveError                 base: message + hint (what to do next)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hive.core.failure_kind import FailureKind
 
 
 class HiveError(Exception):
@@ -91,11 +94,14 @@ class StepError(HiveError):
         command: str | None = None,
         exit_code: int | None = None,
         output_tail: str | None = None,
+        kind: FailureKind | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.command = command
         self.exit_code = exit_code
         self.output_tail = output_tail
+        self.kind = kind
+        """Said only where the step cannot tell it (a cancel); else derived from the step."""
 
     def to_dict(self) -> dict[str, Any]:
         body = super().to_dict()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hive.config.schema import Template
-from hive.core.errors import StepError
+from hive.core.errors import ConfigError
 from hive.core.failures import describe_error
 from hive.core.steps import Workflow
 from hive.store.clock import now_iso
@@ -52,13 +52,17 @@ class RunContext:
     timings: TimingStore
     cancellation: Cancellation = field(default_factory=Cancellation)
     current_step: str | None = None
+    failed_part: str | None = None
+    """The first timed block (often a sub-step) an error went through: the innermost,
+    which names the failure's kind best (`ensure_services:ready:web`)."""
     outcome: dict[str, Any] = field(default_factory=dict)
     """What the run decided that its caller reports (a kept branch, warnings)."""
 
     def require_template(self) -> Template:
         if self.template is None:
-            raise StepError(
+            raise ConfigError(
                 f"template '{self.cell.template_id}' is no longer usable in the workspace config",
+                path=f"templates.{self.cell.template_id}",
                 hint="restore the template in hive.config.json (GET /api/templates shows its "
                 "errors), then retry the cell",
             )
@@ -80,6 +84,8 @@ class RunContext:
             yield metadata
         except BaseException as exc:
             elapsed = (time.perf_counter() - began) * 1000
+            if self.failed_part is None:
+                self.failed_part = step
             await asyncio.shield(
                 self.record(step, started_at, elapsed, metadata, error=describe_error(exc))
             )

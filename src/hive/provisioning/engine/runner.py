@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hive.core.errors import ConflictError, HiveError, StepError
-from hive.core.failures import describe_error, setup_error
+from hive.core.failure_kind import FailureKind
+from hive.core.failures import RollbackStep, describe_error, setup_error
 from hive.core.status import CellStatus
 from hive.core.steps import Step, Workflow
 from hive.provisioning.engine.active import ActiveRuns
@@ -187,13 +188,16 @@ class Runner:
         created: a cell a delete has taken over (`deleting`) stays the delete's."""
         step = ctx.current_step if ctx else self._create.first_undone(cell.completed_steps)
         run_id = ctx.run_id if ctx else (cell.run_id or "")
-        failure = setup_error(exc, step=step, run_id=run_id, attempt=cell.attempt, at=now_iso())
+        failure = setup_error(
+            exc, step=step, run_id=run_id, attempt=cell.attempt, at=now_iso(),
+            part=_part_of(step, ctx.failed_part if ctx else None),
+        )  # fmt: skip
         current = await self._cells.find(cell.id)
         if current is not None and current.status == CellStatus.READY:
             # Stopped after it became ready: nothing failed. Its last word may be unsaid.
             await self._cells.announce(cell.id)
             return
-        await self._compensate(cell)
+        failure = failure.with_rollback(await self._compensate(cell))
         with contextlib.suppress(HiveError):
             await self._cells.transition(
                 cell.id,
@@ -204,13 +208,15 @@ class Runner:
             )
             await self._cells.announce(cell.id)
 
-    async def _compensate(self, cell: CellRecord) -> None:
+    async def _compensate(self, cell: CellRecord) -> tuple[RollbackStep, ...]:
+        """What the compensation undid, each undo with how it went."""
         if self._create.compensate is None:
-            return
+            return ()
         try:
-            await self._create.compensate(cell)
-        except Exception:
+            return await self._create.compensate(cell)
+        except Exception as exc:
             log.exception("cell %s: could not undo a failed run", cell.id)
+            return (RollbackStep("compensate", f"failed: {describe_error(exc)}"),)
 
     async def cancel(self, cell_id: str) -> bool:
         """Stop the cell's running create or retry for a delete; True when one was running."""
@@ -332,11 +338,20 @@ def _new_run_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
+def _part_of(step: str | None, part: str | None) -> str | None:
+    """`part` when it belongs to `step`: a sub-step that failed in an earlier step and
+    was let go says nothing about this failure."""
+    if step is None or part is None:
+        return None
+    return part if part == step or part.startswith(f"{step}:") else None
+
+
 def _cancelled() -> StepError:
     return StepError(
         "provisioning was cancelled on request; its processes were stopped and its ports "
         "released, the worktree is kept",
         hint="retry the cell to go on (`hive retry ID`), or delete it (`hive rm ID`)",
+        kind=FailureKind.CANCELLED,
     )
 
 
@@ -344,4 +359,5 @@ def _interrupted() -> StepError:
     return StepError(
         "provisioning was interrupted because the Hive server stopped",
         hint="retry the cell: `hive retry ID` or POST /api/cells/ID/retry",
+        kind=FailureKind.INTERRUPTED,
     )

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from hive.core.failures import RollbackStep
 from hive.core.steps import Step
 from hive.provisioning.engine.context import RunContext
 from hive.store.records import CellRecord
@@ -50,9 +51,10 @@ async def never_done(ctx: RunContext) -> bool:
     return False
 
 
-Compensation = Callable[[CellRecord], Awaitable[None]]
+Compensation = Callable[[CellRecord], Awaitable[tuple[RollbackStep, ...]]]
 """Undoes what must not outlive a failed or interrupted run of the cell (processes,
-leases); best-effort, and it may find nothing to undo."""
+leases); best-effort, and it may find nothing to undo. Says what it undid and how each
+undo went (the failure's `rollback`)."""
 
 
 @dataclass(frozen=True)
