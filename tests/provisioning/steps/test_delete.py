@@ -1,5 +1,5 @@
 """The delete steps on real cells: the branch is kept while it has new commits,
-uncommitted work is reported, ports stay leased while a service still runs."""
+uncommitted work is kept, ports stay leased while a service still runs."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ async def test_a_branch_with_new_commits_is_kept_and_uncommitted_work_reported(
     assert deletion.branch is not None
     assert (deletion.branch.deleted, deletion.branch.commits_beyond_base) == (False, 1)
     assert deletion.branch.reason is not None and "git branch -D" in deletion.branch.reason
-    assert any("draft.txt" in warning for warning in deletion.warnings)
+    assert deletion.snapshot is not None and deletion.snapshot.snapshot.added == ("draft.txt",)
     assert git(hive.repo, "branch", "--list", cell.branch_name)
     assert not cell.worktree_path.exists()
     assert await hive.runtime.stores.cells.find(cell.id) is None
@@ -65,6 +65,6 @@ async def test_deleting_a_cell_mid_create_cancels_the_run(make_hive: MakeHive) -
     deletion = await hive.runtime.cells.delete(cell.id)
     assert deletion.id == cell.id
     rows = await hive.steps(cell.id)
-    stop = next(row for row in rows if row.step == "stop_services")
+    stop = next(row for row in rows if row.step == "cancel_provisioning")
     assert stop.metadata is not None and stop.metadata["cancelledRun"] is True
     assert await hive.runtime.stores.processes.list(cell.id) == []
