@@ -18,6 +18,7 @@ from hive.api.routes import (
     health,
     services,
     setup_log,
+    snapshots,
     streams,
     templates,
     timings,
@@ -67,6 +68,7 @@ def create_app(
         cells.router,
         services.router,
         setup_log.router,
+        snapshots.router,
     ):
         app.include_router(router)
     return app

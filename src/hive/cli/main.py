@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from hive.cli import snapshot_commands
 from hive.cli.client import ClientError, HiveClient
+from hive.cli.deletion_views import print_deletion, print_failed
 from hive.cli.render import (
     cells_table,
     print_cell,
@@ -22,6 +23,7 @@ from hive.cli.render import (
     status_text,
     templates_table,
 )
+from hive.cli.session import client_session as _client
 from hive.cli.timing_views import (
     chain_heading,
     chain_table,
@@ -65,20 +67,6 @@ WorkspaceOption = Annotated[
 
 def _console() -> Console:
     return Console(highlight=False)
-
-
-@contextmanager
-def _client(url: str | None) -> Iterator[HiveClient]:
-    """A client whose errors end the command with the message, the hint and exit code 1."""
-    console = Console(stderr=True, highlight=False)
-    try:
-        with HiveClient(url) as client:
-            yield client
-    except ClientError as exc:
-        console.print(f"[red bold]error:[/] {exc.message}", markup=True)
-        if exc.hint:
-            console.print(f"[bold]hint:[/] {exc.hint}")
-        raise typer.Exit(1) from None
 
 
 def _cell_id(client: HiveClient, given: str) -> str:
@@ -237,19 +225,31 @@ def show(
 
 
 @app.command()
-def rm(cell: CellArgument, url: UrlOption = None) -> None:
-    """Delete a cell: its worktree, and its branch unless the branch holds new commits."""
+def rm(
+    cells: Annotated[list[str], typer.Argument(help="Cell ids (or unique prefixes).")],
+    url: UrlOption = None,
+) -> None:
+    """Delete cells: their worktrees (uncommitted work kept as a snapshot first), and
+    their branches unless they hold new commits. Exit 1 if any was not deleted."""
     console = _console()
     with _client(url) as client:
-        outcome = client.delete(f"/api/cells/{_cell_id(client, cell)}")
-    console.print(f"deleted cell {outcome['id']}")
-    branch = outcome.get("branch") or {}
-    if branch.get("deleted"):
-        console.print(f"  branch {branch['name']} deleted (no new commits)")
-    elif branch:
-        console.print(f"  [yellow]branch {branch['name']} {branch.get('reason', 'kept')}[/]")
-    for warning in outcome.get("warnings", []):
-        console.print(f"  [yellow]warning:[/] {warning}")
+        if len(cells) == 1:
+            outcome = client.delete(f"/api/cells/{_cell_id(client, cells[0])}")
+            results = [{"ok": True, **outcome}]
+        else:
+            ids = [_cell_id_or_given(client, cell) for cell in cells]
+            results = client.delete("/api/cells", {"ids": ids})["results"]
+    for result in results:
+        (print_deletion if result["ok"] else print_failed)(console, result)
+    raise typer.Exit(0 if all(result["ok"] for result in results) else 1)
+
+
+def _cell_id_or_given(client: HiveClient, given: str) -> str:
+    """The id a prefix names; an unknown one is the server's to report with the rest."""
+    try:
+        return _cell_id(client, given)
+    except ClientError:
+        return given
 
 
 @app.command()
@@ -468,6 +468,9 @@ def config_schema() -> None:
 
     json.dump(config_json_schema(), sys.stdout, indent=2)
     sys.stdout.write("\n")
+
+
+snapshot_commands.register(app)
 
 
 def run() -> None:
