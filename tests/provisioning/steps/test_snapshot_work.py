@@ -111,4 +111,6 @@ async def test_a_snapshot_that_cannot_be_made_keeps_the_cell_and_says_why(
     assert "could not be saved" in cell.last_setup_error.message
     assert cell.last_setup_error.step == "snapshot_work"
     assert (worktree / "notes.txt").read_text() == "untracked work\n"
+    # The attempt used its own index: the cell's still stages only what it staged.
+    assert git(worktree, "diff", "--cached", "--name-only") == "README.md"
     assert git(hive.repo, "branch", "--list", cell.branch_name)
