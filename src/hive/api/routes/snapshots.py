@@ -13,15 +13,14 @@ from hive.runtime import HiveRuntime
 
 router = APIRouter(prefix="/api/snapshots", tags=["snapshots"])
 
-OlderThan = Annotated[
-    str,
-    Query(
-        alias="olderThan",
-        min_length=1,
-        max_length=64,
-        description="a relative age (30d, 12h) or an ISO 8601 instant",
-    ),
-]
+_OLDER_THAN = Query(
+    alias="olderThan",
+    min_length=1,
+    max_length=64,
+    description="a relative age (30d, 12h) or an ISO 8601 instant",
+)
+OlderThan = Annotated[str, _OLDER_THAN]
+MaybeOlderThan = Annotated[str | None, _OLDER_THAN]
 
 
 def _requests(runtime: HiveRuntime) -> SnapshotRequests:
@@ -29,7 +28,7 @@ def _requests(runtime: HiveRuntime) -> SnapshotRequests:
 
 
 @router.get("")
-async def list_snapshots(runtime: Runtime, older_than: OlderThan | None = None) -> SnapshotList:
+async def list_snapshots(runtime: Runtime, older_than: MaybeOlderThan = None) -> SnapshotList:
     found = await _requests(runtime).find(older_than)
     return SnapshotList(snapshots=[StoredSnapshotOut.of(s) for s in found], deleted=False)
 
