@@ -3,10 +3,16 @@ uncommitted work is kept, ports stay leased while a service still runs."""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
+from typing import Any
+
 import pytest
 
 from hive.core.errors import StepError
 from hive.core.status import CellStatus
+from hive.core.steps import Step
+from hive.provisioning.engine.context import RunContext
 from hive.services.backend import OsProcessBackend
 from hive.services.cell_release import release_if_stopped
 from tests.support.repos import git
@@ -68,3 +74,25 @@ async def test_deleting_a_cell_mid_create_cancels_the_run(make_hive: MakeHive) -
     stop = next(row for row in rows if row.step == "cancel_provisioning")
     assert stop.metadata is not None and stop.metadata["cancelledRun"] is True
     assert await hive.runtime.stores.processes.list(cell.id) == []
+
+
+async def test_a_hung_cleanup_step_is_timed_out_and_the_cell_still_goes(
+    make_hive: MakeHive,
+) -> None:
+    # No fault-injection seam yet: the workflow (data) gets a step that never ends.
+    hive = await make_hive(setup=[])
+    cell = await hive.settle((await hive.create()).id)
+    runner = hive.runtime.runner
+
+    async def hang(_ctx: RunContext, _metadata: dict[str, Any]) -> None:
+        await asyncio.sleep(3600)
+
+    steps = tuple(
+        replace(spec, run=hang, timeout_s=0.2) if spec.step == Step.STOP_SERVICES else spec
+        for spec in runner._delete.steps
+    )
+    runner._delete = replace(runner._delete, steps=steps)
+    deletion = await asyncio.wait_for(hive.runtime.cells.delete(cell.id), 30)
+    assert any("stop_services" in w and "within 0.2s" in w for w in deletion.warnings)
+    assert await hive.runtime.stores.cells.find(cell.id) is None
+    assert not cell.worktree_path.exists()
