@@ -66,11 +66,13 @@ CREATE_STEPS = (
     ("mark_ready", 2),
 )
 DELETE_STEPS = (
+    ("cancel_provisioning", 1),
+    ("close_agent_session", 1),
     ("stop_services", 50),
     ("release_ports", 1),
-    ("remove_worktree:worktree", 80),
-    ("remove_worktree:branch", 10),
-    ("remove_worktree", 95),
+    ("snapshot_work", 40),
+    ("remove_workspace", 80),
+    ("delete_branch", 10),
     ("delete_cell_record", 1),
 )
 COLUMNS = (

@@ -19,6 +19,7 @@ from hive.api.routes import (
     health,
     services,
     setup_log,
+    snapshots,
     streams,
     templates,
     timings,
@@ -69,6 +70,7 @@ def create_app(
         services.router,
         setup_log.router,
         gc.router,
+        snapshots.router,
     ):
         app.include_router(router)
     return app

@@ -156,11 +156,13 @@ def test_deleting_a_cell_hides_it_at_once_and_history_survives(hive: LiveHive) -
     assert workflows == {"create", "delete"}
     delete_steps = [r["step"] for r in body["steps"] if r["workflow"] == "delete"]
     assert delete_steps == [
+        "cancel_provisioning",
+        "close_agent_session",
         "stop_services",
         "release_ports",
-        "remove_worktree:worktree",
-        "remove_worktree:branch",
-        "remove_worktree",
+        "snapshot_work",
+        "remove_workspace",
+        "delete_branch",
         "delete_cell_record",
     ]
     errors = hive.http.get("/api/cells/timings/global", params={"status": "error"}).json()

@@ -135,6 +135,6 @@ def test_delete_during_the_copy_stops_it_and_leaves_nothing_behind(
     assert str(worktree) not in git(big_repo, "worktree", "list")
     timings = hive.http.get("/api/cells/timings/global", params={"cellId": cell["id"]}).json()
     steps = {step["step"]: step for step in timings["steps"]}
-    assert steps["stop_services"]["metadata"]["cancelledRun"] is True
+    assert steps["cancel_provisioning"]["metadata"]["cancelledRun"] is True
     assert steps["create_worktree:include_copy"]["status"] == "error", "the copy never ended"
     assert "run_setup" not in steps

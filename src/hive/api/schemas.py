@@ -8,10 +8,17 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from hive.api.errors import status_for
+from hive.core.errors import HiveError
 from hive.core.failure_kind import FailureKind
 from hive.core.failures import SetupError
 from hive.maintenance.gc import Finding
-from hive.provisioning.requests.cells import BranchOutcome, CellDeletion
+from hive.provisioning.requests.cells import (
+    BranchOutcome,
+    CellDeletion,
+    DeleteResult,
+    KeptSnapshot,
+)
 from hive.provisioning.requests.progress import CellProgressView
 from hive.provisioning.requests.services import ServiceView
 from hive.store.records import CellRecord, TimingEvent, WorkspaceRecord
@@ -225,12 +232,46 @@ class BranchOut(_Body):
         return cls.model_validate(branch, from_attributes=True)
 
 
+class SnapshotOut(_Body):
+    """The uncommitted work a delete kept, and how to bring it back."""
+
+    ref: str
+    commit: str
+    parent: str
+    """The cell's HEAD when the snapshot was taken."""
+    files_changed: int
+    files_added: int
+    changed: list[str]
+    """The first few changed files' paths."""
+    added: list[str]
+    rescue_command: str
+    git_command: str
+    """The same without Hive: a worktree checked out at the snapshot."""
+
+    @classmethod
+    def of(cls, kept: KeptSnapshot) -> SnapshotOut:
+        s = kept.snapshot
+        return cls(
+            ref=s.ref,
+            commit=s.commit,
+            parent=s.parent,
+            files_changed=s.files_changed,
+            files_added=s.files_added,
+            changed=list(s.changed),
+            added=list(s.added),
+            rescue_command=kept.rescue_command,
+            git_command=kept.git_command,
+        )
+
+
 class DeletedCell(_Body):
     id: str
     deleted: bool
     branch: BranchOut | None
+    snapshot: SnapshotOut | None = None
+    """Set when the worktree held uncommitted work: where it was kept."""
     warnings: list[str]
-    """Cleanup that did not fully work (a worktree left behind, discarded changes)."""
+    """Cleanup that did not fully work (a worktree left behind, a port still held)."""
 
     @classmethod
     def of(cls, deletion: CellDeletion) -> DeletedCell:
@@ -238,8 +279,54 @@ class DeletedCell(_Body):
             id=deletion.id,
             deleted=True,
             branch=BranchOut.of(deletion.branch) if deletion.branch else None,
+            snapshot=SnapshotOut.of(deletion.snapshot) if deletion.snapshot else None,
             warnings=deletion.warnings,
         )
+
+
+class DeleteCells(_Request):
+    ids: Annotated[list[Annotated[str, _UNICODE]], Field(min_length=1, max_length=1000)]
+
+
+class ErrorOut(_Body):
+    error: str
+    message: str
+    hint: str | None = None
+    status: int
+    """The HTTP status a delete of this cell alone would have answered."""
+
+
+class DeleteResultOut(_Body):
+    id: str
+    ok: bool
+    deleted: bool
+    branch: BranchOut | None = None
+    snapshot: SnapshotOut | None = None
+    warnings: list[str] = []
+    error: ErrorOut | None = None
+
+    @classmethod
+    def of(cls, result: DeleteResult) -> DeleteResultOut:
+        if result.deletion is not None:
+            done = DeletedCell.of(result.deletion)
+            return cls(ok=True, **done.model_dump())
+        error = result.error or HiveError("the delete gave no answer")
+        body = error.to_dict()
+        return cls(
+            id=result.id,
+            ok=False,
+            deleted=False,
+            error=ErrorOut(
+                error=body["error"],
+                message=body["message"],
+                hint=body.get("hint"),
+                status=status_for(error),
+            ),
+        )
+
+
+class DeletedCells(_Body):
+    results: list[DeleteResultOut]
 
 
 class ServiceErrorOut(_Body):

@@ -180,6 +180,6 @@ class HiveClient:
         # A service start waits for its readiness probe (readyTimeoutMs may be minutes).
         return self.request("POST", path, json=body, timeout=900)
 
-    def delete(self, path: str) -> Any:
+    def delete(self, path: str, body: dict[str, Any] | None = None, **params: Any) -> Any:
         # A delete stops processes and removes a worktree: it may take minutes.
-        return self.request("DELETE", path, timeout=900)
+        return self.request("DELETE", path, json=body, params=params or None, timeout=900)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,7 +12,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from hive.cli import snapshot_commands
 from hive.cli.client import ClientError, HiveClient
+from hive.cli.deletion_views import print_deletion, print_failed
 from hive.cli.render import (
     cells_table,
     findings_table,
@@ -24,6 +25,7 @@ from hive.cli.render import (
     status_text,
     templates_table,
 )
+from hive.cli.session import client_session as _client
 from hive.cli.timing_views import (
     chain_heading,
     chain_table,
@@ -68,20 +70,6 @@ WorkspaceOption = Annotated[
 
 def _console() -> Console:
     return Console(highlight=False)
-
-
-@contextmanager
-def _client(url: str | None) -> Iterator[HiveClient]:
-    """A client whose errors end the command with the message, the hint and exit code 1."""
-    console = Console(stderr=True, highlight=False)
-    try:
-        with HiveClient(url) as client:
-            yield client
-    except ClientError as exc:
-        console.print(f"[red bold]error:[/] {exc.message}", markup=True)
-        if exc.hint:
-            console.print(f"[bold]hint:[/] {exc.hint}")
-        raise typer.Exit(1) from None
 
 
 def _cell_id(client: HiveClient, given: str) -> str:
@@ -240,19 +228,31 @@ def show(
 
 
 @app.command()
-def rm(cell: CellArgument, url: UrlOption = None) -> None:
-    """Delete a cell: its worktree, and its branch unless the branch holds new commits."""
+def rm(
+    cells: Annotated[list[str], typer.Argument(help="Cell ids (or unique prefixes).")],
+    url: UrlOption = None,
+) -> None:
+    """Delete cells: their worktrees (uncommitted work kept as a snapshot first), and
+    their branches unless they hold new commits. Exit 1 if any was not deleted."""
     console = _console()
     with _client(url) as client:
-        outcome = client.delete(f"/api/cells/{_cell_id(client, cell)}")
-    console.print(f"deleted cell {outcome['id']}")
-    branch = outcome.get("branch") or {}
-    if branch.get("deleted"):
-        console.print(f"  branch {branch['name']} deleted (no new commits)")
-    elif branch:
-        console.print(f"  [yellow]branch {branch['name']} {branch.get('reason', 'kept')}[/]")
-    for warning in outcome.get("warnings", []):
-        console.print(f"  [yellow]warning:[/] {warning}")
+        if len(cells) == 1:
+            outcome = client.delete(f"/api/cells/{_cell_id(client, cells[0])}")
+            results = [{"ok": True, **outcome}]
+        else:
+            ids = [_cell_id_or_given(client, cell) for cell in cells]
+            results = client.delete("/api/cells", {"ids": ids})["results"]
+    for result in results:
+        (print_deletion if result["ok"] else print_failed)(console, result)
+    raise typer.Exit(0 if all(result["ok"] for result in results) else 1)
+
+
+def _cell_id_or_given(client: HiveClient, given: str) -> str:
+    """The id a prefix names; an unknown one is the server's to report with the rest."""
+    try:
+        return _cell_id(client, given)
+    except ClientError:
+        return given
 
 
 @app.command()
@@ -370,19 +370,32 @@ def gc(
     force: Annotated[
         bool, typer.Option("--force", help="With --apply: also what could lose work.")
     ] = False,
+    snapshots_older_than: Annotated[
+        str | None,
+        typer.Option(
+            "--snapshots-older-than",
+            help="Also the snapshots deletes kept, taken before this (30d, 12h or ISO 8601).",
+        ),
+    ] = None,
     url: UrlOption = None,
 ) -> None:
     """Find what Hive made that no cell accounts for (worktrees, worktree entries,
-    branches, port leases, processes); lists it, removes it with --apply."""
+    branches, port leases, processes; old snapshots with --snapshots-older-than);
+    lists it, removes it with --apply."""
     console = _console()
     with _client(url) as client:
         if apply:
             body = client.request("POST", "/api/gc", json={"force": force}, timeout=900)
         else:
             body = client.get("/api/gc")
-    findings = body["findings"]
+        _print_findings(console, body["findings"], apply=apply)
+        if snapshots_older_than is not None:
+            snapshot_commands.prune_snapshots(client, snapshots_older_than, apply=apply)
+
+
+def _print_findings(console: Console, findings: list[dict[str, Any]], *, apply: bool) -> None:
     if not findings:
-        console.print("nothing to collect")
+        console.print("no leftovers")
         return
     console.print(findings_table(findings))
     if not apply:
@@ -578,6 +591,9 @@ def config_schema() -> None:
 
     json.dump(config_json_schema(), sys.stdout, indent=2)
     sys.stdout.write("\n")
+
+
+snapshot_commands.register(app)
 
 
 def run() -> None:

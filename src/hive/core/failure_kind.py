@@ -55,7 +55,9 @@ _STEPS: dict[str, FailureKind] = {
     Step.RUN_SETUP: FailureKind.SETUP_COMMAND,
     Step.ENSURE_SERVICES: FailureKind.SERVICE_START,
     Step.RELEASE_PORTS: FailureKind.PORT,
-    Step.REMOVE_WORKTREE: FailureKind.WORKSPACE,
+    Step.SNAPSHOT_WORK: FailureKind.WORKSPACE,
+    Step.REMOVE_WORKSPACE: FailureKind.WORKSPACE,
+    Step.DELETE_BRANCH: FailureKind.WORKSPACE,
 }
 
 

@@ -28,9 +28,15 @@ class Step(StrEnum):
     RUN_SETUP = "run_setup"
     ENSURE_SERVICES = "ensure_services"
     MARK_READY = "mark_ready"
+    # The delete workflow's steps. Runs recorded before it had them name
+    # `remove_worktree` (`:worktree`, `:branch`): history keeps them as plain strings.
+    CANCEL_PROVISIONING = "cancel_provisioning"
+    CLOSE_AGENT_SESSION = "close_agent_session"
     STOP_SERVICES = "stop_services"
     RELEASE_PORTS = "release_ports"
-    REMOVE_WORKTREE = "remove_worktree"
+    SNAPSHOT_WORK = "snapshot_work"
+    REMOVE_WORKSPACE = "remove_workspace"
+    DELETE_BRANCH = "delete_branch"
     DELETE_CELL_RECORD = "delete_cell_record"
 
 

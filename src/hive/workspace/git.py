@@ -8,6 +8,7 @@ import os
 import shlex
 import signal
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,8 +103,12 @@ async def run_git(
     *args: str,
     check: bool = True,
     timeout: float = 120,  # noqa: ASYNC109
+    env: Mapping[str, str] | None = None,
 ) -> GitResult:
-    """Run `git -C <repo> <args>`; raise `GitError` on timeout, or on failure when `check`."""
+    """Run `git -C <repo> <args>`; raise `GitError` on timeout, or on failure when `check`.
+
+    `env` adds variables to git's environment (a temporary index, an identity).
+    """
     arg_list = list(args)
     try:
         proc = await asyncio.create_subprocess_exec(
@@ -114,7 +119,7 @@ async def run_git(
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            env=_git_env(),
+            env={**_git_env(), **(env or {})},
             start_new_session=True,
         )
     except FileNotFoundError as exc:

@@ -5,7 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from hive.api.deps import Runtime
-from hive.api.schemas import CellList, CellOut, CreateCell, DeletedCell
+from hive.api.schemas import (
+    CellList,
+    CellOut,
+    CreateCell,
+    DeleteCells,
+    DeletedCell,
+    DeletedCells,
+    DeleteResultOut,
+)
 from hive.provisioning.requests.cells import CreateCellRequest
 from hive.runtime import HiveRuntime
 from hive.store.records import CellRecord
@@ -84,7 +92,16 @@ async def restore_cell(cell_id: str, runtime: Runtime) -> CellOut:
 
 @router.delete("/{cell_id}")
 async def delete_cell(cell_id: str, runtime: Runtime) -> DeletedCell:
+    """Delete a cell; uncommitted work in its worktree is kept as a snapshot first (a
+    cell whose work cannot be saved is not deleted: it goes to `error`, saying why)."""
     return DeletedCell.of(await runtime.cells.delete(cell_id))
+
+
+@router.delete("")
+async def delete_cells(body: DeleteCells, runtime: Runtime) -> DeletedCells:
+    """Delete several cells (`{"ids": [...]}`): one result per id, each ok or its error."""
+    results = await runtime.cells.delete_many(body.ids)
+    return DeletedCells(results=[DeleteResultOut.of(r) for r in results])
 
 
 async def _out(runtime: HiveRuntime, cell: CellRecord) -> CellOut:

@@ -229,12 +229,14 @@ class Runner:
 
     async def discard_worktree(self, cell_id: str) -> dict[str, Any]:
         """Remove a settled cell's worktree (and its branch when it holds no new
-        commits) with the delete workflow's own step; the cell record stays. Returns
+        commits) with the delete workflow's own steps; the cell record stays. Returns
         what the step decided (`branch`, `warnings`)."""
         cell = await self._cells.get(cell_id)
-        spec = next(s for s in self._delete.steps if s.step == Step.REMOVE_WORKTREE)
+        # Its work is kept as a snapshot first, as a delete keeps it.
+        wanted = (Step.SNAPSHOT_WORK, Step.REMOVE_WORKSPACE, Step.DELETE_BRANCH)
         ctx = await self._context(cell, Workflow.DISCARD, _new_run_id())
-        await self._run_step(ctx, spec)
+        for spec in (s for s in self._delete.steps if s.step in wanted):
+            await self._run_step(ctx, spec)
         return ctx.outcome
 
     # -- delete ------------------------------------------------------------------------

@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 import unicodedata
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hive.config.cache import ConfigCache
-from hive.core.errors import ConflictError, InvalidInputError, NotFoundError, TransitionError
+from hive.core.errors import (
+    ConflictError,
+    HiveError,
+    InvalidInputError,
+    NotFoundError,
+    TransitionError,
+)
+from hive.core.failures import describe_error
 from hive.core.run_progress import IN_PROGRESS
 from hive.core.status import CellStatus
 from hive.core.steps import Step, Workflow
 from hive.provisioning.engine.context import StepTiming
 from hive.provisioning.engine.runner import Runner
 from hive.provisioning.steps.delete import BranchOutcome
+from hive.provisioning.steps.snapshot_work import SNAPSHOT_OUTCOME, KeptSnapshot
 from hive.store.cells import CellStore
 from hive.store.clock import now_iso
 from hive.store.records import CellRecord
@@ -31,6 +42,8 @@ _RETRY_HINTS = {
     CellStatus.SPAWNING: "it is being provisioned: wait for it, or cancel it",
     CellStatus.DELETING: "it is being deleted",
 }
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -55,16 +68,35 @@ def clean_name(name: str) -> str:
     return cleaned
 
 
-__all__ = ["BranchOutcome", "CellDeletion", "CellLifecycle", "CreateCellRequest", "clean_name"]
+__all__ = [
+    "BranchOutcome",
+    "CellDeletion",
+    "CellLifecycle",
+    "CreateCellRequest",
+    "DeleteResult",
+    "KeptSnapshot",
+    "clean_name",
+]
 
 
 @dataclass(frozen=True)
 class CellDeletion:
-    """What a delete did: the branch kept or deleted, and what went wrong on the way."""
+    """What a delete did: the work it kept, the branch kept or deleted, and what went
+    wrong on the way."""
 
     id: str
     branch: BranchOutcome | None
     warnings: list[str]
+    snapshot: KeptSnapshot | None = None
+
+
+@dataclass(frozen=True)
+class DeleteResult:
+    """One cell's answer within a bulk delete: what was done, or why not."""
+
+    id: str
+    deletion: CellDeletion | None = None
+    error: HiveError | None = None
 
 
 class CellLifecycle:
@@ -228,7 +260,30 @@ class CellLifecycle:
     async def delete(self, cell_id: str) -> CellDeletion:
         run = await self._runner.delete(cell_id)
         branch = run.outcome.get("branch")
-        warnings = [*run.outcome.get("warnings", []), *run.warnings]
+        snapshot = run.outcome.get(SNAPSHOT_OUTCOME)
         return CellDeletion(
-            run.cell_id, branch if isinstance(branch, BranchOutcome) else None, warnings
+            run.cell_id,
+            branch if isinstance(branch, BranchOutcome) else None,
+            list(run.warnings),
+            snapshot if isinstance(snapshot, KeptSnapshot) else None,
         )
+
+    async def delete_many(self, cell_ids: Sequence[str]) -> list[DeleteResult]:
+        """Delete each cell (at once: each waits mostly on processes stopping); one
+        cell's failure is its own result and stops no other."""
+        unique = list(dict.fromkeys(cell_ids))
+        outcomes = await asyncio.gather(
+            *(self.delete(cell_id) for cell_id in unique), return_exceptions=True
+        )
+        results = []
+        for cell_id, outcome in zip(unique, outcomes, strict=True):
+            if isinstance(outcome, CellDeletion):
+                results.append(DeleteResult(cell_id, deletion=outcome))
+            elif isinstance(outcome, HiveError):
+                results.append(DeleteResult(cell_id, error=outcome))
+            elif isinstance(outcome, Exception):
+                log.error("cell %s: delete crashed", cell_id, exc_info=outcome)
+                results.append(DeleteResult(cell_id, error=HiveError(describe_error(outcome))))
+            else:
+                raise outcome
+        return results

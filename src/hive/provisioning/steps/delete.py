@@ -1,20 +1,22 @@
-"""The delete workflow: stop everything, give ports back, remove the worktree (the
-branch only when it holds no new commits), drop the record. Cleanups are best-effort
-with a timeout, so a cell can always be deleted."""
+"""The delete workflow: cancel a running create, stop everything, give ports back, keep
+uncommitted work as a snapshot, remove the worktree (the branch only when it holds no
+new commits), drop the record. Cleanups are best-effort with a timeout, so a cell can
+always be deleted; only the snapshot stops a delete, because work it cannot save would
+be lost."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from hive.core.errors import HiveError
-from hive.core.steps import Step, substep
+from hive.core.errors import HiveError, StepError
+from hive.core.steps import Step
 from hive.ports.allocator import PortAllocator
 from hive.provisioning.engine.context import RunContext
 from hive.provisioning.engine.workflow import StepSpec, WorkflowSpec
+from hive.provisioning.steps.snapshot_work import snapshot_work
 from hive.services.backend import ProcessBackend
 from hive.services.cell_release import release_if_stopped
 from hive.services.process_group import stop_tagged
@@ -22,11 +24,17 @@ from hive.services.process_tag import cell_tag
 from hive.services.supervisor import Supervisor
 from hive.store.cells import CellStore
 from hive.store.services import ServiceStore
-from hive.workspace.git import branch_exists, commits_beyond, delete_branch, run_git
+from hive.workspace.git import branch_exists, commits_beyond, delete_branch
 from hive.workspace.worktree import remove_worktree
 
 CancelRun = Callable[[str], Awaitable[bool]]
 """Stops the cell's running create or retry; True when there was one."""
+
+#: `git add -A` of a large worktree may hash many files; a slow snapshot beats lost work.
+SNAPSHOT_TIMEOUT_S = 300.0
+
+_WORKTREE_REMOVED = "worktreeRemoved"
+"""Outcome key: remove_workspace worked, so the branch may go."""
 
 
 @dataclass(frozen=True)
@@ -40,15 +48,28 @@ class BranchOutcome:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
 
-class StopServices:
-    def __init__(self, cancel: CancelRun, supervisor: Supervisor, grace_s: float) -> None:
+class CancelProvisioning:
+    def __init__(self, cancel: CancelRun) -> None:
         self._cancel = cancel
-        self._supervisor = supervisor
-        self._grace_s = grace_s
 
     async def run(self, ctx: RunContext, metadata: dict[str, Any]) -> None:
         # A create or retry still running owns setup processes: stopping it stops them.
         metadata["cancelledRun"] = await self._cancel(ctx.cell.id)
+
+
+async def close_agent_session(ctx: RunContext, metadata: dict[str, Any]) -> None:
+    """Cells have no agent sessions yet: the step holds their place in the workflow."""
+    del ctx
+    metadata["agentSession"] = None
+    metadata["reason"] = "no agent session"
+
+
+class StopServices:
+    def __init__(self, supervisor: Supervisor, grace_s: float) -> None:
+        self._supervisor = supervisor
+        self._grace_s = grace_s
+
+    async def run(self, ctx: RunContext, metadata: dict[str, Any]) -> None:
         metadata["stopped"] = await self._supervisor.stop_cell(ctx.cell.id)
         # Anything else started for the cell that left its process group (a `setsid`
         # daemon of a setup command, say) goes too.
@@ -74,39 +95,24 @@ class ReleasePorts:
         )
 
 
-async def _uncommitted(worktree: Path) -> list[str]:
-    """Paths `git status` reports in the worktree (changes a delete throws away)."""
-    if not await asyncio.to_thread(worktree.is_dir):
-        return []
-    result = await run_git(worktree, "status", "--porcelain", check=False)
-    if result.returncode != 0:
-        return []
-    return [line[3:] for line in result.stdout.splitlines() if len(line) > 3]
+async def remove_workspace(ctx: RunContext, metadata: dict[str, Any]) -> None:
+    path = ctx.cell.worktree_path
+    metadata["path"] = str(path)
+    try:
+        await remove_worktree(ctx.workspace.path, path)
+    except HiveError as exc:
+        raise StepError(
+            f"the worktree {path} was not removed: {exc.message}", hint=exc.hint
+        ) from exc
+    ctx.outcome[_WORKTREE_REMOVED] = True
 
 
-async def remove_cell_worktree(ctx: RunContext, metadata: dict[str, Any]) -> None:
-    repo, cell = ctx.workspace.path, ctx.cell
-    warnings: list[str] = ctx.outcome.setdefault("warnings", [])
-    removed = False
-    async with ctx.timed(substep(Step.REMOVE_WORKTREE, "worktree")) as meta:
-        meta["path"] = str(cell.worktree_path)
-        discarded = await _uncommitted(cell.worktree_path)
-        if discarded:
-            shown = ", ".join(discarded[:10]) + (" …" if len(discarded) > 10 else "")
-            meta["discarded"] = discarded[:50]
-            warnings.append(f"discarded {len(discarded)} uncommitted change(s): {shown}")
-        try:
-            await remove_worktree(repo, cell.worktree_path)
-            removed = True
-        except HiveError as exc:
-            # Still decide about the branch below; the error is on this sub-step's row.
-            meta["error"] = exc.message
-            warnings.append(f"the worktree {cell.worktree_path} was not removed: {exc.message}")
-    async with ctx.timed(substep(Step.REMOVE_WORKTREE, "branch")) as meta:
-        branch = await _settle_branch(repo, cell.branch_name, cell.base_commit, removed)
-        meta.update(branch=branch.metadata())
-        ctx.outcome["branch"] = branch
-    metadata["branchDeleted"] = branch.deleted
+async def delete_cell_branch(ctx: RunContext, metadata: dict[str, Any]) -> None:
+    cell = ctx.cell
+    removed = bool(ctx.outcome.get(_WORKTREE_REMOVED))
+    branch = await _settle_branch(ctx.workspace.path, cell.branch_name, cell.base_commit, removed)
+    metadata.update(branch.metadata())
+    ctx.outcome["branch"] = branch
 
 
 async def _settle_branch(
@@ -154,19 +160,28 @@ def delete_workflow(
     cleanup_timeout_s: float,
     grace_s: float,
 ) -> WorkflowSpec:
-    """stop_services → release_ports → remove_worktree → delete_cell_record."""
+    """cancel_provisioning → close_agent_session → stop_services → release_ports →
+    snapshot_work → remove_workspace → delete_branch → delete_cell_record."""
     timeout = cleanup_timeout_s
     return WorkflowSpec(
         steps=(
             StepSpec(
-                Step.STOP_SERVICES, StopServices(cancel, supervisor, grace_s).run, timeout,
+                Step.CANCEL_PROVISIONING, CancelProvisioning(cancel).run, timeout,
+                best_effort=True,
+            ),
+            StepSpec(Step.CLOSE_AGENT_SESSION, close_agent_session, timeout, best_effort=True),
+            StepSpec(
+                Step.STOP_SERVICES, StopServices(supervisor, grace_s).run, timeout,
                 best_effort=True,
             ),
             StepSpec(
                 Step.RELEASE_PORTS, ReleasePorts(services, backend, allocator).run, timeout,
                 best_effort=True,
             ),
-            StepSpec(Step.REMOVE_WORKTREE, remove_cell_worktree, timeout, best_effort=True),
+            # Not best-effort: a delete that cannot keep the work stops, the cell kept.
+            StepSpec(Step.SNAPSHOT_WORK, snapshot_work, SNAPSHOT_TIMEOUT_S),
+            StepSpec(Step.REMOVE_WORKSPACE, remove_workspace, timeout, best_effort=True),
+            StepSpec(Step.DELETE_BRANCH, delete_cell_branch, timeout, best_effort=True),
             StepSpec(Step.DELETE_CELL_RECORD, DeleteCellRecord(cells, services).run, 30),
         )
     )  # fmt: skip
