@@ -58,6 +58,7 @@ _STEPS: dict[str, FailureKind] = {
     Step.SNAPSHOT_WORK: FailureKind.WORKSPACE,
     Step.REMOVE_WORKSPACE: FailureKind.WORKSPACE,
     Step.DELETE_BRANCH: FailureKind.WORKSPACE,
+    "remove_worktree": FailureKind.WORKSPACE,  # the delete step's name in older records
 }
 
 
