@@ -48,8 +48,9 @@ def test_retry_remakes_a_worktree_removed_by_hand_and_keeps_the_branch(
     assert (worktree / "work.txt").read_text() == "agent work\n", "the branch's work is back"
 
 
-def test_delete_says_which_uncommitted_changes_it_discarded(hive: LiveHive) -> None:
+def test_delete_says_which_uncommitted_changes_it_kept(hive: LiveHive) -> None:
     cell = hive.settle(hive.create("dirty")["id"])
     (Path(cell["workspacePath"]) / "unsaved.txt").write_text("not committed\n")
     outcome = hive.http.delete(f"/api/cells/{cell['id']}").json()
-    assert any("unsaved.txt" in w and "uncommitted" in w for w in outcome["warnings"])
+    assert "unsaved.txt" in outcome["snapshot"]["added"]
+    assert not any("uncommitted" in w for w in outcome["warnings"]), "nothing was discarded"
