@@ -91,6 +91,12 @@ class Runner:
         """Create steps a retry runs again although checkpointed (ports, services)."""
         return self._create.every_attempt()
 
+    @property
+    def delete_steps(self) -> tuple[StepSpec, ...]:
+        """The delete workflow's steps in order, with their timeouts and best-effort
+        flags (what a test drives through the fault seam)."""
+        return self._delete.steps
+
     def is_running(self, cell_id: str) -> bool:
         return self._runs.is_running(cell_id)
 
