@@ -20,6 +20,8 @@ async def _left_spawning(hive: Hive, **fields: object) -> CellRecord:
     """A ready cell put back to where a killed server would have left it in run_setup."""
     cell = await hive.settle((await hive.create()).id)
     assert cell.status == CellStatus.READY, cell.last_setup_error
+    # Its run checkpoints and announces after `ready`: let it end first.
+    await hive.wait(cell.id, lambda _cell: not hive.runtime.runner.is_running(cell.id))
     return await hive.runtime.stores.cells.transition(
         cell.id, CellStatus.SPAWNING, completed_steps=AFTER_WORKTREE, **fields
     )
