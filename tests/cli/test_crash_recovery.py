@@ -102,3 +102,24 @@ def test_a_delete_killed_in_a_step_finishes_after_the_restart(tmp_path: Path) ->
 def _delete(url: str, home: Path, cell_id: str) -> None:
     with suppress(httpx.TransportError):
         httpx.delete(f"{url}/api/cells/{cell_id}", headers=auth_of(home), timeout=60)
+
+
+def test_a_create_killed_before_placing_its_copy_resumes_and_leaves_no_staging(
+    tmp_path: Path,
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"basic": basic_template(setup=["true"], services=SERVICE)})
+    home, port = tmp_path / "home", free_port()
+    place = f"{Step.CREATE_WORKTREE}:place_included"
+    with serving(repo, home, port, HIVE_FAULTS=f"{place}=hang") as server:
+        http = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=auth_of(home))
+        [workspace] = http.get("/api/workspaces").json()["workspaces"]
+        body = {"workspaceId": workspace["id"], "templateId": "basic", "name": "staged"}
+        cell = http.post("/api/cells", json=body).json()
+        staging = Path(cell["workspacePath"]).with_name(f".{cell['id']}.include")
+        wait_for(lambda: (staging / ".env").exists(), what="the copy staged")
+        _kill(server)
+    with serving(repo, home, port), closing(http):
+        settle_all(home)
+        assert not staging.exists()
+        assert (Path(cell["workspacePath"]) / ".env").read_text() == "TOP=1\n"
+        check_consistent(home, repo, {cell["id"]})
