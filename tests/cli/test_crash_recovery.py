@@ -3,6 +3,7 @@ create resumes on its own, but not forever; an interrupted delete finishes."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import threading
@@ -123,3 +124,27 @@ def test_a_create_killed_before_placing_its_copy_resumes_and_leaves_no_staging(
         assert not staging.exists()
         assert (Path(cell["workspacePath"]) / ".env").read_text() == "TOP=1\n"
         check_consistent(home, repo, {cell["id"]})
+
+
+def test_services_of_a_ready_cell_are_re_adopted_after_a_kill_9(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", {"basic": basic_template(setup=["true"], services=SERVICE)})
+    home, port = tmp_path / "home", free_port()
+    with serving(repo, home, port) as server:
+        http = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=auth_of(home))
+        [workspace] = http.get("/api/workspaces").json()["workspaces"]
+        body = {"workspaceId": workspace["id"], "templateId": "basic", "name": "kept"}
+        cell = http.post("/api/cells", json=body).json()
+        wait_for(lambda: http.get(f"/api/cells/{cell['id']}").json()["status"] == "ready")
+        [(pid,)] = rows(home, "SELECT pid FROM cell_services WHERE cell_id = ?", cell["id"])
+        _kill(server)
+    with serving(repo, home, port), closing(http):
+        check_consistent(home, repo, {cell["id"]})
+        # The same process, watched again: its exit is seen by the new server.
+        assert rows(home, "SELECT pid FROM cell_services WHERE cell_id = ?", cell["id"]) == [(pid,)]
+        os.kill(int(str(pid)), signal.SIGKILL)
+        wait_for(lambda: _service_status(home, cell["id"]) == "crashed", what="exit seen")
+
+
+def _service_status(home: Path, cell_id: str) -> object:
+    [(status,)] = rows(home, "SELECT status FROM cell_services WHERE cell_id = ?", cell_id)
+    return status
