@@ -4,6 +4,8 @@ in `error`, explained, after three."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import psutil
 
 from hive.core.status import CellStatus
@@ -16,7 +18,7 @@ from .conftest import FaultyHive
 AFTER_WORKTREE = ["create_worktree", "allocate_ports"]
 
 
-async def _left_spawning(hive: Hive, **fields: object) -> CellRecord:
+async def _left_spawning(hive: Hive, **fields: Any) -> CellRecord:
     """A ready cell put back to where a killed server would have left it in run_setup."""
     cell = await hive.settle((await hive.create()).id)
     assert cell.status == CellStatus.READY, cell.last_setup_error
