@@ -41,6 +41,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/services.py
 	$(BIN)/python bench/timings.py
 	$(BIN)/python bench/events.py
+	$(BIN)/python bench/recovery.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info

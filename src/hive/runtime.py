@@ -136,6 +136,7 @@ class HiveRuntime:
                 grace_s=settings.kill_grace_s,
             ),
             max_parallel_worktrees=settings.max_parallel_worktrees,
+            faults=settings.faults,
         )
         services = ServiceControl(
             cells=stores.cells,

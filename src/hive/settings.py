@@ -19,6 +19,8 @@ from pydantic import (
     model_validator,
 )
 
+from hive.core.faults import FaultAction, check_fault_step, parse_faults
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4483
 
@@ -64,8 +66,12 @@ class Settings(BaseModel):
     port_range: tuple[int, int] = (20000, 29999)
     """Ports leased to services that name no fixed port or range of their own."""
 
-    cleanup_step_timeout_s: float = 60.0
+    cleanup_step_timeout_s: float = Field(default=60.0, gt=0)
     """Longest a best-effort cleanup step (during delete) may take."""
+
+    faults: dict[str, FaultAction] = Field(default_factory=dict)
+    """Test seam (`HIVE_FAULTS`): steps made to fail or hang, `run_setup=fail,...`.
+    Empty unless set."""
 
     kill_grace_s: float = 5.0
     """Time between SIGTERM and SIGKILL when stopping a process group."""
@@ -94,6 +100,16 @@ class Settings(BaseModel):
         # The message must not echo the value: it is a secret.
         if value is not None and not usable_token(value.get_secret_value()):
             raise ValueError("must be printable ASCII characters without spaces")
+        return value
+
+    @field_validator("faults", mode="before")
+    @classmethod
+    def _parse_faults(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return parse_faults(value)
+        if isinstance(value, dict):
+            for step in value:
+                check_fault_step(str(step))
         return value
 
     @field_validator("port_range")
@@ -147,6 +163,8 @@ class Settings(BaseModel):
             "HIVE_COPY_WORKERS": "copy_workers",
             "HIVE_SERVICE_START_GRACE": "service_start_grace_s",
             "HIVE_STREAM_HEARTBEAT": "stream_heartbeat_s",
+            "HIVE_CLEANUP_STEP_TIMEOUT": "cleanup_step_timeout_s",
+            "HIVE_FAULTS": "faults",
             "HIVE_TOKEN": "token",
         }
         for var, field in mapping.items():

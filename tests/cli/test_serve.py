@@ -32,7 +32,7 @@ def _wait(predicate: Callable[[], object], timeout: float = 30) -> None:
         time.sleep(0.05)
 
 
-def test_killed_server_leaves_no_orphan_and_the_cell_says_what_happened(tmp_path: Path) -> None:
+def test_killed_server_leaves_no_orphan_and_the_cell_resumes_on_its_own(tmp_path: Path) -> None:
     marker, daemon = tmp_path / "setup.pid", tmp_path / "daemon.pid"
     # The daemon leaves the setup command's process group and session (`setsid`).
     leave = f"setsid sh -c 'echo $$ > {daemon}; exec sleep 300' &"
@@ -57,12 +57,15 @@ def test_killed_server_leaves_no_orphan_and_the_cell_says_what_happened(tmp_path
     with serving(repo, home, port), closing(http):
         assert not _alive(setup_pid), "the restarted server stops the orphaned setup"
         assert not _alive(daemon_pid), "and what the setup started outside its group"
+        # Resumed from its checkpoint as a new run: the setup runs again.
         again = http.get(f"/api/cells/{cell['id']}").json()
-        assert again["status"] == "error"
-        assert "server stopped" in again["lastSetupError"]["message"]
-        assert "retry" in again["lastSetupError"]["hint"]
+        assert again["status"] == "spawning" and again["attempt"] == 2
+        assert again["runId"] not in (None, cell["runId"])
+        _wait(lambda: int(marker.read_text() or 0) not in (0, setup_pid))
+        resumed_pid = int(marker.read_text())
         deleted = http.delete(f"/api/cells/{cell['id']}")
         assert deleted.status_code == 200
+        assert not _alive(resumed_pid)
         assert not Path(cell["workspacePath"]).exists()
 
 

@@ -32,6 +32,8 @@ _COLUMNS = {
     "run_id",
     "attempt",
     "progress",
+    "resume_run_id",
+    "resume_streak",
 }
 
 
@@ -56,6 +58,8 @@ def _record(row: Any) -> CellRecord:
         created_at=row.created_at,
         updated_at=row.updated_at,
         progress=row.progress,
+        resume_run_id=row.resume_run_id,
+        resume_streak=row.resume_streak,
     )
 
 

@@ -39,6 +39,10 @@ class CellRecord:
     updated_at: str
     progress: dict[str, Any] | None = None
     """Live progress of the running step (include-copy files done / total)."""
+    resume_run_id: str | None = None
+    """The run a restarted server last resumed on its own."""
+    resume_streak: int = 0
+    """Resumes in a row of `resume_run_id`'s line that a stop cut short again."""
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,10 @@ cells = Table(
     Column("completed_steps", JSON, nullable=False),
     Column("run_id", String, nullable=True),
     Column("attempt", Integer, nullable=False),
+    # The run start-up recovery last resumed, and how many resumes in a row were cut
+    # short again: a cell that keeps killing the server stops being resumed.
+    Column("resume_run_id", String, nullable=True),
+    Column("resume_streak", Integer, nullable=False, server_default="0"),
     Column("created_at", String, nullable=False),
     Column("updated_at", String, nullable=False),
 )

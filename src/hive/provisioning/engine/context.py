@@ -13,6 +13,7 @@ from hive.config.schema import Template
 from hive.core.errors import ConfigError
 from hive.core.failures import describe_error
 from hive.core.steps import Workflow
+from hive.provisioning.engine.faults import Faults
 from hive.store.clock import now_iso
 from hive.store.records import CellRecord, TimingEvent, WorkspaceRecord
 from hive.store.timings import TimingStore
@@ -57,6 +58,10 @@ class RunContext:
     which names the failure's kind best (`ensure_services:ready:web`)."""
     outcome: dict[str, Any] = field(default_factory=dict)
     """What the run decided that its caller reports (a kept branch, warnings)."""
+    faults: Faults = field(default_factory=Faults)
+    """The fault-injection seam; empty unless `HIVE_FAULTS` names steps."""
+    resumed: int = 0
+    """Which resume in a row after a server restart this run is; 0 when it is not one."""
 
     def require_template(self) -> Template:
         if self.template is None:
@@ -69,11 +74,14 @@ class RunContext:
         return self.template
 
     @asynccontextmanager
-    async def timed(self, step: str, *, announce: bool = False) -> AsyncIterator[dict[str, Any]]:
+    async def timed(
+        self, step: str, *, announce: bool = False, inject: bool = True
+    ) -> AsyncIterator[dict[str, Any]]:
         """Time the block and persist one timing row, ok or error; yields its metadata.
 
         With `announce` (steps and long sub-steps), a `timing` event with phase "begin"
-        tells live views the step is running before it ends.
+        tells live views the step is running before it ends. `inject`: a fault planned
+        for `step` strikes here (the engine strikes top-level steps inside their timeout).
         """
         metadata: dict[str, Any] = {}
         started_at = now_iso()
@@ -81,6 +89,8 @@ class RunContext:
             await self.timings.began(self._row(step, started_at, 0.0, None, status="running"))
         began = time.perf_counter()
         try:
+            if inject:
+                await self.faults.strike(step)
             yield metadata
         except BaseException as exc:
             elapsed = (time.perf_counter() - began) * 1000

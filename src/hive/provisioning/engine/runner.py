@@ -14,16 +14,19 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from hive.core.errors import ConflictError, HiveError, StepError
 from hive.core.failure_kind import FailureKind
 from hive.core.failures import RollbackStep, describe_error, setup_error
+from hive.core.faults import FaultAction
 from hive.core.status import CellStatus
 from hive.core.steps import Step, Workflow
 from hive.provisioning.engine.active import ActiveRuns
 from hive.provisioning.engine.context import Cancellation, RunContext, StepTiming
+from hive.provisioning.engine.faults import Faults
 from hive.provisioning.engine.slots import Slot
 from hive.provisioning.engine.workflow import StepSpec, WorkflowSpec
 from hive.provisioning.templates import TemplateResolver
@@ -37,6 +40,9 @@ log = logging.getLogger(__name__)
 
 SHUTDOWN = "the Hive server is stopping"
 CANCELLED = "cancelled on request"
+MAX_RESUMES = 3
+"""Resumes in a row after a restart before an interrupted create is left in `error`:
+a step that brings the server down every time must not do so forever."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,7 @@ class Runner:
         create: WorkflowSpec,
         delete: WorkflowSpec,
         max_parallel_worktrees: int,
+        faults: Mapping[str, FaultAction] | None = None,
     ) -> None:
         self._cells = cells
         self._workspaces = workspaces
@@ -70,6 +77,7 @@ class Runner:
         self._create = create
         self._delete = delete
         self._heavy_slots = asyncio.Semaphore(max_parallel_worktrees)
+        self._faults = Faults(dict(faults or {}))
 
     # -- create / retry ----------------------------------------------------------------
 
@@ -84,6 +92,12 @@ class Runner:
         """Create steps a retry runs again although checkpointed (ports, services)."""
         return self._create.every_attempt()
 
+    @property
+    def delete_steps(self) -> tuple[StepSpec, ...]:
+        """The delete workflow's steps in order, with their timeouts and best-effort
+        flags (what a test drives through the fault seam)."""
+        return self._delete.steps
+
     def is_running(self, cell_id: str) -> bool:
         return self._runs.is_running(cell_id)
 
@@ -94,12 +108,14 @@ class Runner:
         preamble: tuple[StepTiming, ...] = (),
         *,
         restart: bool = False,
+        resumed: int = 0,
     ) -> None:
         """Run the create workflow (or resume it, for a retry) in the background.
 
         `preamble` are timings measured by the request; the run persists them first.
         `restart`: the cell was ready, so what it runs is stopped (and its ports given
         back, to be leased again) before its steps run again.
+        `resumed`: which resume in a row after a restart this run is (0: none).
         """
         if self.is_running(cell.id):
             raise ConflictError(
@@ -107,11 +123,10 @@ class Runner:
                 hint="wait for the running attempt to finish (`hive show ID`)",
             )
         cancellation = Cancellation()
-        self._runs.start_create(
-            cell.id,
-            self._run_create(cell, workflow, preamble, cancellation, restart),
-            cancellation,
+        work = self._run_create(
+            cell, workflow, preamble, cancellation, restart=restart, resumed=resumed
         )
+        self._runs.start_create(cell.id, work, cancellation)
 
     async def settle(self, cell_id: str, timeout_s: float = 5.0) -> bool:
         """Wait (bounded) for a run whose cell is already settled to end its last word;
@@ -124,12 +139,15 @@ class Runner:
         workflow: Workflow,
         preamble: tuple[StepTiming, ...],
         cancellation: Cancellation,
+        *,
         restart: bool = False,
+        resumed: int = 0,
     ) -> None:
         ctx: RunContext | None = None
         try:
             ctx = await self._context(cell, workflow, cell.run_id or _new_run_id())
             ctx.cancellation = cancellation
+            ctx.resumed = resumed
             if restart and self._create.compensate is not None:
                 # Services of the old template must not run beside the new ones.
                 await self._create.compensate(cell)
@@ -294,11 +312,14 @@ class Runner:
         self, ctx: RunContext, spec: StepSpec, queued_ms: float | None = None
     ) -> None:
         ctx.current_step = str(spec.step)
-        async with ctx.timed(str(spec.step), announce=True) as metadata:
+        async with ctx.timed(str(spec.step), announce=True, inject=False) as metadata:
             if queued_ms is not None:
                 metadata["queuedMs"] = round(queued_ms, 3)
+            if ctx.resumed:
+                metadata["resumedAfterRestart"] = ctx.resumed
             try:
                 async with asyncio.timeout(spec.timeout_s):
+                    await ctx.faults.strike(str(spec.step))
                     await spec.run(ctx, metadata)
             except TimeoutError as exc:
                 raise StepError(
@@ -316,20 +337,39 @@ class Runner:
             workspace=workspace,
             template=await self._templates.template(workspace.path, cell.template_id),
             timings=self._timings,
+            faults=self._faults,
         )
 
     # -- server start and stop ---------------------------------------------------------
 
     async def recover(self) -> None:
-        """Finish what a stopped server left: resume deletes, fail interrupted creates
-        (compensated: their services stopped and ports released)."""
+        """Finish what a stopped server left: resume deletes, and resume interrupted
+        creates from their last checkpoint (a new retry run, after their services were
+        stopped and ports released) — unless their last MAX_RESUMES resumes were all cut
+        short too: those are left in `error`, compensated, for a person to look at."""
         for cell in await self._cells.list(statuses=[CellStatus.DELETING]):
             self._runs.start_delete(cell.id, self._run_delete(cell.id, cell))
         for cell in await self._cells.list(statuses=[CellStatus.PENDING, CellStatus.SPAWNING]):
-            step = self._create.first_undone(cell.completed_steps) or str(Step.MARK_READY)
-            ctx = await self._context(cell, Workflow.CREATE, cell.run_id or _new_run_id())
-            ctx.current_step = step
-            await self._fail(cell, ctx, _interrupted())
+            # The streak counts only while the cell is still in the run a resume began:
+            # a run that settled, or a retry by hand, started a new line.
+            streak = cell.resume_streak if cell.resume_run_id == cell.run_id else 0
+            if streak >= MAX_RESUMES:
+                step = self._create.first_undone(cell.completed_steps) or str(Step.MARK_READY)
+                ctx = await self._context(cell, Workflow.RETRY, cell.run_id or _new_run_id())
+                ctx.current_step = step
+                await self._fail(cell, ctx, _interrupted_again(streak))
+                continue
+            await self._compensate(cell)
+            run_id = _new_run_id()
+            cell = await self._cells.update(
+                cell.id,
+                run_id=run_id,
+                attempt=cell.attempt + 1,
+                resume_run_id=run_id,
+                resume_streak=streak + 1,
+            )
+            log.warning("cell %s: resuming its interrupted provisioning (run %s)", cell.id, run_id)
+            self.start_create(cell, Workflow.RETRY, resumed=streak + 1)
 
     async def close(self) -> None:
         """Stop running creates (their processes with them) and let deletes finish."""
@@ -354,6 +394,16 @@ def _cancelled() -> StepError:
         "released, the worktree is kept",
         hint="retry the cell to go on (`hive retry ID`), or delete it (`hive rm ID`)",
         kind=FailureKind.CANCELLED,
+    )
+
+
+def _interrupted_again(resumes: int) -> StepError:
+    return StepError(
+        f"provisioning was interrupted by a server stop {resumes + 1} times in a row "
+        f"(the last {resumes} while resuming on its own after a restart); it is no longer "
+        "resumed automatically",
+        hint="look at the server log and the cell's timings for the step it was in "
+        "(`hive timings ID`), then retry it by hand (`hive retry ID`) or delete it",
     )
 
 

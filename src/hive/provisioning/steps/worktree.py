@@ -46,14 +46,16 @@ class CreateWorktree:
                     ctx.cell.id, base_commit=await head_commit(repo)
                 )
             meta.update(baseCommit=ctx.cell.base_commit, baseRef=ctx.cell.base_ref or "HEAD")
+        staging = path.parent / f".{path.name}.include"
         # On a retry the worktree may already be there; git is asked only in that case.
         if await asyncio.to_thread(path.exists) and await worktree_exists(repo, path):
             metadata["reused"] = True
+            # A run killed between `git worktree add` and placing its copy left staging.
+            await asyncio.to_thread(shutil.rmtree, staging, True)
             await self._include_copy(ctx, template, path)
             return
         # Check out and copy at once: the copy goes to a staging directory (git wants an
         # empty target) and is renamed into the worktree afterwards.
-        staging = path.parent / f".{path.name}.include"
         await asyncio.to_thread(_empty_directory, staging)
         try:
             await _both(self._git_add(ctx), self._include_copy(ctx, template, staging))
