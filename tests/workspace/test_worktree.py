@@ -3,11 +3,12 @@ from __future__ import annotations
 import shutil
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from hive.core.errors import InvalidInputError
+from hive.workspace import worktree as worktree_module
 from hive.workspace.git import GitError, branch_exists, commits_beyond, head_commit
 from hive.workspace.worktree import (
     add_worktree,
@@ -198,3 +199,47 @@ async def test_odd_worktree_path(repo: Path, tmp_path: Path) -> None:
     await remove_worktree(repo, path)
     assert not path.exists()
     assert not await worktree_exists(repo, path)
+
+
+async def test_an_add_that_races_another_add_is_tried_again(
+    repo: Path, cells: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another add has made its admin directory but not yet written `commondir`: git
+    # fails to read it. The test lets that add "finish" once the first try has failed.
+    half_made = repo / ".git" / "worktrees" / "other"
+    half_made.mkdir(parents=True)
+    (half_made / "commondir").touch()
+    (half_made / "gitdir").write_text(f"{cells / 'other' / '.git'}\n")
+    failures: list[str] = []
+    real_run_git = worktree_module.run_git
+
+    async def run_git_seen(repo_: Path, *args: str, **kwargs: Any) -> Any:
+        try:
+            return await real_run_git(repo_, *args, **kwargs)
+        except GitError as exc:
+            failures.append(exc.stderr)
+            shutil.rmtree(half_made)  # the other add is done (here: gone)
+            raise
+
+    monkeypatch.setattr(worktree_module, "run_git", run_git_seen)
+    path, branch, _ = await _new_cell(repo, cells, "raced")
+    assert len(failures) == 1 and "commondir" in failures[0]
+    assert (path / "README.md").exists() and await branch_exists(repo, branch)
+    assert await worktree_exists(repo, path)
+
+
+async def test_other_add_failures_are_not_retried(
+    repo: Path, cells: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = 0
+    real_run_git = worktree_module.run_git
+
+    async def counting(repo_: Path, *args: str, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return await real_run_git(repo_, *args, **kwargs)
+
+    monkeypatch.setattr(worktree_module, "run_git", counting)
+    with pytest.raises(GitError):
+        await add_worktree(repo, cells / "x", "hive/bad-1", "0" * 40)
+    assert calls == 1

@@ -9,12 +9,18 @@ import shutil
 from pathlib import Path
 
 from hive.core.errors import InvalidInputError
-from hive.workspace.git import GitError, refuse_option_like, run_git
+from hive.workspace.git import GitError, branch_exists, refuse_option_like, run_git
 
 _SLUG_MAX = 40
 _ID_CHARS = 8
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _ID_OK = re.compile(r"[A-Za-z0-9]+")
+#: While adding a worktree git reads every other worktree's admin files; one that a
+#: concurrent add has made but not yet filled makes it fail ("failed to read
+#: .git/worktrees/<other>/commondir"), after it created the branch. Transient: the add
+#: is tried again, on the branch it made.
+_RACED = re.compile(r"failed to read .*worktrees/[^/]+/(commondir|gitdir)")
+_RACE_BACKOFF_S = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
 
 
 def branch_name_for(name: str, cell_id: str) -> str:
@@ -57,7 +63,17 @@ async def add_worktree(repo: Path, path: Path, branch: str, start_commit: str) -
     refuse_option_like(branch, "branch name")
     refuse_option_like(start_commit, "commit")
     target = await asyncio.to_thread(_prepare_target, path)
-    await run_git(repo, "worktree", "add", "-b", branch, "--", str(target), start_commit)
+    args = ["worktree", "add", "-b", branch, "--", str(target), start_commit]
+    for delay in (*_RACE_BACKOFF_S, None):
+        try:
+            await run_git(repo, *args)
+            return
+        except GitError as exc:
+            if delay is None or not _RACED.search(exc.stderr):
+                raise
+        await asyncio.sleep(delay)
+        if await branch_exists(repo, branch):
+            args = ["worktree", "add", "--", str(target), branch]
 
 
 async def attach_worktree(repo: Path, path: Path, branch: str) -> None:
