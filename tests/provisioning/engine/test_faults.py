@@ -4,12 +4,27 @@ delete step that fails or hangs is timed out and the cell is removed all the sam
 
 from __future__ import annotations
 
+import asyncio
+
+import psutil
 import pytest
 
 from hive.core.faults import FaultAction
 from hive.core.status import CellStatus
 
 from .conftest import FaultyHive
+
+
+def _alive_after(pid: int, timeout: float) -> bool:
+    """Whether `pid` still runs after `timeout` (a child of ours is reaped by the wait)."""
+    try:
+        psutil.Process(pid).wait(timeout=timeout)
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.TimeoutExpired:
+        return True
+    return False
+
 
 CREATE_FAULTS = [
     "create_worktree",
@@ -75,9 +90,14 @@ async def test_a_best_effort_delete_step_that_fails_or_hangs_does_not_keep_the_c
         hive = await faulty_hive({step: action})
         cell = await hive.settle((await hive.create(f"cell-{step}")).id)
         assert cell.status == CellStatus.READY, cell.last_setup_error
+        web = await hive.runtime.stores.services.get(cell.id, "web")
+        assert web is not None and web.pid is not None
         deletion = await hive.runtime.cells.delete(cell.id)
         assert any(warning.startswith(f"{step}:") for warning in deletion.warnings), step
         assert await hive.runtime.stores.cells.find(cell.id) is None
+        # Whatever step failed, nothing started for the cell outlives its record.
+        assert not await asyncio.to_thread(_alive_after, web.pid, 10), step
+        assert await hive.runtime.stores.leases.for_cell(cell.id) == []
         rows = [row for row in await hive.steps(cell.id) if row.workflow == "delete"]
         [row] = [row for row in rows if row.step == step]
         assert row.status == "error"
@@ -85,12 +105,14 @@ async def test_a_best_effort_delete_step_that_fails_or_hangs_does_not_keep_the_c
             assert "did not finish within 0.5s" in (row.error or "")
 
 
-async def test_a_failing_last_delete_step_returns_the_cell_to_error(
-    faulty_hive: FaultyHive,
+@pytest.mark.parametrize("which", [0, -1], ids=["first", "last"])
+async def test_a_failing_delete_step_that_is_not_best_effort_returns_the_cell_to_error(
+    faulty_hive: FaultyHive, which: int
 ) -> None:
     probe = await faulty_hive({})
-    [last] = [spec for spec in probe.runtime.runner.delete_steps if not spec.best_effort]
-    hive = await faulty_hive({str(last.step): FaultAction.FAIL})
+    strict = [spec for spec in probe.runtime.runner.delete_steps if not spec.best_effort]
+    assert strict, "the delete has steps that must not fail"
+    hive = await faulty_hive({str(strict[which].step): FaultAction.FAIL})
     cell = await hive.settle((await hive.create()).id)
     with pytest.raises(Exception, match="HIVE_FAULTS"):
         await hive.runtime.cells.delete(cell.id)

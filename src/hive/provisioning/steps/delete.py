@@ -139,13 +139,26 @@ async def _settle_branch(
 
 
 class DeleteCellRecord:
-    def __init__(self, cells: CellStore, services: ServiceStore) -> None:
+    """The record goes last, and never while something started for the cell still runs:
+    an earlier step that failed or timed out (stop_services, release_ports) would
+    otherwise leave processes and leases nothing accounts for."""
+
+    def __init__(
+        self, cells: CellStore, services: ServiceStore, allocator: PortAllocator, grace_s: float
+    ) -> None:
         self._cells = cells
         self._services = services
+        self._allocator = allocator
+        self._grace_s = grace_s
 
     async def run(self, ctx: RunContext, metadata: dict[str, Any]) -> None:
-        await self._services.delete_cell(ctx.cell.id)
-        await self._cells.delete(ctx.cell.id)
+        cell_id = ctx.cell.id
+        metadata["leftovers"] = await stop_tagged(
+            cell_tag(cell_id), grace=self._grace_s, prefix=True
+        )
+        metadata["leasesReleased"] = await self._allocator.release_cell(cell_id)
+        await self._services.delete_cell(cell_id)
+        await self._cells.delete(cell_id)
         metadata["deleted"] = True
 
 
@@ -163,6 +176,7 @@ def delete_workflow(
     """cancel_provisioning → close_agent_session → stop_services → release_ports →
     snapshot_work → remove_workspace → delete_branch → delete_cell_record."""
     timeout = cleanup_timeout_s
+    record = DeleteCellRecord(cells, services, allocator, grace_s)
     return WorkflowSpec(
         steps=(
             StepSpec(
@@ -182,6 +196,6 @@ def delete_workflow(
             StepSpec(Step.SNAPSHOT_WORK, snapshot_work, SNAPSHOT_TIMEOUT_S),
             StepSpec(Step.REMOVE_WORKSPACE, remove_workspace, timeout, best_effort=True),
             StepSpec(Step.DELETE_BRANCH, delete_cell_branch, timeout, best_effort=True),
-            StepSpec(Step.DELETE_CELL_RECORD, DeleteCellRecord(cells, services).run, 30),
+            StepSpec(Step.DELETE_CELL_RECORD, record.run, 30),
         )
     )  # fmt: skip
