@@ -163,6 +163,11 @@ def test_a_flaky_setup_command_succeeds_on_its_second_try(
     assert (second["status"], second["metadata"]["exitCode"]) == ("ok", 0)
     assert (first["metadata"]["try"], second["metadata"]["try"]) == (1, 2)
     assert "try" not in rows["run_setup:1"]["metadata"], "plain strings run once"
+    # A service's setup command: each try its own row too.
+    first, second = rows["ensure_services:setup:web:1"], rows["ensure_services:setup:web:1#2"]
+    assert (first["status"], first["metadata"]["exitCode"]) == ("error", 4)
+    assert (second["status"], second["metadata"]["exitCode"]) == ("ok", 0)
+    assert (first["metadata"]["try"], second["metadata"]["try"]) == (1, 2)
     log = setup_log(hive, cell["id"])
     assert "[hive] setup 2/2\n" in log and "[hive] setup 2/2 · try 2/2\n" in log
 

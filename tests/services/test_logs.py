@@ -164,8 +164,10 @@ async def test_service_logs_are_laid_out_by_cell_and_rotated_while_running(
     running = [("cell1", "web")]
     rotator = logs.keep_rotated(lambda: running)
     assert logs.keep_rotated(lambda: running) is rotator, "one rotator while it runs"
+    # The copy exists from its first byte; the truncate comes after the whole copy.
     await wait_for(lambda: logs.log("cell1", "web").rotated(1).exists())
-    assert path.stat().st_size == 0
+    await wait_for(lambda: path.stat().st_size == 0)
+    assert "last line" in logs.log("cell1", "web").rotated(1).read_text()
     running.clear()  # nothing runs: the rotation ends by itself
     done, _ = await asyncio.wait([rotator], timeout=15)
     assert rotator in done, "the rotator went on with no service running"

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from typing import Any
 
 from hive.config.schema import SetupCommand
 from hive.core.errors import StepError
@@ -20,6 +22,14 @@ from hive.services.statuses import ServiceStatuses, service_error
 
 _STOP_COMMAND_TIMEOUT_S = 15.0
 
+TimedTry = Callable[[str], AbstractAsyncContextManager[dict[str, Any]]]
+"""Times one try of a setup command (the part's name given) and yields its metadata."""
+
+
+@contextlib.asynccontextmanager
+async def _untimed() -> AsyncIterator[dict[str, Any]]:
+    yield {}
+
 
 async def run_service_setup(
     cell_id: str,
@@ -32,19 +42,31 @@ async def run_service_setup(
     grace_s: float,
     track: Callable[[str], ProcessTracker] | None,
     still_wanted: Callable[[], None],
+    timed: TimedTry | None = None,
 ) -> None:
     """Run the commands in order, each with its retries; StepError naming the command
     when its last try fails, and the service is then in `error` with its output.
 
     `track(command)` keeps each command's process group on record, so a server killed
     mid-setup leaves nothing a restart cannot stop; `still_wanted()` raises when the
-    service's cell is being stopped, so no further command starts.
+    service's cell is being stopped, so no further command starts. `timed(part)`, when
+    given, times each try as its own row: `1` for command 1, `1#2` for its second try.
     """
     timeout_s = plan.setup_timeout_s or timeout_s
     total = len(plan.setup)
     for index, command in enumerate(plan.setup):
 
         async def once(number: int, index: int = index, command: SetupCommand = command) -> None:
+            part = f"{index + 1}" if number == 1 else f"{index + 1}#{number}"
+            async with timed(part) if timed else _untimed() as meta:
+                meta["command"] = command.run
+                if command.retries:
+                    meta.update({"try": number, "tries": command.retries + 1})
+                await try_once(number, index, command, meta)
+
+        async def try_once(
+            number: int, index: int, command: SetupCommand, meta: dict[str, Any]
+        ) -> None:
             still_wanted()
             tries = command.retries + 1
             if number > 1:
@@ -60,6 +82,7 @@ async def run_service_setup(
                 track=track(command.run) if track else None,
                 tag=setup_tag(cell_id, plan.name),
             )
+            meta["exitCode"] = result.exit_code
             if result.exit_code != 0:
                 what = (
                     "timed out" if result.timed_out else f"failed with exit code {result.exit_code}"

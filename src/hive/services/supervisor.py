@@ -28,7 +28,7 @@ from hive.services.plan import ServicePlan
 from hive.services.process_tag import cell_tag, service_tag, tagged
 from hive.services.ready_wait import wait_until_ready
 from hive.services.restarts import RestartPolicy
-from hive.services.service_setup import run_service_setup, run_stop_command
+from hive.services.service_setup import TimedTry, run_service_setup, run_stop_command
 from hive.services.shell import ProcessTracker
 from hive.services.statuses import ServiceStatuses, service_error
 from hive.store.clock import now_iso
@@ -130,13 +130,14 @@ class Supervisor:
         plan: ServicePlan,
         *,
         track: Callable[[str], ProcessTracker] | None = None,
+        timed: TimedTry | None = None,
     ) -> None:
         """The service's own setup commands (`service_setup`); a failure is its `error`."""
         await run_service_setup(
             cell_id, worktree / plan.cwd, plan, self._statuses,
             log_path=self.logs.path(cell_id, plan.name), timeout_s=self._setup_timeout_s,
             grace_s=self._grace_s, track=track,
-            still_wanted=lambda: self._refuse_closed(cell_id, plan.name),
+            still_wanted=lambda: self._refuse_closed(cell_id, plan.name), timed=timed,
         )  # fmt: skip
 
     async def spawn(

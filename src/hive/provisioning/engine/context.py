@@ -100,6 +100,8 @@ class RunContext:
                 self.record(step, started_at, elapsed, metadata, error=describe_error(exc))
             )
             raise
+        # A part that failed inside this block was handled (a try that was tried again).
+        self.failed_part = None
         await self.record(step, started_at, (time.perf_counter() - began) * 1000, metadata)
 
     async def record(

@@ -58,9 +58,13 @@ class EnsureServices:
             for needed, condition in service.depends_on.items():
                 await events[needed][condition].wait()
             if service.setup:
-                async with ctx.timed(substep(Step.ENSURE_SERVICES, f"setup:{name}")) as meta:
+                setup_step = substep(Step.ENSURE_SERVICES, f"setup:{name}")
+                async with ctx.timed(setup_step) as meta:
                     meta["commands"] = len(service.setup)
-                    await supervisor.run_setup(cell.id, cell.worktree_path, service, track=track)
+                    await supervisor.run_setup(
+                        cell.id, cell.worktree_path, service, track=track,
+                        timed=lambda part: ctx.timed(f"{setup_step}:{part}"),
+                    )  # fmt: skip
             async with ctx.timed(substep(Step.ENSURE_SERVICES, f"start:{name}")) as meta:
                 meta.update(port=service.port, command=service.run)
                 handle = await supervisor.spawn(cell.id, cell.worktree_path, service)
