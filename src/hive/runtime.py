@@ -177,6 +177,8 @@ class HiveRuntime:
                 workspaces=stores.workspaces,
                 leases=stores.leases,
                 services=stores.services,
+                processes=stores.processes,
+                running=runner.is_running,
                 backend=backend,
                 worktrees_root=settings.worktrees_root,
                 grace_s=settings.kill_grace_s,

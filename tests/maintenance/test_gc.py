@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +24,26 @@ def sql(hive: LiveHive, statement: str, *args: Any) -> list[tuple[Any, ...]]:
         return db.execute(statement, args).fetchall()
 
 
+@contextmanager
+def sleeper() -> Iterator[psutil.Process]:
+    process = subprocess.Popen(["sleep", "600"], start_new_session=True)
+    try:
+        yield psutil.Process(process.pid)
+    finally:
+        process.kill()
+        process.wait()
+
+
 @pytest.fixture
 def stray_process() -> Iterator[psutil.Process]:
-    process = subprocess.Popen(["sleep", "600"], start_new_session=True)
-    yield psutil.Process(process.pid)
-    process.kill()
-    process.wait()
+    with sleeper() as process:
+        yield process
+
+
+@pytest.fixture
+def stray_setup() -> Iterator[psutil.Process]:
+    with sleeper() as process:
+        yield process
 
 
 def by_target(findings: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -37,7 +51,10 @@ def by_target(findings: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def test_gc_lists_leftovers_removes_the_safe_ones_and_the_rest_only_forced(
-    start_hive: Callable[..., LiveHive], tmp_path: Path, stray_process: psutil.Process
+    start_hive: Callable[..., LiveHive],
+    tmp_path: Path,
+    stray_process: psutil.Process,
+    stray_setup: psutil.Process,
 ) -> None:
     repo = make_repo(tmp_path / "repo")
     hive = start_hive([repo])
@@ -67,6 +84,16 @@ def test_gc_lists_leftovers_removes_the_safe_ones_and_the_rest_only_forced(
         stray_process.create_time(),
     )
 
+    # A setup command on record, still running, though no run of its cell is going.
+    sql(
+        hive,
+        "INSERT INTO cell_processes (cell_id, kind, pid, process_started, command, created_at) "
+        "VALUES (?, 'setup', ?, ?, 'sleep 600', '2026-01-01T00:00:00Z')",
+        live["id"],
+        stray_setup.pid,
+        stray_setup.create_time(),
+    )
+
     listed = hive.http.get("/api/gc").json()["findings"]
     found = by_target(listed)
     assert found[str(root / "0ddba11")]["kind"] == "worktree"
@@ -77,6 +104,7 @@ def test_gc_lists_leftovers_removes_the_safe_ones_and_the_rest_only_forced(
     assert found["hive/unique-3"]["keptUnlessForced"] == "1 commit(s) on no other branch"
     assert found["45999"]["kind"] == "lease" and "gone" in found["45999"]["reason"]
     assert found[str(stray_process.pid)]["kind"] == "process"
+    assert "no run going" in found[str(stray_setup.pid)]["reason"]
     assert live["worktreePath"] not in found and live["branchName"] not in found
     assert (root / "0ddba11").exists(), "a scan touches nothing"
 
@@ -92,6 +120,7 @@ def test_gc_lists_leftovers_removes_the_safe_ones_and_the_rest_only_forced(
     assert applied["hive/gone-2"]["outcome"] == "removed"
     assert sql(hive, "SELECT port FROM port_leases WHERE cell_id = 'ghost'") == []
     stray_process.wait(timeout=10)
+    stray_setup.wait(timeout=10)
     worktrees = subprocess.run(
         ["git", "-C", str(repo), "worktree", "list"], capture_output=True, text=True, check=True
     ).stdout

@@ -3,7 +3,8 @@
 Found: worktree directories under the worktrees root without a cell, `git worktree`
 entries whose directory is gone, `hive/*` branches no cell has (when their commits
 are all on other branches too), port leases of cells that hold none (gone, archived,
-in error) and service processes of such cells still running. A scan changes nothing;
+in error), service processes of such cells still running, and recorded setup process
+groups still running with no run of their cell going. A scan changes nothing;
 `collect` acts on what a scan finds, but a worktree with uncommitted changes and a
 branch with commits found nowhere else are kept unless forced.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -21,10 +22,11 @@ from typing import Literal
 from hive.core.errors import HiveError
 from hive.core.failures import describe_error
 from hive.core.status import CellStatus
-from hive.services.backend import ProcessBackend
+from hive.services.backend import ProcessBackend, is_same_process
 from hive.services.leftovers import still_running
 from hive.store.cells import CellStore
 from hive.store.leases import LeaseStore
+from hive.store.processes import ProcessStore
 from hive.store.records import CellRecord
 from hive.store.services import ServiceStore
 from hive.store.workspaces import WorkspaceStore
@@ -60,14 +62,20 @@ class GarbageCollector:
         workspaces: WorkspaceStore,
         leases: LeaseStore,
         services: ServiceStore,
+        processes: ProcessStore,
+        running: Callable[[str], bool],
         backend: ProcessBackend,
         worktrees_root: Path,
         grace_s: float,
     ) -> None:
+        """`running(cell_id)`: whether a run of the cell is going (its setup processes
+        are then its own, not leftovers)."""
         self._cells = cells
         self._workspaces = workspaces
         self._leases = leases
         self._services = services
+        self._setup_records = processes
+        self._running = running
         self._backend = backend
         self._root = worktrees_root
         self._grace_s = grace_s
@@ -78,7 +86,7 @@ class GarbageCollector:
         for workspace in await self._workspaces.list():
             found += await self._git_garbage(workspace.path, cells.values())
         found += await self._leases_held(cells)
-        found += await self._processes(cells)
+        found += await self._live_processes(cells)
         return found
 
     async def collect(self, *, force: bool = False) -> list[Finding]:
@@ -170,8 +178,14 @@ class GarbageCollector:
                 found.append(Finding("lease", str(lease.port), f"{lease.service}: {why}"))
         return found
 
-    async def _processes(self, cells: dict[str, CellRecord]) -> list[Finding]:
+    async def _live_processes(self, cells: dict[str, CellRecord]) -> list[Finding]:
         found = []
+        for setup in await self._setup_records.list():
+            if self._running(setup.cell_id):
+                continue
+            if await is_same_process(self._backend, setup.pid, setup.process_started):
+                reason = f"{setup.kind} command of cell {setup.cell_id} with no run going"
+                found.append(Finding("process", str(setup.pid), f"{reason}: {setup.command}"))
         for record in await self._services.with_process():
             cell = cells.get(record.cell_id)
             if cell is not None and cell.status not in _AT_REST:
