@@ -75,6 +75,9 @@ def test_gc_lists_leftovers_removes_the_safe_ones_and_the_rest_only_forced(
     git(repo, "add", "new.txt")
     git(repo, "commit", "-q", "-m", "only on this branch")
     git(repo, "checkout", "-q", "main")
+    # Not garbage: rescued work, and a branch checked out somewhere.
+    git(repo, "branch", "hive/rescue-0ddba11a")
+    git(repo, "worktree", "add", "-q", "-b", "hive/checked-4", str(tmp_path / "mine"))
     sql(hive, "INSERT INTO port_leases VALUES (?, 'ghost', 'web', '2026-01-01T00:00:00Z')", 45999)
     sql(
         hive,
@@ -106,6 +109,7 @@ def test_gc_lists_leftovers_removes_the_safe_ones_and_the_rest_only_forced(
     assert found[str(stray_process.pid)]["kind"] == "process"
     assert "no run going" in found[str(stray_setup.pid)]["reason"]
     assert live["worktreePath"] not in found and live["branchName"] not in found
+    assert "hive/rescue-0ddba11a" not in found and "hive/checked-4" not in found
     assert (root / "0ddba11").exists(), "a scan touches nothing"
 
     out = hive_cli("gc", hive=hive, cwd=repo)

@@ -28,10 +28,11 @@ def print_snapshot(console: Console, snapshot: dict[str, Any]) -> None:
     shown = ", ".join(names) + (" …" if len(names) < total else "")
     console.print(
         f"  [bold]uncommitted work kept[/] in {snapshot['ref']}: "
-        f"{snapshot['filesChanged']} changed, {snapshot['filesAdded']} added ({escape(shown)})"
+        f"{snapshot['filesChanged']} changed, {snapshot['filesAdded']} added ({escape(shown)})",
+        soft_wrap=True,  # a ref and commands to copy: never folded
     )
-    console.print(f"  bring it back: [bold]{snapshot['rescueCommand']}[/]")
-    console.print(f"  or without Hive: {snapshot['gitCommand']}")
+    console.print(f"  bring it back: [bold]{snapshot['rescueCommand']}[/]", soft_wrap=True)
+    console.print(f"  or without Hive: {snapshot['gitCommand']}", soft_wrap=True)
 
 
 def print_failed(console: Console, result: dict[str, Any]) -> None:

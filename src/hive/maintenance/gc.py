@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 Kind = Literal["worktree", "worktree_entry", "branch", "lease", "process"]
 BRANCH_PREFIX = "hive/"
+RESCUE_PREFIX = "hive/rescue-"
+"""`hive rescue` makes these for the user: never garbage."""
 #: Cells that hold neither ports nor processes: what they still have is garbage.
 _AT_REST = frozenset({CellStatus.ARCHIVED, CellStatus.ERROR})
 
@@ -140,20 +142,24 @@ class GarbageCollector:
         if not await asyncio.to_thread(repo.is_dir):
             return []
         found = []
+        checked_out = set()
         listed = await run_git(repo, "worktree", "list", "--porcelain", check=False)
         for line in listed.stdout.splitlines():
+            if line.startswith("branch refs/heads/"):
+                checked_out.add(line.removeprefix("branch refs/heads/"))
             if line.startswith("worktree "):
                 path = Path(line.removeprefix("worktree "))
                 if not await asyncio.to_thread(path.exists):
                     reason = "a git worktree entry whose directory is gone"
                     found.append(Finding("worktree_entry", str(path), reason, str(repo)))
-        live = {cell.branch_name for cell in cells}
+        # Branches someone has checked out, and rescued work, are the user's.
+        live = {cell.branch_name for cell in cells} | checked_out
         refs = await run_git(
             repo, "for-each-ref", "--format=%(refname:short)", f"refs/heads/{BRANCH_PREFIX}",
             check=False,
         )  # fmt: skip
         for branch in refs.stdout.split():
-            if branch in live:
+            if branch in live or branch.startswith(RESCUE_PREFIX):
                 continue
             only_here = await _commits_only_on(repo, branch)
             found.append(
