@@ -144,14 +144,16 @@ class GarbageCollector:
         found = []
         checked_out = set()
         listed = await run_git(repo, "worktree", "list", "--porcelain", check=False)
+        present = True  # whether the entry the lines below belong to has its directory
         for line in listed.stdout.splitlines():
-            if line.startswith("branch refs/heads/"):
-                checked_out.add(line.removeprefix("branch refs/heads/"))
             if line.startswith("worktree "):
                 path = Path(line.removeprefix("worktree "))
-                if not await asyncio.to_thread(path.exists):
+                present = await asyncio.to_thread(path.exists)
+                if not present:
                     reason = "a git worktree entry whose directory is gone"
                     found.append(Finding("worktree_entry", str(path), reason, str(repo)))
+            elif line.startswith("branch refs/heads/") and present:
+                checked_out.add(line.removeprefix("branch refs/heads/"))
         # Branches someone has checked out, and rescued work, are the user's.
         live = {cell.branch_name for cell in cells} | checked_out
         refs = await run_git(
