@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -153,8 +153,15 @@ def new(
             console.print(f"cell [bold]{cell['id']}[/] ({cell['branchName']}) {cell['status']}")
         if no_wait:
             return
-        ask = None if detach else lambda: _ask_cancel(cell["id"])
-        final = _watch(client, console, cell["id"], cell.get("runId"), as_json, ask)
+        _follow_run(client, console, cell, as_json=as_json, ask=not detach)
+
+
+def _follow_run(
+    client: HiveClient, console: Console, cell: dict[str, Any], *, as_json: bool, ask: bool
+) -> NoReturn:
+    """Show the run the request started until the cell settles; exit 0 when ready."""
+    on_interrupt = (lambda: _ask_cancel(cell["id"])) if ask else None
+    final = _watch(client, console, cell["id"], cell.get("runId"), as_json, on_interrupt)
     raise typer.Exit(0 if final["status"] == "ready" else 1)
 
 
@@ -272,9 +279,7 @@ def retry(
             console.print(f"retrying cell [bold]{body['id']}[/] (attempt {body['attempt']})")
         if no_wait:
             return
-        ask = None if detach else lambda: _ask_cancel(body["id"])
-        final = _watch(client, console, body["id"], body.get("runId"), as_json, ask)
-    raise typer.Exit(0 if final["status"] == "ready" else 1)
+        _follow_run(client, console, body, as_json=as_json, ask=not detach)
 
 
 @app.command()
@@ -322,8 +327,7 @@ def restore(
             console.print(f"restoring cell [bold]{body['id']}[/]")
         if no_wait:
             return
-        final = _watch(client, console, body["id"], body.get("runId"), as_json, None)
-    raise typer.Exit(0 if final["status"] == "ready" else 1)
+        _follow_run(client, console, body, as_json=as_json, ask=False)
 
 
 @app.command()
