@@ -134,3 +134,15 @@ async def test_no_reply_stores_the_message_without_calling_the_model(
     before = len(fake_llm.requests)
     await client.send_message(session.id, worktree, "remember this", FAKE, no_reply=True)
     assert len(fake_llm.requests) == before
+
+
+async def test_a_message_past_its_deadline_is_aborted(
+    client: OpenCodeClient, fake_llm: FakeLLM, worktree: Path
+) -> None:
+    fake_llm.script(Hang())
+    session = await client.create_session(worktree)
+    with pytest.raises(OpenCodeError, match="no answer within"):
+        await client.send_message(session.id, worktree, "hang", FAKE, timeout_s=1)
+    async with asyncio.timeout(DEADLINE_S):
+        while session.id in await client.session_statuses(worktree):
+            await asyncio.sleep(0.05)
