@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint check-types system-deps bench clean
+.PHONY: demo test lint check-types system-deps opencode bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,11 @@ check-types: $(VENV)/.installed-test
 system-deps:
 	bash scripts/system-deps.sh
 
-test: lint check-types system-deps
+# The OpenCode binary the agent tests run, in .cache/opencode (scripts/opencode.sh).
+opencode:
+	bash scripts/opencode.sh
+
+test: lint check-types system-deps opencode
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-test
@@ -44,4 +48,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/recovery.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info

@@ -7,6 +7,7 @@ set -euo pipefail
 needed=(
   "mkfs.btrfs:btrfs-progs"   # reflink tests on a btrfs loop file system
   "filefrag:e2fsprogs"       # shows that a clone shares extents
+  "tmux:tmux"                # command agents run in a detached tmux session per cell
 )
 
 missing=()

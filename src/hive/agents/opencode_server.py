@@ -1,0 +1,131 @@
+"""Start and stop an `opencode serve` process.
+
+It runs in its own process group (its own session) with its own HOME and XDG
+directories, so its config, data and logs are Hive's, not the user's, and a stop ends
+everything it started (tool commands, LSPs) with one group signal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hive.agents.opencode_client import OpenCodeClient, OpenCodeError
+from hive.core.errors import HiveError
+from hive.services.process_group import stop_process_group
+
+_HEALTH_POLL_S = 0.1
+# A health request sent while the server is still starting can hang instead of being
+# refused, so each try gets a short deadline of its own.
+_HEALTH_TRY_S = 1.0
+
+
+class OpenCodeStartError(HiveError):
+    """`opencode serve` exited or never answered its health check."""
+
+
+@dataclass(frozen=True)
+class OpenCodeServerSpec:
+    binary: Path
+    port: int
+    home: Path
+    log_path: Path
+    password: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)  # PATH and the like, plus extras
+    start_timeout_s: float = 60.0
+
+    def environment(self) -> dict[str, str]:
+        home = self.home
+        env = {
+            **self.env,
+            "HOME": str(home),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_DATA_HOME": str(home / ".local" / "share"),
+            "XDG_STATE_HOME": str(home / ".local" / "state"),
+            "XDG_CACHE_HOME": str(home / ".cache"),
+        }
+        if self.password:
+            env["OPENCODE_SERVER_PASSWORD"] = self.password
+        return env
+
+
+class OpenCodeServer:
+    """A started server; `url` and `password` are what an OpenCodeClient needs."""
+
+    def __init__(self, spec: OpenCodeServerSpec, process: asyncio.subprocess.Process) -> None:
+        self.spec = spec
+        self._process = process
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.spec.port}"
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def client(self) -> OpenCodeClient:
+        return OpenCodeClient(self.url, password=self.spec.password)
+
+    @classmethod
+    async def start(cls, spec: OpenCodeServerSpec) -> OpenCodeServer:
+        """Spawn it and return once `/global/health` says healthy; on failure nothing
+        of it is left running."""
+        await asyncio.to_thread(spec.log_path.parent.mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread(spec.home.mkdir, parents=True, exist_ok=True)
+        log = await asyncio.to_thread(_open_log, spec.log_path)
+        try:
+            process = await asyncio.create_subprocess_exec(
+                str(spec.binary),
+                "serve",
+                "--port",
+                str(spec.port),
+                "--hostname",
+                "127.0.0.1",
+                cwd=spec.home,
+                env=spec.environment(),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+        finally:
+            os.close(log)  # the child holds its own copy
+        server = cls(spec, process)
+        try:
+            await server._wait_healthy()
+        except BaseException:
+            await server.stop()
+            raise
+        return server
+
+    async def _wait_healthy(self) -> None:
+        try:
+            async with asyncio.timeout(self.spec.start_timeout_s), self.client() as client:
+                while True:
+                    if self._process.returncode is not None:
+                        raise OpenCodeStartError(
+                            f"opencode serve exited with {self._process.returncode}; "
+                            f"see {self.spec.log_path}"
+                        )
+                    with contextlib.suppress(OpenCodeError):
+                        if (await client.health(timeout_s=_HEALTH_TRY_S)).healthy:
+                            return
+                    await asyncio.sleep(_HEALTH_POLL_S)
+        except TimeoutError as exc:
+            raise OpenCodeStartError(
+                f"opencode serve not healthy within {self.spec.start_timeout_s:g}s; "
+                f"see {self.spec.log_path}"
+            ) from exc
+
+    async def stop(self, *, grace: float = 5.0) -> None:
+        """TERM its whole group, KILL what is left after `grace`."""
+        await stop_process_group(self._process.pid, grace=grace, leader=self._process)
+
+
+def _open_log(path: Path) -> int:
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)

@@ -1,0 +1,47 @@
+"""OpenCodeServer start failures, with stand-in scripts instead of the OpenCode binary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hive.agents.opencode_server import OpenCodeServer, OpenCodeServerSpec, OpenCodeStartError
+from tests.support.opencode import free_port
+
+
+def spec(tmp_path: Path, script: str, start_timeout_s: float = 60) -> OpenCodeServerSpec:
+    binary = tmp_path / "opencode"
+    binary.write_text(f"#!/bin/sh\n{script}\n")
+    binary.chmod(0o755)
+    return OpenCodeServerSpec(
+        binary=binary,
+        port=free_port(),
+        home=tmp_path / "home",
+        log_path=tmp_path / "oc.log",
+        env={"PATH": "/usr/bin:/bin"},
+        start_timeout_s=start_timeout_s,
+    )
+
+
+async def test_a_server_that_exits_is_reported_with_its_log(tmp_path: Path) -> None:
+    with pytest.raises(OpenCodeStartError, match=r"exited with 3; see .*oc\.log"):
+        await OpenCodeServer.start(spec(tmp_path, 'echo "bad config" >&2; exit 3'))
+    assert "bad config" in (tmp_path / "oc.log").read_text()
+
+
+async def test_a_server_that_never_answers_is_stopped(tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    with pytest.raises(OpenCodeStartError, match="not healthy within"):
+        await OpenCodeServer.start(spec(tmp_path, f"echo $$ > {pidfile}; exec sleep 600", 1))
+    pid = int(pidfile.read_text())
+    assert (
+        not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+    )
+
+
+async def test_the_environment_is_its_own(tmp_path: Path) -> None:
+    env = spec(tmp_path, "true").environment()
+    assert env["HOME"] == str(tmp_path / "home")
+    assert env["XDG_CONFIG_HOME"].startswith(env["HOME"])
+    assert "OPENCODE_SERVER_PASSWORD" not in env
