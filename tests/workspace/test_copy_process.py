@@ -80,10 +80,12 @@ def _copied(dest: Path) -> int:
 
 
 def _live_children() -> list[psutil.Process]:
+    """This test process's copy workers still running (other suites' session-wide
+    helpers, such as an OpenCode server, are children too, and none of this one's)."""
     live = []
     for child in psutil.Process().children():
         with contextlib.suppress(psutil.NoSuchProcess):  # reaped meanwhile
-            if child.status() != psutil.STATUS_ZOMBIE:
+            if child.status() != psutil.STATUS_ZOMBIE and WORKER_MODULE in child.cmdline():
                 live.append(child)
     return live
 
