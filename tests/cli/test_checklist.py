@@ -8,7 +8,14 @@ from rich.console import Console
 
 from hive.cli.checklist import Checklist
 
-STEPS = ("create_worktree", "allocate_ports", "run_setup", "ensure_services", "mark_ready")
+STEPS = (
+    "create_worktree",
+    "allocate_ports",
+    "run_setup",
+    "ensure_services",
+    "assemble_prompt",
+    "mark_ready",
+)
 
 
 def timing(step: str, phase: str = "end", run: str = "r1", **extra: Any) -> dict[str, Any]:
