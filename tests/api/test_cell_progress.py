@@ -97,7 +97,7 @@ def test_first_cell_has_no_history_and_the_second_is_estimated_from_it(
     (release / "first").touch()
     first = held.settle(first["id"])
     assert first["status"] == "ready"
-    assert first["provisioning"]["done"] == 5 and first["provisioning"]["currentStep"] is None
+    assert first["provisioning"]["done"] == 6 and first["provisioning"]["currentStep"] is None
     assert first["eta"] is None
     past = step_durations(held, first["id"])
     total = sum(past[step] for step in STEPS)
@@ -127,7 +127,7 @@ def test_first_cell_has_no_history_and_the_second_is_estimated_from_it(
     second = held.settle(second["id"])
     assert second["status"] == "ready" and second["eta"] is None
     assert second["provisioning"] == {
-        "done": 5,
+        "done": 6,
         "total": 6,
         "currentStep": None,
         "currentSubstep": None,

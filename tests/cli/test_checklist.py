@@ -95,6 +95,7 @@ def test_without_a_run_asked_for_the_latest_run_replaces_older_ones() -> None:
         "allocate_ports": "earlier",
         "run_setup": "running",
         "ensure_services": "waiting",
+        "assemble_prompt": "waiting",
         "mark_ready": "waiting",
     }
     checklist.apply("timing", timing("cleanup", run="r3", workflow="delete"))
