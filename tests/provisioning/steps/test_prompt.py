@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from hive.core.failure_kind import FailureKind
 from hive.core.status import CellStatus
 from tests.provisioning.conftest import Hive, MakeHive
+from tests.support.fragment_server import FragmentServer
 from tests.support.repos import basic_template, git, write_config
 
 WEB = {"run": f"{sys.executable} -m http.server $PORT --bind 127.0.0.1"}
+
+
+@pytest.fixture
+def fragment_server() -> Iterator[FragmentServer]:
+    running = FragmentServer()
+    yield running
+    running.stop()
 
 
 def configure(hive: Hive, files: dict[str, str], **config: Any) -> None:
@@ -118,3 +129,23 @@ async def test_a_workspace_base_prompt_replaces_hives(make_hive: MakeHive) -> No
     cell = await hive.settle((await hive.create("named")).id)
     text = prompt_of(cell.worktree_path)
     assert text.startswith("OUR BASE for named") and "You are working in a Hive cell" not in text
+
+
+async def test_url_sources_are_fetched_cached_and_skipped_when_never_fetched(
+    make_hive: MakeHive, fragment_server: FragmentServer
+) -> None:
+    hive = await make_hive()
+    served, missing = fragment_server.url("/rules.md"), fragment_server.url("/gone.md")
+    configure(hive, {}, promptSources=[served, missing])
+    cell = await hive.settle((await hive.create("first")).id)
+    assert cell.status == CellStatus.READY
+    assert "# Remote rules" in prompt_of(cell.worktree_path)
+    assert cell.prompt is not None
+    [skipped] = cell.prompt["warnings"]
+    assert skipped.startswith("promptSources[1]") and "skipped" in skipped
+
+    fragment_server.stop()
+    again = await hive.settle((await hive.create("second")).id)
+    assert again.status == CellStatus.READY
+    assert "# Remote rules" in prompt_of(again.worktree_path)
+    assert again.prompt is not None and any("cached copy" in w for w in again.prompt["warnings"])
