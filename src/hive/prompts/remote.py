@@ -71,7 +71,7 @@ class PromptFetcher:
             reason = str(exc) or type(exc).__name__
             cached = await asyncio.to_thread(self._read_cache, url)
             if cached is None:
-                return Fetched(None, f"{url} cannot be fetched ({reason}) none cached: skipped")
+                return Fetched(None, f"{url} cannot be fetched ({reason}), none cached: skipped")
             return Fetched(cached, f"{url} cannot be fetched ({reason}): the cached copy is used")
         await asyncio.to_thread(self._write_cache, url, text)
         return Fetched(text)
