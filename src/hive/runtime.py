@@ -10,6 +10,7 @@ from hive.config.cache import ConfigCache
 from hive.events.bus import EventBus
 from hive.maintenance.gc import GarbageCollector
 from hive.ports.allocator import PortAllocator
+from hive.prompts.remote import PromptFetcher
 from hive.provisioning.engine.active import ActiveRuns
 from hive.provisioning.engine.runner import Runner
 from hive.provisioning.environment import CellEnvironments
@@ -124,6 +125,9 @@ class HiveRuntime:
                 logs_root=settings.logs_root,
                 setup_timeout_s=settings.setup_timeout_s,
                 grace_s=settings.kill_grace_s,
+                services_store=stores.services,
+                configs=configs,
+                prompt_fetcher=PromptFetcher(settings.hive_home / "cache" / "prompts"),
             ),
             delete=delete_workflow(
                 cancel=runs.cancel,

@@ -22,7 +22,14 @@ from tests.support.held_file import HeldFile
 from tests.support.repos import basic_template, git, make_repo
 from tests.support.server import LiveHive
 
-STEPS = ("create_worktree", "allocate_ports", "run_setup", "ensure_services", "mark_ready")
+STEPS = (
+    "create_worktree",
+    "allocate_ports",
+    "run_setup",
+    "ensure_services",
+    "assemble_prompt",
+    "mark_ready",
+)
 
 
 @pytest.fixture(scope="module")

@@ -139,7 +139,13 @@ def test_retry_of_a_ready_cell_applies_the_changed_template(
     assert web["status"] == "ready" and web["pid"] != old.pid
     assert httpx.get(f"http://127.0.0.1:{web['port']}/version.txt").text == "v2\n"
     ran = [r["step"] for r in steps_of(hive, cell) if ":" not in r["step"]]
-    assert ran == ["allocate_ports", "run_setup", "ensure_services", "mark_ready"]
+    assert ran == [
+        "allocate_ports",
+        "run_setup",
+        "ensure_services",
+        "assemble_prompt",
+        "mark_ready",
+    ]
     assert cell["attempt"] == 2 and cell["completedSteps"][-1] == "mark_ready"
 
 

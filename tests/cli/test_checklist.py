@@ -8,7 +8,14 @@ from rich.console import Console
 
 from hive.cli.checklist import Checklist
 
-STEPS = ("create_worktree", "allocate_ports", "run_setup", "ensure_services", "mark_ready")
+STEPS = (
+    "create_worktree",
+    "allocate_ports",
+    "run_setup",
+    "ensure_services",
+    "assemble_prompt",
+    "mark_ready",
+)
 
 
 def timing(step: str, phase: str = "end", run: str = "r1", **extra: Any) -> dict[str, Any]:
@@ -88,6 +95,7 @@ def test_without_a_run_asked_for_the_latest_run_replaces_older_ones() -> None:
         "allocate_ports": "earlier",
         "run_setup": "running",
         "ensure_services": "waiting",
+        "assemble_prompt": "waiting",
         "mark_ready": "waiting",
     }
     checklist.apply("timing", timing("cleanup", run="r3", workflow="delete"))

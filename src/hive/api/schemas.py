@@ -49,6 +49,10 @@ def _unicode(value: object) -> object:
 _UNICODE = BeforeValidator(_unicode)
 
 
+#: One constraint or success criterion: a non-empty piece of text.
+_BriefItem = Annotated[str, Field(min_length=1, max_length=2_000), _UNICODE]
+
+
 class AddWorkspace(_Request):
     path: Annotated[str, Field(min_length=1), _UNICODE]
     label: Annotated[str, _UNICODE] | None = None
@@ -59,6 +63,12 @@ class CreateCell(_Request):
     template_id: Annotated[str, Field(min_length=1), _UNICODE]
     name: Annotated[str, _UNICODE]
     description: Annotated[str, Field(max_length=20_000), _UNICODE] | None = None
+    constraints: Annotated[list[_BriefItem], Field(max_length=100)] = Field(default_factory=list)
+    """What the agent must not do; each item a line of the prompt's Constraints."""
+    success_criteria: Annotated[list[_BriefItem], Field(max_length=100)] = Field(
+        default_factory=list
+    )
+    """How the agent's work is judged; each item a line of its Success criteria."""
     # Longer than PATH_MAX, it names no ref file; far longer, git could not even be started.
     base_ref: Annotated[str, Field(min_length=1, max_length=4096), _UNICODE] | None = None
 
@@ -145,6 +155,8 @@ class CellOut(_Body):
     id: str
     name: str
     description: str | None
+    constraints: list[str]
+    success_criteria: list[str]
     status: str
     template_id: str
     workspace_id: str
@@ -175,6 +187,8 @@ class CellOut(_Body):
             id=cell.id,
             name=cell.name,
             description=cell.description,
+            constraints=list(cell.constraints),
+            success_criteria=list(cell.success_criteria),
             status=str(cell.status),
             template_id=cell.template_id,
             workspace_id=cell.workspace_id,
@@ -489,3 +503,18 @@ class Findings(_Body):
 class CollectGarbage(_Request):
     force: bool = False
     """Also what could lose work."""
+
+
+class PromptSourceOut(_Body):
+    path: str
+    """A file relative to the repository, a URL, or `hive:base`/`hive:context`/`hive:brief`."""
+    bytes: int
+
+
+class PromptOut(_Body):
+    prompt: str
+    """The assembled prompt, as written to `.hive/PROMPT.md`."""
+    sources: list[PromptSourceOut]
+    """The fragments in the prompt's order, each with its rendered size."""
+    warnings: list[str]
+    """Sources skipped or served from the cache, globs that matched nothing."""

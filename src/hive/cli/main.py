@@ -235,6 +235,14 @@ def show(
 
 
 @app.command()
+def prompt(cell: CellArgument, url: UrlOption = None) -> None:
+    """Print the cell's assembled first prompt (.hive/PROMPT.md)."""
+    with _client(url) as client:
+        body = client.get(f"/api/cells/{_cell_id(client, cell)}/prompt")
+    sys.stdout.write(body["prompt"])
+
+
+@app.command()
 def rm(
     cells: Annotated[list[str], typer.Argument(help="Cell ids (or unique prefixes).")],
     url: UrlOption = None,

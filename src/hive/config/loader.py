@@ -77,6 +77,7 @@ class WorkspaceConfig:
     defaults: Defaults | None
     opencode: OpencodeConfig | None
     prompt_sources: list[str]
+    base_prompt: str | None = None
     errors: list[FieldError] = field(default_factory=list)
     warnings: list[FieldError] = field(default_factory=list)
 
@@ -157,6 +158,7 @@ def load_config(path: Path) -> WorkspaceConfig:
         defaults=top.defaults,
         opencode=top.opencode,
         prompt_sources=list(top.prompt_sources),
+        base_prompt=top.base_prompt,
         errors=errors,
         warnings=warnings,
     )

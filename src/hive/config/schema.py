@@ -442,6 +442,9 @@ class HiveConfig(HiveModel):
     """OpenCode settings shared by all templates."""
     prompt_sources: list[str] = Field(default_factory=list)
     """Glob patterns of prompt fragments used to assemble agent briefs."""
+    base_prompt: str | None = None
+    """A file (relative to the repository) or https URL replacing Hive's built-in base
+    prompt, the first fragment of every cell's prompt. Hive's extension."""
     templates: dict[TemplateId, Template]
     """Cell templates, by id."""
     defaults: Defaults | None = None

@@ -54,6 +54,7 @@ _STEPS: dict[str, FailureKind] = {
     Step.ALLOCATE_PORTS: FailureKind.PORT,
     Step.RUN_SETUP: FailureKind.SETUP_COMMAND,
     Step.ENSURE_SERVICES: FailureKind.SERVICE_START,
+    Step.ASSEMBLE_PROMPT: FailureKind.PROMPT,
     Step.RELEASE_PORTS: FailureKind.PORT,
     Step.SNAPSHOT_WORK: FailureKind.WORKSPACE,
     Step.REMOVE_WORKSPACE: FailureKind.WORKSPACE,

@@ -27,6 +27,7 @@ class Step(StrEnum):
     ALLOCATE_PORTS = "allocate_ports"
     RUN_SETUP = "run_setup"
     ENSURE_SERVICES = "ensure_services"
+    ASSEMBLE_PROMPT = "assemble_prompt"
     MARK_READY = "mark_ready"
     # The delete workflow's steps. Runs recorded before it had them name
     # `remove_worktree` (`:worktree`, `:branch`): history keeps them as plain strings.

@@ -34,7 +34,12 @@ _COLUMNS = {
     "progress",
     "resume_run_id",
     "resume_streak",
+    "constraints",
+    "success_criteria",
+    "prompt",
 }
+
+_LISTS = {"completed_steps", "constraints", "success_criteria"}
 
 
 def _record(row: Any) -> CellRecord:
@@ -60,6 +65,9 @@ def _record(row: Any) -> CellRecord:
         progress=row.progress,
         resume_run_id=row.resume_run_id,
         resume_streak=row.resume_streak,
+        constraints=tuple(row.constraints or ()),
+        success_criteria=tuple(row.success_criteria or ()),
+        prompt=row.prompt,
     )
 
 
@@ -71,7 +79,7 @@ def _column_values(fields: dict[str, Any]) -> dict[str, Any]:
     unknown = set(fields) - _COLUMNS
     if unknown:
         raise ValueError(f"not updatable cell columns: {sorted(unknown)}")
-    values = {k: (list(v) if k == "completed_steps" else v) for k, v in fields.items()}
+    values = {k: (list(v) if k in _LISTS else v) for k, v in fields.items()}
     failure = values.get("last_setup_error")
     if isinstance(failure, SetupError):
         values["last_setup_error"] = failure.to_json()

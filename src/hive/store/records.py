@@ -43,6 +43,12 @@ class CellRecord:
     """The run a restarted server last resumed on its own."""
     resume_streak: int = 0
     """Resumes in a row of `resume_run_id`'s line that a stop cut short again."""
+    constraints: tuple[str, ...] = ()
+    """What the agent must not do (`constraints` of the create request)."""
+    success_criteria: tuple[str, ...] = ()
+    """How the agent's work is judged (`successCriteria` of the create request)."""
+    prompt: dict[str, Any] | None = None
+    """The last assembled prompt's `{sources: [{path, bytes}], warnings, path}`."""
 
 
 @dataclass(frozen=True)

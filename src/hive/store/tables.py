@@ -50,6 +50,10 @@ cells = Table(
     # short again: a cell that keeps killing the server stops being resumed.
     Column("resume_run_id", String, nullable=True),
     Column("resume_streak", Integer, nullable=False, server_default="0"),
+    # The brief beyond the description, and the last assembled prompt's sources.
+    Column("constraints", JSON, nullable=True),
+    Column("success_criteria", JSON, nullable=True),
+    Column("prompt", JSON, nullable=True),
     Column("created_at", String, nullable=False),
     Column("updated_at", String, nullable=False),
 )

@@ -39,6 +39,7 @@ CREATE_FAULTS = [
     "ensure_services",
     "ensure_services:start:web",
     "ensure_services:ready:web",
+    "assemble_prompt",
     "mark_ready",
 ]
 

@@ -9,7 +9,14 @@ from hive.core.status import CellStatus
 
 from ..conftest import MakeHive
 
-STEPS = ["create_worktree", "allocate_ports", "run_setup", "ensure_services", "mark_ready"]
+STEPS = [
+    "create_worktree",
+    "allocate_ports",
+    "run_setup",
+    "ensure_services",
+    "assemble_prompt",
+    "mark_ready",
+]
 
 
 def top_level(rows: list[object]) -> list[str]:
@@ -50,7 +57,7 @@ async def test_retry_resumes_at_the_failed_step(make_hive: MakeHive) -> None:
     assert cell.status == CellStatus.READY and cell.attempt == 2
     retry_steps = top_level(await hive.steps(cell.id, retried.run_id))
     # The worktree was made and is there: not made again. Ports always run again.
-    assert retry_steps == ["allocate_ports", "run_setup", "ensure_services", "mark_ready"]
+    assert retry_steps == STEPS[1:]
     assert (cell.worktree_path / "setup-done").read_text() == "ok\n"
 
 

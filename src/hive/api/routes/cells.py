@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Query
 
 from hive.api.deps import Runtime
@@ -13,10 +15,14 @@ from hive.api.schemas import (
     DeletedCell,
     DeletedCells,
     DeleteResultOut,
+    PromptOut,
+    PromptSourceOut,
 )
+from hive.core.errors import ConflictError
 from hive.provisioning.requests.cells import CreateCellRequest
 from hive.runtime import HiveRuntime
 from hive.store.records import CellRecord
+from hive.workspace.cell_files import read_prompt
 
 router = APIRouter(prefix="/api/cells", tags=["cells"])
 
@@ -30,6 +36,8 @@ async def create_cell(body: CreateCell, runtime: Runtime) -> CellOut:
             name=body.name,
             description=body.description,
             base_ref=body.base_ref,
+            constraints=tuple(body.constraints),
+            success_criteria=tuple(body.success_criteria),
         )
     )
     return await _out(runtime, cell)
@@ -49,6 +57,25 @@ async def list_cells(
 @router.get("/{cell_id}")
 async def get_cell(cell_id: str, runtime: Runtime) -> CellOut:
     return await _out(runtime, await runtime.stores.cells.get(cell_id))
+
+
+@router.get("/{cell_id}/prompt")
+async def get_prompt(cell_id: str, runtime: Runtime) -> PromptOut:
+    """The cell's assembled first prompt (`.hive/PROMPT.md`) and its fragments in
+    order; 409 until the `assemble_prompt` step has written it."""
+    cell = await runtime.stores.cells.get(cell_id)
+    text = await asyncio.to_thread(read_prompt, cell.worktree_path)
+    if cell.prompt is None or text is None:
+        raise ConflictError(
+            f"cell '{cell_id}' has no assembled prompt yet (it is {cell.status})",
+            hint="the prompt is written by the assemble_prompt step: wait for the cell "
+            "to be ready, or retry it if it failed",
+        )
+    return PromptOut(
+        prompt=text,
+        sources=[PromptSourceOut(**source) for source in cell.prompt.get("sources", [])],
+        warnings=list(cell.prompt.get("warnings", [])),
+    )
 
 
 @router.post("/{cell_id}/setup/retry", status_code=202)

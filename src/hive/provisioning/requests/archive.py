@@ -15,7 +15,10 @@ from hive.store.cells import CellStore
 from hive.store.records import CellRecord
 
 #: What a restore runs again, although checkpointed when the cell was made.
-_RESTORED = frozenset({str(Step.ALLOCATE_PORTS), str(Step.ENSURE_SERVICES), str(Step.MARK_READY)})
+_RESTORED = frozenset(
+    str(step)
+    for step in (Step.ALLOCATE_PORTS, Step.ENSURE_SERVICES, Step.ASSEMBLE_PROMPT, Step.MARK_READY)
+)
 
 
 class CellArchive:

@@ -53,6 +53,8 @@ class CreateCellRequest:
     name: str
     description: str | None = None
     base_ref: str | None = None
+    constraints: tuple[str, ...] = ()
+    success_criteria: tuple[str, ...] = ()
 
 
 def clean_name(name: str) -> str:
@@ -156,6 +158,8 @@ class CellLifecycle:
             attempt=1,
             created_at=stamp,
             updated_at=stamp,
+            constraints=request.constraints,
+            success_criteria=request.success_criteria,
         )
         insert_began = time.perf_counter()
         await self._cells.insert(cell)

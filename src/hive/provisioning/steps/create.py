@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from hive.config.cache import ConfigCache
 from hive.core.status import CellStatus
 from hive.core.steps import Step
 from hive.ports.allocator import PortAllocator
+from hive.prompts.remote import PromptFetcher
 from hive.provisioning.engine.context import RunContext
 from hive.provisioning.engine.workflow import StepSpec, WorkflowSpec, never_done
 from hive.provisioning.environment import CellEnvironments
+from hive.provisioning.steps.prompt import AssemblePrompt
 from hive.provisioning.steps.services import AllocatePorts, EnsureServices
 from hive.provisioning.steps.setup import RunSetup
 from hive.provisioning.steps.worktree import CreateWorktree
@@ -18,6 +21,7 @@ from hive.services.cell_release import stop_and_release
 from hive.services.process_records import ProcessRecords
 from hive.services.supervisor import Supervisor
 from hive.store.cells import CellStore
+from hive.store.services import ServiceStore
 from hive.workspace.copy_process import CopyWorkerPool
 
 
@@ -44,18 +48,23 @@ def create_workflow(
     logs_root: Path,
     setup_timeout_s: float,
     grace_s: float,
+    services_store: ServiceStore,
+    configs: ConfigCache,
+    prompt_fetcher: PromptFetcher,
 ) -> WorkflowSpec:
-    """create_worktree → allocate_ports → run_setup → ensure_services → mark_ready.
+    """create_worktree → allocate_ports → run_setup → ensure_services → assemble_prompt
+    → mark_ready.
 
     A failed or interrupted run stops what it started and gives its ports back; the
     worktree stays for inspection and repair, and a retry resumes at the failed step
-    (ports and services are made again on every attempt).
+    (ports, services and the prompt are made again on every attempt).
     """
     worktree = CreateWorktree(cells, copy_workers, copy_threads)
     setup = RunSetup(
         cells, environments, records, logs_root, timeout_s=setup_timeout_s, grace_s=grace_s
     )
     services = EnsureServices(supervisor, environments, records)
+    prompt = AssemblePrompt(cells, environments, services_store, configs, prompt_fetcher)
     return WorkflowSpec(
         steps=(
             StepSpec(Step.CREATE_WORKTREE, worktree.run, throttled=True, done=worktree.done),
@@ -64,6 +73,8 @@ def create_workflow(
             ),
             StepSpec(Step.RUN_SETUP, setup.run),
             StepSpec(Step.ENSURE_SERVICES, services.run, done=never_done),
+            # Its URL fetches are bounded each; the whole bounds a slow disk or many URLs.
+            StepSpec(Step.ASSEMBLE_PROMPT, prompt.run, timeout_s=120, done=never_done),
             StepSpec(Step.MARK_READY, MarkReady(cells).run, timeout_s=30),
         ),
         compensate=lambda cell: stop_and_release(supervisor, allocator, cell.id),

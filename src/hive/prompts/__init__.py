@@ -1,0 +1,1 @@
+"""A cell's first prompt: its fragments found, rendered and joined (see `assemble`)."""
