@@ -96,7 +96,7 @@ def test_health_answers_and_progress_moves_during_a_20000_file_copy(
         assert seen["status"] == "spawning"
         assert seen["provisioning"] == {
             "done": 0,
-            "total": 5,
+            "total": len(STEPS),
             "currentStep": "create_worktree",
             "currentSubstep": "create_worktree:include_copy",
             "steps": list(STEPS),
