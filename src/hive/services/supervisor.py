@@ -25,10 +25,11 @@ from hive.services.handle import ServiceHandle
 from hive.services.leftovers import end_recorded, still_running
 from hive.services.logs import ServiceLogs
 from hive.services.plan import ServicePlan
+from hive.services.process_end import end_handle
 from hive.services.process_tag import cell_tag, service_tag, tagged
 from hive.services.ready_wait import wait_until_ready
 from hive.services.restarts import RestartPolicy
-from hive.services.service_setup import TimedTry, run_service_setup, run_stop_command
+from hive.services.service_setup import TimedTry, run_service_setup
 from hive.services.shell import ProcessTracker
 from hive.services.statuses import ServiceStatuses, service_error
 from hive.store.clock import now_iso
@@ -308,34 +309,10 @@ class Supervisor:
     async def end_process(
         self, handle: ServiceHandle, strays: Sequence[TaggedProcess] | None = None
     ) -> None:
-        """End a handle's process: `stop` command, then TERM → grace → KILL the group and
-        whatever carries the service's tag; its exit is then no crash."""
-        exited_before = handle.done.is_set()
-        handle.stopping = True
-        plan = handle.plan
-        if plan.stop and handle.alive():
-            log_path = self.logs.path(handle.cell_id, plan.name)
-            await run_stop_command(plan, handle.worktree, log_path, grace_s=self._grace_s)
-        if not handle.done.is_set():
-            # Once it exited, the watcher already stopped the rest of its group; the pid
-            # may since belong to someone else.
-            if strays is None:
-                strays = await self._backend.find_tagged(service_tag(handle.cell_id, plan.name))
-            await asyncio.shield(self._backend.terminate(handle.pid, strays, grace=self._grace_s))
-        if handle.cleanup is not None:
-            # What its exited leader left (children holding the port) goes first.
-            await asyncio.wait([handle.cleanup], timeout=2 * self._grace_s + 5)
-        current = asyncio.current_task()
-        for task in (handle.monitor, handle.recovery):
-            if task is None or task is current:
-                continue
-            # A watcher of a process that exited earlier may be waiting out a restart's
-            # pause: call that off now. Otherwise it reaps the exit and returns (stopping
-            # is set).
-            if exited_before:
-                task.cancel()
-            await asyncio.wait([task], timeout=self._grace_s)
-            task.cancel()
+        """End a handle's process (`process_end.end_handle`); its exit is then no crash."""
+        await end_handle(
+            handle, backend=self._backend, logs=self.logs, grace_s=self._grace_s, strays=strays
+        )
 
     async def stop_cell(self, cell_id: str) -> list[str]:
         """Stop every service of the cell (known to this run or only to the database);
