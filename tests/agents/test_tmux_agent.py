@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -17,13 +18,13 @@ from hive.agents.models import ModelRef
 from hive.agents.protocol import Agent, AgentSession, AgentStatus
 from hive.agents.tmux import Tmux
 from hive.agents.tmux_agent import CommandAgentSpec, TmuxAgent, session_name
+from hive.services.process_group import stop_tagged
 from hive.services.process_tag import TAG_VARIABLE, agent_tag
 from tests.support.repos import git, make_repo
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 MODEL = ModelRef("any", "whatever-the-command-says")
-CELL_ID = "cell.one:1"
 # Quotes, `$(...)`, a newline: the env file must carry any value through unchanged.
 AWKWARD = "a b\"$(echo no)'\nc\\d"
 
@@ -43,6 +44,15 @@ echo "agent done"
 exit 3
 """
 RUN = 'bash ./agent.sh "$(cat .hive/PROMPT.md)"'
+
+
+@pytest_asyncio.fixture
+async def cell_id() -> AsyncIterator[str]:
+    # With `.` and `:`, which tmux names cannot hold; unique, so a test run elsewhere
+    # never shares the tag, and a failing test still leaves no process behind.
+    cell = f"cell.{secrets.token_hex(4)}:1"
+    yield cell
+    await stop_tagged(agent_tag(cell), grace=1.0)
 
 
 @pytest_asyncio.fixture
@@ -86,21 +96,21 @@ def gone(pid: int) -> bool:
 
 
 async def test_the_agent_runs_with_the_prompt_and_env_and_stops_with_its_exit_code(
-    tmux: Tmux, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmux: Tmux, cell_id: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # In Hive's environment, so in the tmux server's: the pane must not inherit it.
     monkeypatch.setenv("HIVE_TEST_LEAK", "leaked")
     worktree = make_worktree(tmp_path)
-    spec = CommandAgentSpec(CELL_ID, RUN, env={"CELL_SECRET": AWKWARD, "PATH": "/usr/bin:/bin"})
+    spec = CommandAgentSpec(cell_id, RUN, env={"CELL_SECRET": AWKWARD, "PATH": "/usr/bin:/bin"})
     agent = TmuxAgent(tmux, spec)
     session = await agent.ensure_session(worktree, MODEL)
-    assert session.session_id == session_name(CELL_ID)
+    assert session.session_id == session_name(cell_id)
     assert "." not in session.session_id and ":" not in session.session_id
     assert session.model == MODEL  # recorded only: the command picks the model
     try:
         assert await wait_for_file(worktree / "seen-prompt.txt") == "Build the thing.\nCarefully."
         assert await wait_for_file(worktree / "seen-env.txt") == AWKWARD
-        assert await wait_for_file(worktree / "seen-tag.txt") == agent_tag(CELL_ID)
+        assert await wait_for_file(worktree / "seen-tag.txt") == agent_tag(cell_id)
         assert await wait_for_file(worktree / "seen-leak.txt") == "unset"
         assert await agent.status(session) == AgentStatus.WORKING
         # Asked again, the running session is the one there is.
@@ -130,15 +140,17 @@ async def test_the_agent_runs_with_the_prompt_and_env_and_stops_with_its_exit_co
         assert gone(int((worktree / name).read_text()))
 
 
-async def test_close_ends_a_running_agent_and_its_children(tmux: Tmux, tmp_path: Path) -> None:
+async def test_close_ends_a_running_agent_and_its_children(
+    tmux: Tmux, cell_id: str, tmp_path: Path
+) -> None:
     worktree = make_worktree(tmp_path)
-    agent = TmuxAgent(tmux, CommandAgentSpec(CELL_ID, RUN, env={}, grace=2.0))
+    agent = TmuxAgent(tmux, CommandAgentSpec(cell_id, RUN, env={}, grace=2.0))
     session = await agent.ensure_session(worktree, MODEL)
     child = int(await wait_for_file(worktree / "child.pid"))
     escaped = int(await wait_for_file(worktree / "escaped.pid"))
     pane = await tmux.pane(session.session_id)
     assert pane is not None and not pane.dead
-    assert psutil.Process(child).environ()[TAG_VARIABLE] == agent_tag(CELL_ID)
+    assert psutil.Process(child).environ()[TAG_VARIABLE] == agent_tag(cell_id)
 
     await agent.close(session)
     assert gone(child)
@@ -149,9 +161,9 @@ async def test_close_ends_a_running_agent_and_its_children(tmux: Tmux, tmp_path:
     await agent.close(session)  # already gone: not an error
 
 
-async def test_abort_interrupts_the_command(tmux: Tmux, tmp_path: Path) -> None:
+async def test_abort_interrupts_the_command(tmux: Tmux, cell_id: str, tmp_path: Path) -> None:
     worktree = make_worktree(tmp_path)
-    agent = TmuxAgent(tmux, CommandAgentSpec(CELL_ID, RUN, env={}))
+    agent = TmuxAgent(tmux, CommandAgentSpec(cell_id, RUN, env={}))
     session = await agent.ensure_session(worktree, MODEL)
     try:
         await wait_for_file(worktree / "child.pid")

@@ -60,10 +60,12 @@ class Tmux:
         )
         try:
             out, err = await asyncio.wait_for(process.communicate(), timeout=self._timeout)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
             await asyncio.shield(process.wait())
+            if isinstance(exc, TimeoutError):
+                raise TmuxError(f"tmux {shlex.join(args)} timed out") from exc
             raise
         code = process.returncode
         assert code is not None
