@@ -33,6 +33,7 @@ printf '%s' "$1" > seen-prompt.txt
 printf '%s' "$CELL_SECRET" > seen-env.txt
 printf '%s' "$HIVE_PROCESS_TAG" > seen-tag.txt
 printf '%s' "${HIVE_TEST_LEAK-unset}" > seen-leak.txt
+printf '%s' "$TERM" > seen-term.txt
 sleep 600 &
 echo $! > child.pid
 setsid sleep 600 &
@@ -112,6 +113,8 @@ async def test_the_agent_runs_with_the_prompt_and_env_and_stops_with_its_exit_co
         assert await wait_for_file(worktree / "seen-env.txt") == AWKWARD
         assert await wait_for_file(worktree / "seen-tag.txt") == agent_tag(cell_id)
         assert await wait_for_file(worktree / "seen-leak.txt") == "unset"
+        # What tmux sets for a terminal program survives the reset.
+        assert await wait_for_file(worktree / "seen-term.txt") == "tmux-256color"
         assert await agent.status(session) == AgentStatus.WORKING
         # Asked again, the running session is the one there is.
         assert await agent.ensure_session(worktree, MODEL) == session

@@ -130,8 +130,9 @@ class TmuxAgent:
     async def ensure_session(
         self, directory: Path, model: ModelRef, *, session_id: str | None = None
     ) -> AgentSession:
-        # The name is fixed per cell, so a session that is there is this cell's agent
-        # (running, or ended with its pane kept): reuse it rather than start another.
+        """The cell's tmux session, started if there is none. The name is fixed per cell,
+        so a session that is there is this cell's agent, running or ended with its pane
+        kept: it is reused, and a caller that wants a fresh run closes it first."""
         if await self._tmux.pane(self._name) is None:
             env = {**self._spec.env, TAG_VARIABLE: self._tag}
             state = _state_dir(directory)
