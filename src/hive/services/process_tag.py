@@ -38,6 +38,11 @@ def service_tag(cell_id: str, service: str) -> str:
     return f"{cell_tag(cell_id)}service/{service}"
 
 
+def agent_tag(cell_id: str) -> str:
+    """Tag of the cell's agent process (a command agent in tmux)."""
+    return f"{cell_tag(cell_id)}agent"
+
+
 def tagged(env: Mapping[str, str], tag: str | None) -> dict[str, str]:
     """A copy of `env`, with the tag set when there is one."""
     return {**env} if tag is None else {**env, TAG_VARIABLE: tag}
