@@ -200,6 +200,13 @@ class CellLifecycle:
             )
         # A run whose cell is settled is only saying its last word: wait for it.
         if not await self._runner.settle(cell_id):
+            now = await self._cells.find(cell_id)
+            if now is not None and now.run_id != cell.run_id:
+                # Another request's retry (or a delete) started meanwhile.
+                raise ConflictError(
+                    f"cell '{cell_id}' is being retried or deleted by another request",
+                    hint="read the cell again (`hive show ID`)",
+                )
             raise ConflictError(
                 f"cell '{cell_id}' is already being provisioned",
                 hint="wait for the running attempt to finish, or cancel it",
