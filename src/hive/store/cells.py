@@ -37,6 +37,8 @@ _COLUMNS = {
     "constraints",
     "success_criteria",
     "prompt",
+    "agent",
+    "agent_request",
 }
 
 _LISTS = {"completed_steps", "constraints", "success_criteria"}
@@ -68,6 +70,8 @@ def _record(row: Any) -> CellRecord:
         constraints=tuple(row.constraints or ()),
         success_criteria=tuple(row.success_criteria or ()),
         prompt=row.prompt,
+        agent=row.agent,
+        agent_request=row.agent_request,
     )
 
 
@@ -106,6 +110,7 @@ def cell_json(cell: CellRecord) -> dict[str, Any]:
         "attempt": cell.attempt,
         "runId": cell.run_id,
         "lastSetupError": cell.last_setup_error.to_json() if cell.last_setup_error else None,
+        "agent": cell.agent,
         "createdAt": cell.created_at,
         "updatedAt": cell.updated_at,
     }
@@ -181,14 +186,20 @@ class CellStore:
         return [_record(row) for row in rows]
 
     async def update(self, cell_id: str, **fields: Any) -> CellRecord:
-        """Change non-status columns; live progress is an event of its own."""
+        """Change non-status columns; live progress is an event of its own, and an agent
+        change is a `cell` event (list views show what each agent is doing)."""
         values = _column_values(fields)
+        event: Callable[[Written], NewEvent | None] = lambda _written: None  # noqa: E731
+        if "progress" in fields:
+            event = _progress_event
+        elif "agent" in fields:
+            event = _cell_event
         written = await self._write(
             update(cells)
             .where(cells.c.id == cell_id)
             .values(**values, updated_at=now_iso())
             .returning(*cells.c),
-            _progress_event if "progress" in fields else lambda _written: None,
+            event,
         )
         if not written.rows:
             raise _not_found(cell_id)

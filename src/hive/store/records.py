@@ -49,6 +49,10 @@ class CellRecord:
     """How the agent's work is judged (`successCriteria` of the create request)."""
     prompt: dict[str, Any] | None = None
     """The last assembled prompt's `{sources: [{path, bytes}], warnings, path}`."""
+    agent: dict[str, Any] | None = None
+    """The agent as it stands: `{type, sessionId, status, model, mode, attach, ...}`."""
+    agent_request: dict[str, Any] | None = None
+    """What the create request chose: `{providerId, modelId, startMode}` (any of them)."""
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,10 @@ cells = Table(
     Column("constraints", JSON, nullable=True),
     Column("success_criteria", JSON, nullable=True),
     Column("prompt", JSON, nullable=True),
+    # The agent as it stands ({type, sessionId, status, model, mode, ...}) and what the
+    # create request chose for it ({providerId, modelId, startMode}).
+    Column("agent", JSON, nullable=True),
+    Column("agent_request", JSON, nullable=True),
     Column("created_at", String, nullable=False),
     Column("updated_at", String, nullable=False),
 )
@@ -186,5 +190,21 @@ cell_services = Table(
     Column("exit_code", Integer, nullable=True),
     Column("restarts", Integer, nullable=False),
     Column("last_error", JSON, nullable=True),
+    Column("updated_at", String, nullable=False),
+)
+
+# Agent servers Hive runs for all cells (one row: the OpenCode server), with what it
+# takes to adopt a running one after a restart (pid + start time, its port) and to
+# report it (restarts, last error).
+agent_servers = Table(
+    "agent_servers",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("pid", Integer, nullable=True),
+    Column("process_started", Float, nullable=True),
+    Column("port", Integer, nullable=True),
+    Column("restarts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text, nullable=True),
+    Column("started_at", String, nullable=True),
     Column("updated_at", String, nullable=False),
 )
