@@ -127,3 +127,33 @@ class Event:
     def session_id(self) -> str | None:
         value = self.properties.get("sessionID")
         return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class GlobalEvent(Event):
+    """One event of `GET /global/event`, the stream of every directory the server serves:
+    an Event plus the worktree it happened in (`global` for server-wide events, None for
+    the stream's own `server.connected` and heartbeats)."""
+
+    directory: str | None = None
+
+    @classmethod
+    def parse(cls, data: object) -> GlobalEvent | None:
+        """The event in one `data:` message, or None for anything else: the `sync`
+        envelopes the server also sends (the same events again, for its own clients)
+        and shapes Hive does not know."""
+        if not isinstance(data, Mapping):
+            return None
+        payload = data.get("payload")
+        if not isinstance(payload, Mapping):
+            return None
+        kind = payload.get("type")
+        if not isinstance(kind, str) or kind == "sync":
+            return None
+        properties = payload.get("properties")
+        directory = data.get("directory")
+        return cls(
+            type=kind,
+            properties=properties if isinstance(properties, Mapping) else {},
+            directory=directory if isinstance(directory, str) else None,
+        )

@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Mapping
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -22,7 +23,15 @@ from urllib.parse import quote
 
 import httpx
 
-from hive.agents.models import Event, Health, MessageResult, ModelRef, Providers, Session
+from hive.agents.models import (
+    Event,
+    GlobalEvent,
+    Health,
+    MessageResult,
+    ModelRef,
+    Providers,
+    Session,
+)
 from hive.core.errors import HiveError, InvalidInputError
 
 DEFAULT_TIMEOUT_S = 30.0
@@ -30,6 +39,8 @@ DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_PROMPT_TIMEOUT_S = 600.0
 _ABORT_TIMEOUT_S = 5.0
 USERNAME = "opencode"  # the server's default OPENCODE_SERVER_USERNAME
+
+log = logging.getLogger(__name__)
 
 
 class OpenCodeError(HiveError):
@@ -189,22 +200,46 @@ class OpenCodeClient:
     ) -> AsyncIterator[Event]:
         """The instance's event stream (SSE) until the caller stops iterating. The server
         sends heartbeats, so `idle_timeout_s` without a byte means it is gone."""
-        timeout = httpx.Timeout(self._timeout_s, read=idle_timeout_s)
         headers = _directory_headers(directory)
+        async with contextlib.aclosing(self._stream("/event", headers, idle_timeout_s)) as stream:
+            async for data in stream:
+                if isinstance(data, dict) and isinstance(data.get("type"), str):
+                    yield Event(type=data["type"], properties=data.get("properties") or {})
+
+    async def global_events(
+        self, *, idle_timeout_s: float = 60.0
+    ) -> AsyncGenerator[GlobalEvent, None]:
+        """Every directory's events in one stream (`GET /global/event`), each with the
+        directory it happened in, until the caller stops iterating; the first is the
+        server's `server.connected`, sent once the stream is subscribed. What does not
+        parse as an event is logged and skipped. Raises OpenCodeError when the server
+        cannot be reached, refuses, or is silent for `idle_timeout_s` (it sends
+        heartbeats)."""
+        async with contextlib.aclosing(self._stream("/global/event", {}, idle_timeout_s)) as stream:
+            async for data in stream:
+                event = GlobalEvent.parse(data)
+                if event is not None:
+                    yield event
+
+    async def _stream(
+        self, path: str, headers: Mapping[str, str], idle_timeout_s: float
+    ) -> AsyncGenerator[object, None]:
+        """The JSON of each SSE message of `GET path`; closing it closes the response."""
+        timeout = httpx.Timeout(self._timeout_s, read=idle_timeout_s)
         try:
-            async with self._http.stream("GET", "/event", headers=headers, timeout=timeout) as r:
+            async with self._http.stream("GET", path, headers=headers, timeout=timeout) as r:
                 if r.is_error:
                     await r.aread()
                     raise OpenCodeError(
-                        f"opencode GET /event: HTTP {r.status_code} {r.text[:300]}",
+                        f"opencode GET {path}: HTTP {r.status_code} {r.text[:300]}",
                         status=r.status_code,
                     )
-                async for event in _parse_sse(r.aiter_lines()):
-                    yield event
+                async for data in _parse_sse(r.aiter_lines()):
+                    yield data
         except httpx.TimeoutException as exc:
-            raise OpenCodeError(f"opencode GET /event: silent for {idle_timeout_s:g}s") from exc
+            raise OpenCodeError(f"opencode GET {path}: silent for {idle_timeout_s:g}s") from exc
         except httpx.HTTPError as exc:
-            raise OpenCodeError(f"opencode GET /event: {exc}") from exc
+            raise OpenCodeError(f"opencode GET {path}: {exc}") from exc
 
 
 def _prompt_body(
@@ -220,13 +255,21 @@ def _prompt_body(
     return body
 
 
-async def _parse_sse(lines: AsyncIterator[str]) -> AsyncIterator[Event]:
+async def _parse_sse(lines: AsyncIterator[str]) -> AsyncIterator[object]:
+    """The JSON of each message's `data:` lines; a message that is not JSON is logged
+    and skipped, so one bad message does not end the stream."""
     data: list[str] = []
     async for line in lines:
         if line.startswith("data:"):
             data.append(line[5:].removeprefix(" "))
         elif not line and data:
-            payload = json.loads("\n".join(data))
+            text = "\n".join(data)
             data = []
-            if isinstance(payload, dict) and isinstance(payload.get("type"), str):
-                yield Event(type=payload["type"], properties=payload.get("properties") or {})
+            try:
+                parsed = json.loads(text)
+            except json.JSONDecodeError:
+                log.warning(
+                    "opencode event stream: skipped a message that is not JSON: %.200s", text
+                )
+                continue
+            yield parsed
