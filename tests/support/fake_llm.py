@@ -1,7 +1,8 @@
 """A fake OpenAI-compatible model server for the OpenCode tests, offline.
 
 `POST /v1/chat/completions` answers with streaming `chat.completion.chunk` SSE. A test
-scripts the replies to its agent turns (`FakeLLM.script`): plain text, or a tool call.
+scripts the replies to its agent turns (`FakeLLM.script`): plain text, a tool call, a
+hang, or an HTTP error.
 Requests without tools (OpenCode asking for a session title) get a short title, and a
 request whose last message is a tool result gets `after_tool` text, so the script
 holds only what the test cares about. Every request body is kept for assertions.
@@ -35,7 +36,15 @@ class Hang:
     """Holds the response open (a model that never answers) until `FakeLLM.release`."""
 
 
-Reply = Text | ToolCall | Hang
+@dataclass(frozen=True)
+class Fail:
+    """Answers with an HTTP error, as a provider refusing the request does."""
+
+    status: int
+    message: str
+
+
+Reply = Text | ToolCall | Hang | Fail
 
 
 @dataclass
@@ -118,6 +127,10 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
             if isinstance(reply, Hang):
                 state.hanging.set()
                 state.released.wait(timeout=60)
+                return
+            if isinstance(reply, Fail):
+                error = {"message": reply.message, "type": "invalid_request_error"}
+                self._json(reply.status, {"error": error})
                 return
             # HTTP/1.0 without a length: the stream ends when the connection closes.
             self.send_response(200)
