@@ -1,4 +1,5 @@
-"""TmuxAgent with real tmux on a private socket: a script agent in a git worktree."""
+"""TmuxAgent with real tmux on a private socket: a script agent in a git worktree; and
+follow_command, the poller that reports its status."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ import pytest_asyncio
 
 from hive.agents.models import ModelRef
 from hive.agents.protocol import Agent, AgentSession, AgentStatus
+from hive.agents.status_feed import follow_command
 from hive.agents.tmux import Tmux
-from hive.agents.tmux_agent import CommandAgentSpec, TmuxAgent, session_name
+from hive.agents.tmux_agent import CommandAgentSpec, CommandState, TmuxAgent, session_name
 from hive.services.process_group import stop_tagged
 from hive.services.process_tag import TAG_VARIABLE, agent_tag
 from tests.support.repos import git, make_repo
@@ -175,3 +177,60 @@ async def test_abort_interrupts_the_command(tmux: Tmux, cell_id: str, tmp_path: 
         assert (await agent.state(session)).exit_code == 130  # ended by SIGINT
     finally:
         await agent.close(session)
+
+
+class CountedAgent(TmuxAgent):
+    """The real agent, counting how often its state is read."""
+
+    polls = 0
+
+    async def state(self, session: AgentSession) -> CommandState:
+        self.polls += 1
+        return await super().state(session)
+
+
+async def test_follow_command_reports_working_then_the_exit_code_once_each(
+    tmux: Tmux, cell_id: str, tmp_path: Path
+) -> None:
+    worktree = make_worktree(tmp_path)
+    agent = CountedAgent(tmux, CommandAgentSpec(cell_id, RUN, env={}))
+    session = await agent.ensure_session(worktree, MODEL)
+    seen: list[CommandState] = []
+
+    async def on_change(state: CommandState) -> None:
+        seen.append(state)
+
+    try:
+        follower = asyncio.create_task(follow_command(agent, session, on_change, interval_s=0.02))
+        await wait_for_file(worktree / "child.pid")
+        # Polled several times while it runs: reported once.
+        async with asyncio.timeout(20):
+            while agent.polls < 5:
+                await asyncio.sleep(0.02)
+        await agent.send(session, "finish")
+        async with asyncio.timeout(20):
+            final = await follower
+    finally:
+        await agent.close(session)
+    assert final == CommandState(AgentStatus.STOPPED, 3)
+    assert seen == [CommandState(AgentStatus.WORKING, None), final]
+
+
+async def test_follow_command_returns_at_once_for_a_command_that_has_ended(
+    tmux: Tmux, cell_id: str, tmp_path: Path
+) -> None:
+    worktree = make_worktree(tmp_path)
+    agent = TmuxAgent(tmux, CommandAgentSpec(cell_id, "exit 7", env={}))
+    session = await agent.ensure_session(worktree, MODEL)
+    try:
+        await wait_for_status(agent, session, AgentStatus.STOPPED)
+        seen: list[CommandState] = []
+
+        async def on_change(state: CommandState) -> None:
+            seen.append(state)
+
+        async with asyncio.timeout(20):
+            final = await follow_command(agent, session, on_change, interval_s=0.02)
+    finally:
+        await agent.close(session)
+    assert seen == [final] == [CommandState(AgentStatus.STOPPED, 7)]
