@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import (
@@ -23,6 +24,9 @@ from hive.core.faults import FaultAction, check_fault_step, parse_faults
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4483
+
+#: HIVE_OPENCODE_BIN's value that turns OpenCode off.
+OPENCODE_OFF = "none"
 
 #: A token travels in an Authorization header and in URLs: visible ASCII, no spaces.
 _TOKEN_SHAPE = re.compile(r"[\x21-\x7e]+")
@@ -93,6 +97,46 @@ class Settings(BaseModel):
     token: SecretStr | None = None
     """The access token every `/api` call and page needs (`HIVE_TOKEN`). Unset: one
     generated once and kept in `$HIVE_HOME/token`."""
+
+    opencode_bin: str | None = None
+    """The OpenCode binary Hive starts (`HIVE_OPENCODE_BIN`): a path, or a name looked up
+    on PATH; `none` turns OpenCode off. Unset: `opencode` on PATH at start-up."""
+
+    opencode_url: str | None = None
+    """A running `opencode serve` to use (`HIVE_OPENCODE_URL`); Hive then starts and
+    supervises none of its own."""
+
+    opencode_password: SecretStr | None = None
+    """The password of the server at `opencode_url` (`HIVE_OPENCODE_PASSWORD`)."""
+
+    opencode_home: Path | None = None
+    """An isolated HOME for the OpenCode server Hive starts (`HIVE_OPENCODE_HOME`). Unset:
+    the user's own, so their providers and logins work."""
+
+    @field_validator("opencode_bin")
+    @classmethod
+    def _opencode_bin(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not value:
+            raise ValueError("must be a path to the opencode binary, or `none`")
+        return OPENCODE_OFF if value.lower() == OPENCODE_OFF else str(Path(value).expanduser())
+
+    @field_validator("opencode_url")
+    @classmethod
+    def _opencode_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) URL such as http://127.0.0.1:4096")
+        return value.strip().rstrip("/")
+
+    @field_validator("opencode_home")
+    @classmethod
+    def _opencode_home(cls, value: Path | None) -> Path | None:
+        return None if value is None else value.expanduser().absolute()
 
     @field_validator("token")
     @classmethod
@@ -166,6 +210,10 @@ class Settings(BaseModel):
             "HIVE_CLEANUP_STEP_TIMEOUT": "cleanup_step_timeout_s",
             "HIVE_FAULTS": "faults",
             "HIVE_TOKEN": "token",
+            "HIVE_OPENCODE_BIN": "opencode_bin",
+            "HIVE_OPENCODE_URL": "opencode_url",
+            "HIVE_OPENCODE_PASSWORD": "opencode_password",
+            "HIVE_OPENCODE_HOME": "opencode_home",
         }
         for var, field in mapping.items():
             if env.get(var):

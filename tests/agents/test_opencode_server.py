@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,29 @@ async def test_the_environment_is_its_own(tmp_path: Path) -> None:
     assert env["HOME"] == str(tmp_path / "home")
     assert env["XDG_CONFIG_HOME"].startswith(env["HOME"])
     assert "OPENCODE_SERVER_PASSWORD" not in env
+
+
+def test_without_a_home_it_keeps_the_environments_and_runs_in_its_cwd(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="needs a home or a cwd"):
+        OpenCodeServerSpec(binary=tmp_path / "opencode", port=1, log_path=tmp_path / "oc.log")
+    kept = OpenCodeServerSpec(
+        binary=tmp_path / "opencode",
+        port=1,
+        log_path=tmp_path / "oc.log",
+        cwd=tmp_path / "run",
+        password="pw",
+        env={"HOME": "/home/someone", "PATH": "/usr/bin"},
+    )
+    assert kept.environment() == {
+        "HOME": "/home/someone",
+        "PATH": "/usr/bin",
+        "OPENCODE_SERVER_PASSWORD": "pw",
+    }
+    assert kept.workdir == tmp_path / "run"
+
+
+async def test_the_server_runs_in_its_cwd(tmp_path: Path) -> None:
+    server_spec = replace(spec(tmp_path, "pwd; exit 4"), home=None, cwd=tmp_path / "run")
+    with pytest.raises(OpenCodeStartError, match="exited with 4"):
+        await OpenCodeServer.start(server_spec)
+    assert (tmp_path / "oc.log").read_text().strip() == str(tmp_path / "run")

@@ -79,6 +79,12 @@ def test_gc_lists_leftovers_removes_the_safe_ones_and_the_rest_only_forced(
     git(repo, "branch", "hive/rescue-0ddba11a")
     git(repo, "worktree", "add", "-q", "-b", "hive/checked-4", str(tmp_path / "mine"))
     sql(hive, "INSERT INTO port_leases VALUES (?, 'ghost', 'web', '2026-01-01T00:00:00Z')", 45999)
+    # Hive's own lease (the OpenCode server's) belongs to no cell and is no garbage.
+    sql(
+        hive,
+        "INSERT INTO port_leases VALUES (?, 'hive', 'opencode', '2026-01-01T00:00:00Z')",
+        45998,
+    )
     sql(
         hive,
         "INSERT INTO cell_services (cell_id, name, status, pid, process_started, restarts, "
@@ -106,6 +112,7 @@ def test_gc_lists_leftovers_removes_the_safe_ones_and_the_rest_only_forced(
     assert found["hive/gone-2"]["keptUnlessForced"] is None
     assert found["hive/unique-3"]["keptUnlessForced"] == "1 commit(s) on no other branch"
     assert found["45999"]["kind"] == "lease" and "gone" in found["45999"]["reason"]
+    assert "45998" not in found
     assert found[str(stray_process.pid)]["kind"] == "process"
     assert "no run going" in found[str(stray_setup.pid)]["reason"]
     assert live["worktreePath"] not in found and live["branchName"] not in found
@@ -123,6 +130,7 @@ def test_gc_lists_leftovers_removes_the_safe_ones_and_the_rest_only_forced(
     assert applied["hive/unique-3"]["outcome"].startswith("kept: ")
     assert applied["hive/gone-2"]["outcome"] == "removed"
     assert sql(hive, "SELECT port FROM port_leases WHERE cell_id = 'ghost'") == []
+    assert sql(hive, "SELECT port FROM port_leases WHERE cell_id = 'hive'") == [(45998,)]
     stray_process.wait(timeout=10)
     stray_setup.wait(timeout=10)
     worktrees = subprocess.run(

@@ -159,6 +159,19 @@ async def test_a_lease_outside_a_changed_spec_is_replaced(
     assert [lease.port for lease in await leases.for_cell("a")] == [fixed]
 
 
+async def test_keep_leases_a_port_its_own_process_listens_on(
+    allocator: PortAllocator, leases: LeaseStore, listen: Listen
+) -> None:
+    port = listen()
+    assert await allocator.keep("a", "web", port)
+    assert await allocator.keep("a", "web", port), "its own lease: kept again"
+    assert not await allocator.keep("b", "web", port)
+    holder = await leases.holder(port)
+    assert holder is not None and (holder.cell_id, holder.service) == ("a", "web")
+    await allocator.release("a", "web")
+    assert await leases.holder(port) is None
+
+
 def test_port_specs_parse() -> None:
     assert parse_port_spec(7000) == 7000
     assert parse_port_spec("7000-7099") == (7000, 7099)

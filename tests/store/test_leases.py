@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import asyncio
 
+from hive.store.cells import CellStore
 from hive.store.database import Database
-from hive.store.leases import LeaseRecord, LeaseStore
+from hive.store.leases import HIVE_OWNER, LeaseRecord, LeaseStore
+from tests.store.conftest import MakeCell
 
 
 async def test_acquire_leases_a_port_once(db: Database) -> None:
@@ -53,3 +55,15 @@ async def test_release_one_service_and_a_whole_cell(db: Database) -> None:
     assert await leases.release_cell("a") == 0
     assert await leases.leased_ports() == {7002}
     assert await leases.acquire(7000, "b", "db")
+
+
+async def test_release_orphans_keeps_leases_of_cells_and_hives_own(
+    db: Database, cells: CellStore, make_cell: MakeCell
+) -> None:
+    leases = LeaseStore(db)
+    await cells.insert(make_cell("a"))
+    await leases.acquire(7000, "a", "web")
+    await leases.acquire(7001, "ghost", "web")
+    await leases.acquire(7002, HIVE_OWNER, "opencode")
+    assert await leases.release_orphans() == 1
+    assert await leases.leased_ports() == {7000, 7002}

@@ -1,8 +1,9 @@
 """Start and stop an `opencode serve` process.
 
-It runs in its own process group (its own session) with its own HOME and XDG
-directories, so its config, data and logs are Hive's, not the user's, and a stop ends
-everything it started (tool commands, LSPs) with one group signal.
+It runs in its own process group (its own session), so a stop ends everything it
+started (tool commands, LSPs) with one group signal. Given a `home`, it gets its own
+HOME and XDG directories (its config, data and logs are then Hive's, not the user's);
+without one it keeps those of its environment, so the user's providers and logins work.
 """
 
 from __future__ import annotations
@@ -32,22 +33,33 @@ class OpenCodeStartError(HiveError):
 class OpenCodeServerSpec:
     binary: Path
     port: int
-    home: Path
     log_path: Path
+    home: Path | None = None
+    cwd: Path | None = None
+    """Where it runs; its home when unset (one of the two must be given)."""
     password: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)  # PATH and the like, plus extras
     start_timeout_s: float = 60.0
 
+    def __post_init__(self) -> None:
+        if self.home is None and self.cwd is None:
+            raise ValueError("an OpenCode server needs a home or a cwd to run in")
+
+    @property
+    def workdir(self) -> Path:
+        return next(path for path in (self.cwd, self.home) if path is not None)
+
     def environment(self) -> dict[str, str]:
-        home = self.home
-        env = {
-            **self.env,
-            "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "XDG_DATA_HOME": str(home / ".local" / "share"),
-            "XDG_STATE_HOME": str(home / ".local" / "state"),
-            "XDG_CACHE_HOME": str(home / ".cache"),
-        }
+        env = dict(self.env)
+        if self.home is not None:
+            home = self.home
+            env.update(
+                HOME=str(home),
+                XDG_CONFIG_HOME=str(home / ".config"),
+                XDG_DATA_HOME=str(home / ".local" / "share"),
+                XDG_STATE_HOME=str(home / ".local" / "state"),
+                XDG_CACHE_HOME=str(home / ".cache"),
+            )
         if self.password:
             env["OPENCODE_SERVER_PASSWORD"] = self.password
         return env
@@ -68,15 +80,24 @@ class OpenCodeServer:
     def pid(self) -> int:
         return self._process.pid
 
+    @property
+    def returncode(self) -> int | None:
+        return self._process.returncode
+
     def client(self) -> OpenCodeClient:
         return OpenCodeClient(self.url, password=self.spec.password)
+
+    async def wait(self) -> int:
+        """Until it exits; its exit code (negative: the signal that ended it)."""
+        return await self._process.wait()
 
     @classmethod
     async def start(cls, spec: OpenCodeServerSpec) -> OpenCodeServer:
         """Spawn it and return once `/global/health` says healthy; on failure nothing
         of it is left running."""
         await asyncio.to_thread(spec.log_path.parent.mkdir, parents=True, exist_ok=True)
-        await asyncio.to_thread(spec.home.mkdir, parents=True, exist_ok=True)
+        for directory in {spec.workdir, spec.home or spec.workdir}:
+            await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
         log = await asyncio.to_thread(_open_log, spec.log_path)
         try:
             process = await asyncio.create_subprocess_exec(
@@ -86,7 +107,7 @@ class OpenCodeServer:
                 str(spec.port),
                 "--hostname",
                 "127.0.0.1",
-                cwd=spec.home,
+                cwd=spec.workdir,
                 env=spec.environment(),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=log,

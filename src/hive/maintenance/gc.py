@@ -25,7 +25,7 @@ from hive.core.status import CellStatus
 from hive.services.backend import ProcessBackend, is_same_process
 from hive.services.leftovers import still_running
 from hive.store.cells import CellStore
-from hive.store.leases import LeaseStore
+from hive.store.leases import HIVE_OWNER, LeaseStore
 from hive.store.processes import ProcessStore
 from hive.store.records import CellRecord
 from hive.store.services import ServiceStore
@@ -180,6 +180,8 @@ class GarbageCollector:
     async def _leases_held(self, cells: dict[str, CellRecord]) -> list[Finding]:
         found = []
         for lease in await self._leases.all():
+            if lease.cell_id == HIVE_OWNER:  # Hive's own (the OpenCode server's)
+                continue
             cell = cells.get(lease.cell_id)
             if cell is None or cell.status in _AT_REST:
                 why = "its cell is gone" if cell is None else f"its cell is {cell.status}"

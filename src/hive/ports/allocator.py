@@ -98,6 +98,15 @@ class PortAllocator:
             return await self._allocate_fixed(cell_id, service, target)
         return await self._allocate_range(cell_id, service, target, preferred)
 
+    async def keep(self, cell_id: str, service: str, port: int) -> bool:
+        """Lease `port`, which a running process of the owner already listens on (one
+        adopted after a restart), without the bind probe; False when another holds it."""
+        return await self._leases.acquire(port, cell_id, service)
+
+    async def release(self, cell_id: str, service: str) -> None:
+        """Drop one service's lease (call only once its process is gone)."""
+        await self._leases.release(cell_id, service)
+
     async def release_cell(self, cell_id: str) -> int:
         """Drop the cell's leases (call only once its processes are gone); how many."""
         return await self._leases.release_cell(cell_id)

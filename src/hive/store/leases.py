@@ -13,6 +13,10 @@ from hive.store.database import Database
 from hive.store.tables import cells
 from hive.store.tables import port_leases as pl
 
+#: The owner id of leases Hive holds for itself (the OpenCode server), not for a cell;
+#: cell ids are uuid hex, so it never names one.
+HIVE_OWNER = "hive"
+
 
 @dataclass(frozen=True)
 class LeaseRecord:
@@ -83,6 +87,9 @@ class LeaseStore:
         return {row.port for row in rows}
 
     async def release_orphans(self) -> int:
-        """Drop leases whose cell no longer exists (a lease taken while it was deleted)."""
-        [written] = await self._db.write(delete(pl).where(pl.c.cell_id.not_in(select(cells.c.id))))
+        """Drop leases whose cell no longer exists (a lease taken while it was deleted);
+        Hive's own leases are no cell's and stay."""
+        [written] = await self._db.write(
+            delete(pl).where(pl.c.cell_id.not_in(select(cells.c.id)), pl.c.cell_id != HIVE_OWNER)
+        )
         return written.rowcount
