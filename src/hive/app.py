@@ -14,6 +14,7 @@ from hive.api import pages
 from hive.api.auth import TokenAuthMiddleware
 from hive.api.errors import install_error_handlers
 from hive.api.routes import (
+    agents,
     cells,
     gc,
     health,
@@ -71,6 +72,7 @@ def create_app(
         setup_log.router,
         gc.router,
         snapshots.router,
+        agents.router,
     ):
         app.include_router(router)
     return app

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
+from hive.agents.opencode_host import OpenCodeHost
+from hive.agents.tmux import Tmux, socket_path
 from hive.config.cache import ConfigCache
+from hive.core.status import CellStatus
 from hive.events.bus import EventBus
 from hive.maintenance.gc import GarbageCollector
 from hive.ports.allocator import PortAllocator
 from hive.prompts.remote import PromptFetcher
+from hive.provisioning.agent_sessions import AgentSessions
 from hive.provisioning.engine.active import ActiveRuns
 from hive.provisioning.engine.runner import Runner
 from hive.provisioning.environment import CellEnvironments
@@ -26,6 +32,7 @@ from hive.services.backend import OsProcessBackend, ProcessBackend
 from hive.services.process_records import ProcessRecords
 from hive.services.supervisor import Supervisor
 from hive.settings import Settings
+from hive.store.agent_servers import AgentServerStore
 from hive.store.cells import CellStore
 from hive.store.database import Database, open_database
 from hive.store.events import EventLog
@@ -38,6 +45,9 @@ from hive.store.workspaces import WorkspaceStore
 from hive.workspace.copy_process import CopyWorkerPool
 
 log = logging.getLogger(__name__)
+
+#: Starting OpenCode (seconds) and its first calls; a slow start fails the step clearly.
+AGENT_STEP_TIMEOUT_S = 180.0
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,8 @@ class HiveRuntime:
     copy_workers: CopyWorkerPool
     bus: EventBus
     progress: CellProgress
+    opencode: OpenCodeHost
+    agents: AgentSessions
 
     @classmethod
     async def start(cls, settings: Settings, backend: ProcessBackend | None = None) -> HiveRuntime:
@@ -106,6 +118,15 @@ class HiveRuntime:
             start_grace_s=settings.service_start_grace_s,
         )
         records = ProcessRecords(stores.processes, backend)
+        opencode = OpenCodeHost.from_settings(
+            settings, servers=AgentServerStore(db), allocator=allocator, environ=os.environ
+        )
+        agents = AgentSessions(
+            cells=stores.cells,
+            host=opencode,
+            tmux=Tmux(socket_path(settings.hive_home, Path(tempfile.gettempdir()))),
+            grace_s=settings.kill_grace_s,
+        )
         copy_workers = CopyWorkerPool()
         runs = ActiveRuns(settings.cleanup_step_timeout_s)
         runner = Runner(
@@ -128,6 +149,8 @@ class HiveRuntime:
                 services_store=stores.services,
                 configs=configs,
                 prompt_fetcher=PromptFetcher(settings.hive_home / "cache" / "prompts"),
+                agents=agents,
+                agent_timeout_s=AGENT_STEP_TIMEOUT_S,
             ),
             delete=delete_workflow(
                 cancel=runs.cancel,
@@ -138,6 +161,7 @@ class HiveRuntime:
                 allocator=allocator,
                 cleanup_timeout_s=settings.cleanup_step_timeout_s,
                 grace_s=settings.kill_grace_s,
+                agents=agents,
             ),
             max_parallel_worktrees=settings.max_parallel_worktrees,
             faults=settings.faults,
@@ -163,6 +187,7 @@ class HiveRuntime:
                 configs=configs,
                 runner=runner,
                 worktrees_root=settings.worktrees_root,
+                agents=agents,
             ),
             archive=CellArchive(
                 cells=stores.cells,
@@ -174,6 +199,7 @@ class HiveRuntime:
                     allocator=allocator,
                     step_timeout_s=settings.cleanup_step_timeout_s,
                     grace_s=settings.kill_grace_s,
+                    agents=agents,
                 ),
             ),
             gc=GarbageCollector(
@@ -192,6 +218,8 @@ class HiveRuntime:
             copy_workers=copy_workers,
             bus=bus,
             progress=CellProgress(StepHistoryStore(db), runner.create_steps, runner.create_reruns),
+            opencode=opencode,
+            agents=agents,
         )
         # Services kept running while no server was up: adopt them (with their plans)
         # before anything else, then finish what the stopped server left.
@@ -204,12 +232,19 @@ class HiveRuntime:
         released = await stores.leases.release_orphans()
         if released:
             log.warning("released %d port lease(s) of cells that no longer exist", released)
+        # An OpenCode server left running is adopted, never started beside: cells'
+        # sessions live in it. Their statuses are watched again.
+        await opencode.adopt()
+        agents.resume(cell for cell in cells if cell.status == CellStatus.READY)
         await runner.recover()
         await runtime.gc.report()
         return runtime
 
     async def close(self) -> None:
         await self.runner.close()
+        await self.agents.aclose()
+        # Kept running while sessions live in it (the next server adopts it).
+        await self.opencode.close(stop=not self.agents.has_opencode_sessions())
         await self.copy_workers.close()
         await self.supervisor.close()  # stops watching; the services keep running
         await self.db.close()

@@ -4,6 +4,7 @@ follow_command, the poller that reports its status."""
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import shutil
 import subprocess
@@ -18,7 +19,7 @@ import pytest_asyncio
 from hive.agents.models import ModelRef
 from hive.agents.protocol import Agent, AgentSession, AgentStatus
 from hive.agents.status_feed import follow_command
-from hive.agents.tmux import Tmux
+from hive.agents.tmux import Tmux, socket_path
 from hive.agents.tmux_agent import CommandAgentSpec, CommandState, TmuxAgent, session_name
 from hive.services.process_group import stop_tagged
 from hive.services.process_tag import TAG_VARIABLE, agent_tag
@@ -234,3 +235,15 @@ async def test_follow_command_returns_at_once_for_a_command_that_has_ended(
     finally:
         await agent.close(session)
     assert seen == [final] == [CommandState(AgentStatus.STOPPED, 7)]
+
+
+def test_the_socket_lives_under_the_home_unless_too_long_for_a_unix_socket(
+    tmp_path: Path,
+) -> None:
+    assert socket_path(tmp_path, Path("/tmp")) == tmp_path / "tmux" / "socket"
+    deep = tmp_path / ("d" * 120)
+    fallback = socket_path(deep, Path("/tmp"))
+    assert fallback.parent == Path("/tmp") / f"hive-tmux-{os.getuid()}"
+    assert len(os.fsencode(fallback)) <= 107
+    assert socket_path(deep / "other", Path("/tmp")) != fallback
+    Tmux(fallback)  # usable: no "too long" refusal

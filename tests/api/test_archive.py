@@ -68,7 +68,7 @@ def test_archive_frees_ports_keeps_the_worktree_and_restore_brings_services_back
     assert refused.status_code == 409 and "archived" in refused.json()["message"]
     steps = hive.http.get(f"/api/cells/{cell['id']}/timings").json()["steps"]
     archive_steps = [s["step"] for s in steps if s["workflow"] == "archive"]
-    assert archive_steps == ["stop_services", "release_ports"]
+    assert archive_steps == ["close_agent_session", "stop_services", "release_ports"]
 
     restored = hive.http.post(f"/api/cells/{cell['id']}/restore")
     assert restored.status_code == 202, restored.text

@@ -22,6 +22,7 @@ STEPS = (
     "run_setup",
     "ensure_services",
     "assemble_prompt",
+    "ensure_agent_session",
     "mark_ready",
 )
 
@@ -65,7 +66,7 @@ def test_first_cell_has_no_history_and_the_second_is_estimated_from_it(
     assert created["status"] == "pending"
     assert created["provisioning"] == {
         "done": 0,
-        "total": 6,
+        "total": len(STEPS),
         "currentStep": None,
         "currentSubstep": None,
         "steps": list(STEPS),
@@ -75,6 +76,7 @@ def test_first_cell_has_no_history_and_the_second_is_estimated_from_it(
             "run_setup",
             "ensure_services",
             "assemble_prompt",
+            "ensure_agent_session",
             "mark_ready",
         ],
     }
@@ -84,11 +86,17 @@ def test_first_cell_has_no_history_and_the_second_is_estimated_from_it(
     assert first["status"] == "spawning"
     assert first["provisioning"] == {
         "done": 2,
-        "total": 6,
+        "total": len(STEPS),
         "currentStep": "run_setup",
         "currentSubstep": "run_setup:2",
         "steps": list(STEPS),
-        "remaining": ["run_setup", "ensure_services", "assemble_prompt", "mark_ready"],
+        "remaining": [
+            "run_setup",
+            "ensure_services",
+            "assemble_prompt",
+            "ensure_agent_session",
+            "mark_ready",
+        ],
     }
     assert first["eta"] == NO_HISTORY
     listed = held.http.get("/api/cells").json()["cells"]
@@ -97,7 +105,9 @@ def test_first_cell_has_no_history_and_the_second_is_estimated_from_it(
     (release / "first").touch()
     first = held.settle(first["id"])
     assert first["status"] == "ready"
-    assert first["provisioning"]["done"] == 6 and first["provisioning"]["currentStep"] is None
+    assert (
+        first["provisioning"]["done"] == len(STEPS) and first["provisioning"]["currentStep"] is None
+    )
     assert first["eta"] is None
     past = step_durations(held, first["id"])
     total = sum(past[step] for step in STEPS)
@@ -116,7 +126,7 @@ def test_first_cell_has_no_history_and_the_second_is_estimated_from_it(
     assert eta["expectedTotalMs"] == pytest.approx(total, abs=0.1)
     # Left: what run_setup took the first time less what it has run now (at least its
     # first command, already finished), then the later steps as the first run had them.
-    later = past["ensure_services"] + past["assemble_prompt"] + past["mark_ready"]
+    later = sum(past[step] for step in STEPS[STEPS.index("ensure_services") :])
     already = step_durations(held, second["id"])["run_setup:1"]
     assert later - 0.1 <= eta["remainingMs"]
     assert eta["remainingMs"] <= max(0.0, past["run_setup"] - already) + later + 0.1
@@ -127,8 +137,8 @@ def test_first_cell_has_no_history_and_the_second_is_estimated_from_it(
     second = held.settle(second["id"])
     assert second["status"] == "ready" and second["eta"] is None
     assert second["provisioning"] == {
-        "done": 6,
-        "total": 6,
+        "done": len(STEPS),
+        "total": len(STEPS),
         "currentStep": None,
         "currentSubstep": None,
         "steps": list(STEPS),
@@ -147,11 +157,17 @@ def test_a_failed_run_is_no_history_and_its_retry_shows_what_runs_again(
     assert doomed["lastSetupError"]["step"] == "run_setup"
     assert doomed["provisioning"] == {
         "done": 2,
-        "total": 6,
+        "total": len(STEPS),
         "currentStep": None,
         "currentSubstep": None,
         "steps": list(STEPS),
-        "remaining": ["run_setup", "ensure_services", "assemble_prompt", "mark_ready"],
+        "remaining": [
+            "run_setup",
+            "ensure_services",
+            "assemble_prompt",
+            "ensure_agent_session",
+            "mark_ready",
+        ],
     }
     assert doomed["eta"] is None
 

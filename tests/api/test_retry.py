@@ -144,6 +144,7 @@ def test_retry_of_a_ready_cell_applies_the_changed_template(
         "run_setup",
         "ensure_services",
         "assemble_prompt",
+        "ensure_agent_session",
         "mark_ready",
     ]
     assert cell["attempt"] == 2 and cell["completedSteps"][-1] == "mark_ready"

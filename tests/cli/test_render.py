@@ -42,16 +42,16 @@ def render(table: Any, width: int = 80) -> list[str]:
     return console.export_text().splitlines()
 
 
-def columns(lines: list[str]) -> list[dict[str, str]]:
+def columns(lines: list[str], headers: tuple[str, ...] = HEADERS) -> list[dict[str, str]]:
     """The table's rows, each column's text joined across the lines it folded onto."""
     header, *body = lines
-    starts = [header.index(name) for name in HEADERS]
+    starts = [header.index(name) for name in headers]
     bounds = list(zip(starts, [*starts[1:], None], strict=True))
     rows: list[dict[str, list[str]]] = []
     for line in body:
-        cells = {name: line[a:b].strip() for name, (a, b) in zip(HEADERS, bounds, strict=True)}
+        cells = {name: line[a:b].strip() for name, (a, b) in zip(headers, bounds, strict=True)}
         if cells["ID"]:
-            rows.append({name: [] for name in HEADERS})
+            rows.append({name: [] for name in headers})
         for name, text in cells.items():
             if text:
                 rows[-1][name].append(text)
@@ -211,3 +211,19 @@ def test_a_failure_shows_its_kind_and_what_was_undone_on_one_line() -> None:
     assert lines[0] == "failed at run_setup (setup_command): exit 127"
     assert "  undone: stop_services ok, release_ports failed: did not finish within 10s" in lines
     assert lines[-1] == "  what to do: do x"
+
+
+def test_the_agent_column_says_what_each_agent_does() -> None:
+    agents = [
+        {"type": "opencode", "status": "working"},
+        {"type": "opencode", "status": "waiting"},
+        {"type": "command", "status": "stopped", "exitCode": 3},
+        {"type": "none", "status": None},
+    ]
+    cells = [
+        cell(f"{i}" * 32, f"c{i}", f"hive/c{i}", timedelta(0), agent=agent)
+        for i, agent in enumerate(agents)
+    ]
+    with_agent = ("ID", "NAME", "STATUS", "AGENT", "TEMPLATE", "BRANCH", "CREATED")
+    rows = columns(render(cells_table(cells, now=NOW), width=120), with_agent)
+    assert [row["AGENT"] for row in rows] == ["working", "waiting (for you)", "stopped (3)", "-"]

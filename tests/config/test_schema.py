@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
 from hive.config import (
+    AgentConfig,
     ComposeService,
     DockerService,
     HiveConfig,
@@ -81,3 +84,24 @@ def test_patterns_leaving_the_repository_are_errors(field: str) -> None:
 def test_empty_service_name_is_an_error() -> None:
     with pytest.raises(ValidationError):
         Template.model_validate({"id": "t", "services": {"": {"run": "x"}}})
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"type": "command"}, "needs `run`"),
+        ({"type": "opencode", "run": "claude"}, "`run` is only for `type: command`"),
+        ({"run": "claude"}, "`run` is only for `type: command`"),
+        ({"type": "command", "run": "x", "model": {"providerId": "a", "id": "b"}}, "its `run`"),
+        ({"type": "none", "providerId": "a"}, "takes no model"),
+        ({"type": "claude"}, "opencode"),
+    ],
+)
+def test_agent_type_and_run_must_fit(raw: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        AgentConfig.model_validate(raw)
+
+
+def test_agent_kind_reads_hive_configs_as_opencode() -> None:
+    assert AgentConfig.model_validate({"model": {"providerId": "a", "id": "b"}}).kind == "opencode"
+    assert AgentConfig.model_validate({"type": "command", "run": "aider"}).kind == "command"

@@ -196,3 +196,18 @@ async def test_only_from_keeps_a_deleting_cell_out_of_error(
             "c9", CellStatus.ERROR, only_from=(CellStatus.PENDING, CellStatus.SPAWNING)
         )
     assert (await store.get("c9", include_hidden=True)).status == CellStatus.DELETING
+
+
+async def test_patch_agent_merges_and_removes_keys(cells: CellStore, make_cell: MakeCell) -> None:
+    await cells.insert(make_cell("c1"))
+    await cells.patch_agent("c1", {"type": "opencode", "sessionId": "s1", "status": "starting"})
+    # Two writers at once (a watcher and a step): both changes land.
+    await asyncio.gather(
+        cells.patch_agent("c1", {"status": "working"}),
+        cells.patch_agent("c1", {"attach": "opencode attach"}),
+    )
+    patched = await cells.patch_agent("c1", {"sessionId": None})
+    assert patched is not None
+    assert patched.agent == {"type": "opencode", "status": "working", "attach": "opencode attach"}
+    assert (await cells.get("c1")).agent == patched.agent
+    assert await cells.patch_agent("gone", {"status": "idle"}) is None

@@ -14,6 +14,8 @@ from hive.core.errors import InvalidInputError
 class ModelRef:
     provider_id: str
     model_id: str
+    variant: str | None = None
+    """A variant of the model (e.g. a reasoning effort), when the provider has them."""
 
     def __str__(self) -> str:
         return f"{self.provider_id}/{self.model_id}"
@@ -30,7 +32,7 @@ class UnknownModelError(InvalidInputError):
             what = f"provider {model.provider_id!r} has no model {model.model_id!r}"
         super().__init__(
             f"unknown model {model}: {what}; available: {offered or 'no providers'}",
-            hint="choose a listed provider and model",
+            hint="choose a listed provider and model: `hive models` lists them",
         )
         self.model = model
         self.available = dict(available)

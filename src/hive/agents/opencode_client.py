@@ -129,6 +129,12 @@ class OpenCodeClient:
         """Raise UnknownModelError (naming what is available) unless `model` is offered."""
         (await self.providers(directory)).check(model)
 
+    async def configured_model(self, directory: Path) -> str | None:
+        """The `provider/model` OpenCode's own config names as its default, if any."""
+        response = await self._call("GET", "/config", directory=directory)
+        model = response.json().get("model")
+        return model if isinstance(model, str) and model else None
+
     async def create_session(self, directory: Path, *, title: str | None = None) -> Session:
         body = {"title": title} if title else {}
         response = await self._call("POST", "/session", directory=directory, body=body)
@@ -250,6 +256,8 @@ def _prompt_body(
         "model": {"providerID": model.provider_id, "modelID": model.model_id},
         "noReply": no_reply,
     }
+    if model.variant:
+        body["variant"] = model.variant
     if agent:
         body["agent"] = agent
     return body

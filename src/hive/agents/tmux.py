@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
 import shlex
 from collections.abc import Sequence
@@ -20,6 +21,16 @@ _MAX_SOCKET_PATH = 107
 
 class TmuxError(RuntimeError):
     pass
+
+
+def socket_path(hive_home: Path, temp_root: Path) -> Path:
+    """Hive's tmux socket: `$HIVE_HOME/tmux/socket`, or, when that is too long for a Unix
+    socket, one named after the home under a private directory of `temp_root`."""
+    preferred = hive_home / "tmux" / "socket"
+    if len(os.fsencode(preferred)) <= _MAX_SOCKET_PATH:
+        return preferred
+    digest = hashlib.sha256(os.fsencode(hive_home)).hexdigest()[:16]
+    return temp_root / f"hive-tmux-{os.getuid()}" / f"{digest}.socket"
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from hive.agents.opencode_client import OpenCodeError
+from hive.agents.opencode_host import AgentUnavailableError
 from hive.core.errors import (
     ConfigError,
     ConflictError,
@@ -32,6 +34,11 @@ _STATUS: tuple[tuple[type[HiveError], int], ...] = (
     # the command and git's own first line. Git failures caused by the caller's input are
     # raised as InvalidInputError (422) by the code that knows which field it was.
     (GitError, 502),
+    # No OpenCode server can be had (not installed, not reachable): nothing the caller
+    # sent is wrong, and the message says what to install or set.
+    (AgentUnavailableError, 503),
+    # The agent's server failed or refused a call it was given.
+    (OpenCodeError, 502),
 )
 
 

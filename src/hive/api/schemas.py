@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
+from pydantic import Field
 
+from hive.api.agent_schemas import AgentOut
+from hive.api.bodies import _UNICODE, _Body, _Request
 from hive.api.errors import status_for
+from hive.config.schema import AgentMode
 from hive.core.errors import HiveError
 from hive.core.failure_kind import FailureKind
 from hive.core.failures import SetupError
@@ -23,32 +24,6 @@ from hive.provisioning.requests.progress import CellProgressView
 from hive.provisioning.requests.services import ServiceView
 from hive.store.records import CellRecord, TimingEvent, WorkspaceRecord
 
-
-class _Body(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
-
-
-class _Request(_Body):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
-
-
-def _unicode(value: object) -> object:
-    try:
-        if isinstance(value, str):
-            value.encode()
-    except UnicodeEncodeError:
-        raise PydanticCustomError(
-            "unicode_text", "must be Unicode text, without lone surrogates (\\ud800-\\udfff)"
-        ) from None
-    return value
-
-
-#: JSON can escape lone surrogates ("\ud800"), which are not text: the database could not
-#: store them, a response could not carry them. Placed after a field's length limits,
-#: so that those keep their own messages.
-_UNICODE = BeforeValidator(_unicode)
-
-
 #: One constraint or success criterion: a non-empty piece of text.
 _BriefItem = Annotated[str, Field(min_length=1, max_length=2_000), _UNICODE]
 
@@ -56,6 +31,9 @@ _BriefItem = Annotated[str, Field(min_length=1, max_length=2_000), _UNICODE]
 class AddWorkspace(_Request):
     path: Annotated[str, Field(min_length=1), _UNICODE]
     label: Annotated[str, _UNICODE] | None = None
+
+
+_ModelPart = Annotated[str, Field(min_length=1, max_length=200), _UNICODE]
 
 
 class CreateCell(_Request):
@@ -71,6 +49,12 @@ class CreateCell(_Request):
     """How the agent's work is judged; each item a line of its Success criteria."""
     # Longer than PATH_MAX, it names no ref file; far longer, git could not even be started.
     base_ref: Annotated[str, Field(min_length=1, max_length=4096), _UNICODE] | None = None
+    provider_id: _ModelPart | None = None
+    """The model's provider, over the template's (its agent must be OpenCode)."""
+    model_id: _ModelPart | None = None
+    """The model, over the template's; alone, the provider that offers it is used."""
+    start_mode: AgentMode | None = None
+    """`plan` or `build`: the OpenCode agent the first turn runs as, over the config's."""
 
 
 class WorkspaceOut(_Body):
@@ -177,6 +161,8 @@ class CellOut(_Body):
     provisioning: ProvisioningOut
     eta: EtaOut | None
     """Present while the cell is pending or spawning."""
+    agent: AgentOut | None
+    """The cell's agent and what it is doing; None until ensure_agent_session ran."""
     created_at: str
     updated_at: str
 
@@ -223,6 +209,7 @@ class CellOut(_Body):
                     defaulted_steps=list(eta.defaulted_steps),
                 )
             ),
+            agent=AgentOut.of(cell.agent),
             created_at=cell.created_at,
             updated_at=cell.updated_at,
         )

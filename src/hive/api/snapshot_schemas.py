@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from hive.api.schemas import _UNICODE, _Body, _Request
+from hive.api.bodies import _UNICODE, _Body, _Request
 from hive.core.time_bounds import stored_form
 from hive.provisioning.requests.snapshots import Rescued, WorkspaceSnapshot
 

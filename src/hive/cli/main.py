@@ -12,7 +12,9 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 
-from hive.cli import snapshot_commands
+from hive.cli import agent_commands, snapshot_commands
+from hive.cli.agent_commands import split_model
+from hive.cli.cell_resolution import cell_id_of
 from hive.cli.client import ClientError, HiveClient
 from hive.cli.deletion_views import print_deletion, print_failed
 from hive.cli.render import (
@@ -73,15 +75,7 @@ def _console() -> Console:
 
 
 def _cell_id(client: HiveClient, given: str) -> str:
-    """Accept the id prefix `hive ls` shows."""
-    if len(given) == 32:
-        return given
-    matches = [c["id"] for c in client.get("/api/cells")["cells"] if c["id"].startswith(given)]
-    if len(matches) == 1:
-        return str(matches[0])
-    if not matches:
-        raise ClientError(f"no cell id starts with '{given}'", hint="`hive ls` lists cells")
-    raise ClientError(f"'{given}' matches {len(matches)} cells", hint="give more of the id")
+    return cell_id_of(client, given)
 
 
 @app.command()
@@ -132,6 +126,15 @@ def new(
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="Return once the cell exists.")
     ] = False,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model", "-m", help="PROVIDER/MODEL (or MODEL) for the agent; see `hive models`."
+        ),
+    ] = None,
+    mode: Annotated[
+        str | None, typer.Option("--mode", help="Start the OpenCode agent in `plan` or `build`.")
+    ] = None,
     as_json: JsonEventsOption = False,
     detach: DetachOption = False,
     url: UrlOption = None,
@@ -140,6 +143,7 @@ def new(
     """Create a cell from a template and show its provisioning live until it is ready
     (exit 0) or failed (exit 1). Ctrl-C asks whether to cancel it."""
     console = _console()
+    provider_id, model_id = split_model(model)
     with _client(url) as client:
         body: dict[str, Any] = {
             "workspaceId": resolve_workspace(client, workspace),
@@ -147,6 +151,9 @@ def new(
             "name": name,
             "description": brief,
             "baseRef": base_ref,
+            "providerId": provider_id,
+            "modelId": model_id,
+            "startMode": mode,
         }
         cell = client.post("/api/cells", {k: v for k, v in body.items() if v is not None})
         if not as_json:
@@ -606,6 +613,7 @@ def config_schema() -> None:
 
 
 snapshot_commands.register(app)
+agent_commands.register(app)
 
 
 def run() -> None:

@@ -26,11 +26,27 @@ _STATUS_STYLE = {
     "crashed": "red",
     "backoff": "yellow",
     "stopping": "yellow",
+    # an agent's
+    "working": "cyan",
+    "idle": "green",
+    "waiting": "magenta bold",
 }
 
 
 def status_text(status: str) -> str:
     return f"[{_STATUS_STYLE.get(status, 'white')}]{status}[/]"
+
+
+def agent_text(agent: dict[str, Any] | None) -> str:
+    """`working`, `waiting`, `idle`, ... of the cell's agent; `-` without one."""
+    if not agent or agent.get("type") == "none" or not agent.get("status"):
+        return "[dim]-[/]"
+    status = str(agent["status"])
+    if status == "waiting":
+        return f"{status_text(status)} [magenta](for you)[/]"
+    if status == "stopped" and agent.get("exitCode") is not None:
+        return f"{status_text(status)} ({agent['exitCode']})"
+    return status_text(status)
 
 
 def relative_age(stamp: str, now: datetime) -> str:
@@ -52,21 +68,27 @@ def relative_age(stamp: str, now: datetime) -> str:
 
 
 def cells_table(cells: list[dict[str, Any]], now: datetime | None = None) -> Table:
-    """The ID (the prefix other commands take), status and age never wrap; on a
+    """The ID (the prefix other commands take), status, agent and age never wrap; on a
     narrow terminal names, templates and branches fold onto more lines instead."""
     now = now or datetime.now(UTC)
     table = Table(box=None, header_style="bold")
     table.add_column("ID", no_wrap=True)
     table.add_column("NAME", overflow="fold")
     table.add_column("STATUS", no_wrap=True)
+    # Only when some cell has an agent: a column of dashes would cost 80 columns' room.
+    with_agents = any((c.get("agent") or {}).get("type") not in (None, "none") for c in cells)
+    if with_agents:
+        table.add_column("AGENT", no_wrap=True)
     table.add_column("TEMPLATE", overflow="fold")
     table.add_column("BRANCH", overflow="fold")
     table.add_column("CREATED", no_wrap=True)
     for cell in cells:
+        agent = [agent_text(cell.get("agent"))] if with_agents else []
         table.add_row(
             cell["id"][:ID_PREFIX],
             Text(cell["name"]),
             status_text(cell["status"]),
+            *agent,
             Text(cell["templateId"]),
             Text(cell["branchName"]),
             relative_age(cell["createdAt"], now),
@@ -133,8 +155,32 @@ def print_cell(console: Console, cell: dict[str, Any]) -> None:
     for key, value in rows:
         shown = value if key == "status" else escape(str(value))  # text as written
         console.print(f"[bold]{key:>12}[/]  {shown}")
+    agent = cell.get("agent")
+    if agent:
+        print_agent(console, agent)
     if cell.get("lastSetupError"):
         print_setup_error(console, cell["lastSetupError"])
+
+
+def print_agent(console: Console, agent: dict[str, Any]) -> None:
+    """The agent lines of `hive show`: what it is, what it does, how to attach."""
+    kind = agent["type"]
+    if kind == "none":
+        console.print(f"[bold]{'agent':>12}[/]  none")
+    else:
+        model = agent.get("model")
+        what = f"{kind} {agent_text(agent)}"
+        if model:
+            what += f"  {escape(model['providerId'])}/{escape(model['modelId'])}"
+        if agent.get("mode"):
+            what += f" ({escape(agent['mode'])})"
+        console.print(f"[bold]{'agent':>12}[/]  {what}")
+        if agent.get("attach"):
+            console.print(f"[bold]{'attach':>12}[/]  {escape(agent['attach'])}")
+    for key in ("error", "warning"):
+        if agent.get(key):
+            style = "red" if key == "error" else "yellow"
+            console.print(f"[bold]{'agent ' + key:>12}[/]  [{style}]{escape(agent[key])}[/]")
 
 
 def print_setup_error(console: Console, error: dict[str, Any]) -> None:

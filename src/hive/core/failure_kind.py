@@ -55,6 +55,8 @@ _STEPS: dict[str, FailureKind] = {
     Step.RUN_SETUP: FailureKind.SETUP_COMMAND,
     Step.ENSURE_SERVICES: FailureKind.SERVICE_START,
     Step.ASSEMBLE_PROMPT: FailureKind.PROMPT,
+    Step.ENSURE_AGENT_SESSION: FailureKind.AGENT,
+    Step.CLOSE_AGENT_SESSION: FailureKind.AGENT,
     Step.RELEASE_PORTS: FailureKind.PORT,
     Step.SNAPSHOT_WORK: FailureKind.WORKSPACE,
     Step.REMOVE_WORKSPACE: FailureKind.WORKSPACE,

@@ -28,6 +28,7 @@ class Step(StrEnum):
     RUN_SETUP = "run_setup"
     ENSURE_SERVICES = "ensure_services"
     ASSEMBLE_PROMPT = "assemble_prompt"
+    ENSURE_AGENT_SESSION = "ensure_agent_session"
     MARK_READY = "mark_ready"
     # The delete workflow's steps. Runs recorded before it had them name
     # `remove_worktree` (`:worktree`, `:branch`): history keeps them as plain strings.

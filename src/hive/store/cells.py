@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Executable, delete, insert, select, update
+from sqlalchemy import JSON, Executable, delete, func, insert, select, type_coerce, update
 
 from hive.core.errors import NotFoundError, TransitionError
 from hive.core.failures import SetupError
@@ -204,6 +205,20 @@ class CellStore:
         if not written.rows:
             raise _not_found(cell_id)
         return _record(written.rows[0])
+
+    async def patch_agent(self, cell_id: str, changes: dict[str, Any]) -> CellRecord | None:
+        """Merge `changes` into the cell's `agent` (a None value removes the key), in one
+        statement: a status watcher and a step may write at once without losing either.
+        A `cell` event tells list views; None when the cell is gone."""
+        patched = func.json_patch(func.coalesce(cells.c.agent, "{}"), json.dumps(changes))
+        written = await self._write(
+            update(cells)
+            .where(cells.c.id == cell_id)
+            .values(agent=type_coerce(patched, JSON), updated_at=now_iso())
+            .returning(*cells.c),
+            _cell_event,
+        )
+        return _record(written.rows[0]) if written.rows else None
 
     async def transition(
         self,

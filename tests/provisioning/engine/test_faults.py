@@ -40,6 +40,7 @@ CREATE_FAULTS = [
     "ensure_services:start:web",
     "ensure_services:ready:web",
     "assemble_prompt",
+    "ensure_agent_session",
     "mark_ready",
 ]
 

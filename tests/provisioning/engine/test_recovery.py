@@ -55,7 +55,8 @@ async def test_an_interrupted_create_resumes_as_a_new_run_from_its_checkpoint(
     rows = [row for row in await hive.steps(cell.id, resumed_run) if ":" not in row.step]
     # The worktree is checkpointed and there: not made again.
     assert [row.step for row in rows] == [
-        "allocate_ports", "run_setup", "ensure_services", "assemble_prompt", "mark_ready",
+        "allocate_ports", "run_setup", "ensure_services", "assemble_prompt",
+        "ensure_agent_session", "mark_ready",
     ]  # fmt: skip
     assert {row.workflow for row in rows} == {"retry"}
     assert all((row.metadata or {}).get("resumedAfterRestart") == 1 for row in rows)

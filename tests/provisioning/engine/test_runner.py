@@ -15,6 +15,7 @@ STEPS = [
     "run_setup",
     "ensure_services",
     "assemble_prompt",
+    "ensure_agent_session",
     "mark_ready",
 ]
 

@@ -6,6 +6,7 @@ import asyncio
 
 from fastapi import APIRouter, Query
 
+from hive.agents.choice import AgentRequest
 from hive.api.deps import Runtime
 from hive.api.schemas import (
     CellList,
@@ -38,6 +39,7 @@ async def create_cell(body: CreateCell, runtime: Runtime) -> CellOut:
             base_ref=body.base_ref,
             constraints=tuple(body.constraints),
             success_criteria=tuple(body.success_criteria),
+            agent=AgentRequest(body.provider_id, body.model_id, body.start_mode),
         )
     )
     return await _out(runtime, cell)

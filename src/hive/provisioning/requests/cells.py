@@ -8,9 +8,10 @@ import time
 import unicodedata
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from hive.agents.choice import AgentRequest
 from hive.config.cache import ConfigCache
 from hive.core.errors import (
     ConflictError,
@@ -23,6 +24,7 @@ from hive.core.failures import describe_error
 from hive.core.run_progress import IN_PROGRESS
 from hive.core.status import CellStatus
 from hive.core.steps import Step, Workflow
+from hive.provisioning.agent_sessions import AgentSessions
 from hive.provisioning.engine.context import StepTiming
 from hive.provisioning.engine.runner import Runner
 from hive.provisioning.steps.delete import BranchOutcome
@@ -55,6 +57,8 @@ class CreateCellRequest:
     base_ref: str | None = None
     constraints: tuple[str, ...] = ()
     success_criteria: tuple[str, ...] = ()
+    agent: AgentRequest = field(default_factory=AgentRequest)
+    """The model (`providerId`, `modelId`) and `startMode` chosen over the template's."""
 
 
 def clean_name(name: str) -> str:
@@ -110,7 +114,9 @@ class CellLifecycle:
         configs: ConfigCache,
         runner: Runner,
         worktrees_root: Path,
+        agents: AgentSessions,
     ) -> None:
+        self._agents = agents
         self._cells = cells
         self._workspaces = workspaces
         self._configs = configs
@@ -136,6 +142,9 @@ class CellLifecycle:
                 f"template '{request.template_id}' in {config.file} is invalid: {problems}",
                 hint="fix the template in the config file; it is re-read on the next request",
             )
+        # A model the cell's agent cannot take is refused now, not after a checkout.
+        assert entry.template is not None
+        self._agents.plan(config, entry.template, request.agent)
         # Without a baseRef the run resolves HEAD itself: no git process in the request.
         base_commit = await self._resolve_base_ref(workspace.path, request.base_ref)
         cell_id = uuid.uuid4().hex
@@ -160,6 +169,7 @@ class CellLifecycle:
             updated_at=stamp,
             constraints=request.constraints,
             success_criteria=request.success_criteria,
+            agent_request=request.agent.to_json(),
         )
         insert_began = time.perf_counter()
         await self._cells.insert(cell)

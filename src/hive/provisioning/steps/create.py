@@ -6,13 +6,16 @@ from pathlib import Path
 from typing import Any
 
 from hive.config.cache import ConfigCache
+from hive.core.failures import RollbackStep
 from hive.core.status import CellStatus
 from hive.core.steps import Step
 from hive.ports.allocator import PortAllocator
 from hive.prompts.remote import PromptFetcher
+from hive.provisioning.agent_sessions import AgentSessions
 from hive.provisioning.engine.context import RunContext
 from hive.provisioning.engine.workflow import StepSpec, WorkflowSpec, never_done
 from hive.provisioning.environment import CellEnvironments
+from hive.provisioning.steps.agent import EnsureAgentSession, stop_agent
 from hive.provisioning.steps.prompt import AssemblePrompt
 from hive.provisioning.steps.services import AllocatePorts, EnsureServices
 from hive.provisioning.steps.setup import RunSetup
@@ -21,6 +24,7 @@ from hive.services.cell_release import stop_and_release
 from hive.services.process_records import ProcessRecords
 from hive.services.supervisor import Supervisor
 from hive.store.cells import CellStore
+from hive.store.records import CellRecord
 from hive.store.services import ServiceStore
 from hive.workspace.copy_process import CopyWorkerPool
 
@@ -51,13 +55,16 @@ def create_workflow(
     services_store: ServiceStore,
     configs: ConfigCache,
     prompt_fetcher: PromptFetcher,
+    agents: AgentSessions,
+    agent_timeout_s: float,
 ) -> WorkflowSpec:
     """create_worktree → allocate_ports → run_setup → ensure_services → assemble_prompt
-    → mark_ready.
+    → ensure_agent_session → mark_ready.
 
-    A failed or interrupted run stops what it started and gives its ports back; the
-    worktree stays for inspection and repair, and a retry resumes at the failed step
-    (ports, services and the prompt are made again on every attempt).
+    A failed or interrupted run interrupts its agent, stops what it started and gives
+    its ports back; the worktree stays for inspection and repair, and a retry resumes
+    at the failed step (ports, services, the prompt and the agent's session are made
+    again, or found again, on every attempt; the first message is sent once).
     """
     worktree = CreateWorktree(cells, copy_workers, copy_threads)
     setup = RunSetup(
@@ -65,6 +72,11 @@ def create_workflow(
     )
     services = EnsureServices(supervisor, environments, records)
     prompt = AssemblePrompt(cells, environments, services_store, configs, prompt_fetcher)
+
+    async def compensate(cell: CellRecord) -> tuple[RollbackStep, ...]:
+        agent = await stop_agent(agents, cells, cell.id, timeout_s=30)
+        return (*agent, *await stop_and_release(supervisor, allocator, cell.id))
+
     return WorkflowSpec(
         steps=(
             StepSpec(Step.CREATE_WORKTREE, worktree.run, throttled=True, done=worktree.done),
@@ -75,8 +87,14 @@ def create_workflow(
             StepSpec(Step.ENSURE_SERVICES, services.run, done=never_done),
             # Its URL fetches are bounded each; the whole bounds a slow disk or many URLs.
             StepSpec(Step.ASSEMBLE_PROMPT, prompt.run, timeout_s=120, done=never_done),
+            StepSpec(
+                Step.ENSURE_AGENT_SESSION,
+                EnsureAgentSession(agents, cells, environments, configs).run,
+                timeout_s=agent_timeout_s,
+                done=never_done,
+            ),
             StepSpec(Step.MARK_READY, MarkReady(cells).run, timeout_s=30),
         ),
-        compensate=lambda cell: stop_and_release(supervisor, allocator, cell.id),
+        compensate=compensate,
         prepare=lambda cell: supervisor.reopen(cell.id),
     )

@@ -14,8 +14,10 @@ from typing import Any
 from hive.core.errors import HiveError, StepError
 from hive.core.steps import Step
 from hive.ports.allocator import PortAllocator
+from hive.provisioning.agent_sessions import AgentSessions
 from hive.provisioning.engine.context import RunContext
 from hive.provisioning.engine.workflow import StepSpec, WorkflowSpec
+from hive.provisioning.steps.agent import CloseAgentSession
 from hive.provisioning.steps.snapshot_work import snapshot_work
 from hive.services.backend import ProcessBackend
 from hive.services.cell_release import release_if_stopped
@@ -55,13 +57,6 @@ class CancelProvisioning:
     async def run(self, ctx: RunContext, metadata: dict[str, Any]) -> None:
         # A create or retry still running owns setup processes: stopping it stops them.
         metadata["cancelledRun"] = await self._cancel(ctx.cell.id)
-
-
-async def close_agent_session(ctx: RunContext, metadata: dict[str, Any]) -> None:
-    """Cells have no agent sessions yet: the step holds their place in the workflow."""
-    del ctx
-    metadata["agentSession"] = None
-    metadata["reason"] = "no agent session"
 
 
 class StopServices:
@@ -172,6 +167,7 @@ def delete_workflow(
     allocator: PortAllocator,
     cleanup_timeout_s: float,
     grace_s: float,
+    agents: AgentSessions,
 ) -> WorkflowSpec:
     """cancel_provisioning → close_agent_session → stop_services → release_ports →
     snapshot_work → remove_workspace → delete_branch → delete_cell_record."""
@@ -183,7 +179,10 @@ def delete_workflow(
                 Step.CANCEL_PROVISIONING, CancelProvisioning(cancel).run, timeout,
                 best_effort=True,
             ),
-            StepSpec(Step.CLOSE_AGENT_SESSION, close_agent_session, timeout, best_effort=True),
+            StepSpec(
+                Step.CLOSE_AGENT_SESSION, CloseAgentSession(agents, keep=False).run, timeout,
+                best_effort=True,
+            ),
             StepSpec(
                 Step.STOP_SERVICES, StopServices(supervisor, grace_s).run, timeout,
                 best_effort=True,
