@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
 import signal
 import sqlite3
-from collections.abc import Callable, Iterator
+import subprocess
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import closing, suppress
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
+from hive.agents.opencode_server import OpenCodeServer, OpenCodeServerSpec
+from hive.agents.tmux import socket_path
 from hive.services.identity import is_same_process
 from hive.settings import Settings
+from tests.support.fake_llm import FakeLLM
+from tests.support.opencode import config_content, free_port, opencode_binary
 from tests.support.repos import make_repo
 from tests.support.server import LiveHive
 
@@ -45,7 +54,15 @@ def repo(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(hive_home=tmp_path / "home", port=0, setup_timeout_s=30, kill_grace_s=1)
+    # OpenCode off unless a test turns it on: an `opencode` on the developer's PATH must
+    # not make every test cell start a real agent.
+    return Settings(
+        hive_home=tmp_path / "home",
+        port=0,
+        setup_timeout_s=30,
+        kill_grace_s=1,
+        opencode_bin="none",
+    )
 
 
 @pytest.fixture
@@ -62,6 +79,14 @@ def start_hive(settings: Settings) -> Iterator[Callable[..., LiveHive]]:
     for live in running:
         live.stop()
     stop_leftover_services(settings.database_path)
+    stop_tmux_server(settings.hive_home)
+
+
+def stop_tmux_server(hive_home: Path) -> None:
+    """Command agents outlive their server by design too (on Hive's tmux server)."""
+    socket = socket_path(hive_home, Path(tempfile.gettempdir()))
+    if socket.exists() and shutil.which("tmux"):
+        subprocess.run(["tmux", "-S", str(socket), "kill-server"], capture_output=True, check=False)
 
 
 def stop_leftover_services(database: Path) -> None:
@@ -71,12 +96,46 @@ def stop_leftover_services(database: Path) -> None:
     with closing(sqlite3.connect(database)) as conn:
         rows = conn.execute(
             "SELECT pid, process_started FROM cell_services WHERE pid IS NOT NULL "
-            "UNION ALL SELECT pid, process_started FROM cell_processes"
+            "UNION ALL SELECT pid, process_started FROM cell_processes "
+            "UNION ALL SELECT pid, process_started FROM agent_servers WHERE pid IS NOT NULL"
         ).fetchall()
     for pid, started in rows:
         if started is not None and is_same_process(pid, started):
             with suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def fake_llm() -> Iterator[FakeLLM]:
+    llm = FakeLLM().start()
+    yield llm
+    llm.close()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def opencode_server(
+    fake_llm: FakeLLM, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[OpenCodeServer]:
+    binary = opencode_binary()
+    if binary is None:
+        pytest.skip("no OpenCode binary: `make opencode` installs it (needs npm)")
+    root = tmp_path_factory.mktemp("opencode")
+    spec = OpenCodeServerSpec(
+        binary=binary,
+        port=free_port(),
+        home=root / "home",
+        log_path=root / "opencode.log",
+        password=secrets.token_hex(8),
+        env={
+            "PATH": os.environ["PATH"],
+            "OPENCODE_DISABLE_MODELS_FETCH": "1",
+            "OPENCODE_DISABLE_AUTOUPDATE": "1",
+            "OPENCODE_CONFIG_CONTENT": config_content(fake_llm.base_url),
+        },
+    )
+    server = await OpenCodeServer.start(spec)
+    yield server
+    await server.stop()
 
 
 @pytest.fixture

@@ -22,6 +22,8 @@ def cli_env(hive: LiveHive | None = None, url: str | None = None, **extra: str) 
     env = {k: v for k, v in os.environ.items() if k not in ("HIVE_TOKEN", "HIVE_HOME")}
     paths = [_SOURCE, *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
     env.update(COLUMNS="200", NO_COLOR="1", PYTHONPATH=os.pathsep.join(paths))
+    # A served Hive starts no OpenCode of the developer's unless a test asks for one.
+    env.setdefault("HIVE_OPENCODE_BIN", "none")
     if hive is not None:
         env.update(HIVE_URL=hive.url, HIVE_HOME=str(hive.settings.hive_home))
     if url is not None:

@@ -35,6 +35,9 @@ from hive.store.records import CellRecord
 
 log = logging.getLogger(__name__)
 
+#: How long a first message waits for the status feed to be connected and synced.
+FEED_SYNC_WAIT_S = 10.0
+
 #: A command agent's model is whatever its command says; the protocol still takes one.
 _COMMAND_MODEL = ModelRef("command", "command")
 
@@ -57,6 +60,9 @@ class AgentSessions:
         self._opencode: dict[str, tuple[str, Path]] = {}
         self._feed: asyncio.Task[None] | None = None
         self._feed_client: OpenCodeClient | None = None
+        # Set once the feed has read the statuses after connecting: a message sent
+        # before that could be taken for idle by that read (its turn not begun yet).
+        self._feed_synced = asyncio.Event()
         self._pollers: dict[str, asyncio.Task[CommandState]] = {}
 
     # --- choosing ----------------------------------------------------------------
@@ -133,6 +139,7 @@ class AgentSessions:
             }
             # Watched before the first message: its first events must find the cell.
             self._watch_opencode(session.session_id, cell.id, directory)
+            await self._feed_ready()
             metadata: dict[str, Any] = {
                 "type": "opencode",
                 "sessionId": session.session_id,
@@ -221,6 +228,7 @@ class AgentSessions:
             model = _model_of(agent)
             async with await self._host.client() as client:
                 self._watch_opencode(session_id, cell.id, directory)
+                await self._feed_ready()
                 await self._cells.patch_agent(cell.id, {"status": "working", "error": None})
                 await OpenCodeAgent(client, mode=agent.get("mode")).send(
                     AgentSession(session_id, directory, model), text
@@ -291,6 +299,7 @@ class AgentSessions:
     def _watch_opencode(self, session_id: str, cell_id: str, directory: Path) -> None:
         self._opencode[session_id] = (cell_id, directory)
         if self._feed is None or self._feed.done():
+            self._feed_synced.clear()
             self._feed = asyncio.create_task(
                 follow_opencode(self._connect_feed, self._on_opencode, self._resync),
                 name="agent-status:opencode",
@@ -335,6 +344,13 @@ class AgentSessions:
                 wanted = "idle"
             if wanted != current:
                 await self._cells.patch_agent(cell_id, {"status": wanted})
+        self._feed_synced.set()
+
+    async def _feed_ready(self) -> None:
+        """Until the feed has synced once (bounded: without it statuses still flow)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(FEED_SYNC_WAIT_S):
+                await self._feed_synced.wait()
 
     def _poll_command(self, cell_id: str, agent: TmuxAgent, session: AgentSession) -> None:
         self._stop_poller(cell_id)
