@@ -17,10 +17,11 @@ from pydantic import SecretStr
 
 from hive.agents.opencode_server import OpenCodeServer
 from tests.support.cli import hive_cli
-from tests.support.fake_llm import MODEL_ID, FakeLLM, ToolCall
+from tests.support.fake_llm import MODEL_ID, FakeLLM, Hang, ToolCall
 from tests.support.opencode import PROVIDER_ID, config_content, opencode_binary
 from tests.support.repos import basic_template, make_repo
 from tests.support.server import LiveHive
+from tests.support.sse import events
 
 FAKE_MODEL = {"providerId": PROVIDER_ID, "id": MODEL_ID}
 
@@ -278,6 +279,51 @@ def test_a_command_agent_that_ends_is_stopped_with_its_exit_code(
     assert cell["status"] == "ready"
     cell = wait_until(hive, cell["id"], agent_status("stopped"))
     assert cell["agent"]["exitCode"] == 3
+    # A list view learns it from the workspace stream (replayed from the start here).
+    path = f"/api/workspaces/{hive.workspace_id()}/stream"
+    with hive.http.stream("GET", path, params={"after": 0}) as stream:
+        for event in events(stream):
+            agent = event.data.get("agent") if event.event == "cell" else None
+            if agent and agent.get("status") == "stopped":
+                assert agent["exitCode"] == 3
+                break
     listed = hive_cli("ls", cwd=agent_repo, hive=hive)
     assert "stopped (3)" in listed.stdout
     assert Path(cell["worktreePath"]).exists()
+
+
+def test_a_restarted_hive_adopts_its_opencode_and_still_follows_the_sessions(
+    start_hive: Callable[..., LiveHive],
+    agent_repo: Path,
+    fake_llm: FakeLLM,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    binary = opencode_binary()
+    if binary is None:
+        pytest.skip("no OpenCode binary: `make opencode` installs it (needs npm)")
+    monkeypatch.setenv("OPENCODE_CONFIG_CONTENT", config_content(fake_llm.base_url))
+    monkeypatch.setenv("OPENCODE_DISABLE_MODELS_FETCH", "1")
+    options = {"opencode_bin": str(binary), "opencode_home": tmp_path / "opencode-home"}
+    fake_llm.script()
+    first = start_hive([agent_repo], **options)
+    cell = first.settle(first.create("long lived", template="agent")["id"], timeout=120)
+    assert cell["status"] == "ready", cell["lastSetupError"]
+    # A turn still running when the server stops: the next server sees it end.
+    fake_llm.script(Hang())
+    sent = first.http.post(f"/api/cells/{cell['id']}/agent/message", json={"text": "go"})
+    assert sent.status_code == 202, sent.text
+    assert fake_llm.wait_hanging()
+    wait_until(first, cell["id"], agent_status("working"))
+    pid = first.http.get("/health").json()["opencode"]["pid"]
+    first.stop()  # a session lives in it: the server stays for the next Hive
+    assert psutil.pid_exists(pid)
+
+    second = start_hive([agent_repo], **options)
+    assert second.http.get("/health").json()["opencode"]["pid"] == pid
+    assert agent_status("working")(second.cell(cell["id"]))
+    fake_llm.release()
+    wait_until(second, cell["id"], agent_status("idle"))
+    assert second.http.delete(f"/api/cells/{cell['id']}").status_code == 200
+    second.stop()  # no session left: it stops the server
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie"
