@@ -201,6 +201,11 @@ def test_without_a_brief_the_session_is_seeded_and_messages_start_turns(
     assert models["available"] is True
     offered = {p["id"]: p["models"] for p in models["providers"]}
     assert offered[PROVIDER_ID] == [MODEL_ID]
+    listed = hive_cli("models", cwd=agent_repo, hive=on_opencode)
+    assert listed.returncode == 0, listed.stderr
+    assert any(
+        line.split() == [PROVIDER_ID, MODEL_ID, "yes"] for line in listed.stdout.splitlines()
+    )
 
 
 def test_archive_keeps_the_session_and_restore_finds_it_without_prompting_again(
