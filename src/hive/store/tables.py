@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -207,4 +208,71 @@ agent_servers = Table(
     Column("last_error", Text, nullable=True),
     Column("started_at", String, nullable=True),
     Column("updated_at", String, nullable=False),
+)
+
+# CPU and memory of a cell's processes, one row per sample and scope: `cell` (all of
+# them), `service:<name>`, `agent`, `setup`. Raw rows are kept 24 h.
+resource_samples = Table(
+    "resource_samples",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("cell_id", String, nullable=False),
+    Column("scope", String, nullable=False),
+    Column("at", Float, nullable=False),  # Unix time
+    Column("cpu_percent", Float, nullable=False),
+    Column("rss_bytes", Integer, nullable=False),
+    Column("processes", Integer, nullable=False),
+    Index("ix_resource_samples_cell", "cell_id", "at"),
+    Index("ix_resource_samples_at", "at"),
+    sqlite_autoincrement=True,
+)
+
+# One-minute rollups of the samples (kept 30 days): count, mean and peak.
+resource_rollups = Table(
+    "resource_rollups",
+    metadata,
+    Column("cell_id", String, primary_key=True),
+    Column("scope", String, primary_key=True),
+    Column("minute", Integer, primary_key=True, autoincrement=False),
+    Column("count", Integer, nullable=False),
+    Column("cpu_mean", Float, nullable=False),
+    Column("cpu_peak", Float, nullable=False),
+    Column("rss_mean", Float, nullable=False),
+    Column("rss_peak", Integer, nullable=False),
+    Index("ix_resource_rollups_minute", "minute"),
+)
+
+# A cell's disk as last measured: what its worktree adds (apparent and allocated), the
+# share cloned copy-on-write, its logs; `complete` is false when the walk ran out of time.
+cell_disk = Table(
+    "cell_disk",
+    metadata,
+    Column("cell_id", String, primary_key=True),
+    Column("apparent_bytes", Integer, nullable=False),
+    Column("allocated_bytes", Integer, nullable=False),
+    Column("cloned_bytes", Integer, nullable=False),
+    Column("logs_bytes", Integer, nullable=False),
+    Column("files", Integer, nullable=False),
+    Column("complete", Boolean, nullable=False),
+    Column("duration_ms", Float, nullable=False),
+    Column("measured_at", String, nullable=False),
+)
+
+# What each cell cost, kept after it is deleted: the history templates' estimates are
+# made from (peak memory, mean CPU as a running sum, disk added, services and ports).
+cell_footprints = Table(
+    "cell_footprints",
+    metadata,
+    Column("cell_id", String, primary_key=True),
+    Column("workspace_id", String, nullable=False),
+    Column("template_id", String, nullable=False),
+    Column("peak_rss_bytes", Integer, nullable=True),
+    Column("cpu_sum", Float, nullable=False, server_default="0"),
+    Column("cpu_samples", Integer, nullable=False, server_default="0"),
+    Column("disk_added_bytes", Integer, nullable=True),
+    Column("services", Integer, nullable=False, server_default="0"),
+    Column("ports", Integer, nullable=False, server_default="0"),
+    Column("created_at", String, nullable=False),
+    Column("updated_at", String, nullable=False),
+    Index("ix_cell_footprints_template", "workspace_id", "template_id"),
 )
