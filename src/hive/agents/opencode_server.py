@@ -18,6 +18,7 @@ from pathlib import Path
 from hive.agents.opencode_client import OpenCodeClient, OpenCodeError
 from hive.core.errors import HiveError
 from hive.services.process_group import stop_process_group
+from hive.services.spawn import spawn_program, wait_for_exit
 
 _HEALTH_POLL_S = 0.1
 # A health request sent while the server is still starting can hang instead of being
@@ -66,11 +67,18 @@ class OpenCodeServerSpec:
 
 
 class OpenCodeServer:
-    """A started server; `url` and `password` are what an OpenCodeClient needs."""
+    """A started server; `url` and `password` are what an OpenCodeClient needs.
 
-    def __init__(self, spec: OpenCodeServerSpec, process: asyncio.subprocess.Process) -> None:
+    It is spawned detached (posix_spawn, a new session), not as an asyncio subprocess:
+    it outlives the Hive that started it whenever sessions live in it, and the next Hive
+    adopts it; an asyncio transport would belong to one event loop and complain when
+    dropped with the process alive. Its exit is seen through a pidfd, and reaped.
+    """
+
+    def __init__(self, spec: OpenCodeServerSpec, pid: int) -> None:
         self.spec = spec
-        self._process = process
+        self._pid = pid
+        self._returncode: int | None = None
 
     @property
     def url(self) -> str:
@@ -78,18 +86,22 @@ class OpenCodeServer:
 
     @property
     def pid(self) -> int:
-        return self._process.pid
+        return self._pid
 
     @property
     def returncode(self) -> int | None:
-        return self._process.returncode
+        return self._returncode
 
     def client(self) -> OpenCodeClient:
         return OpenCodeClient(self.url, password=self.spec.password)
 
     async def wait(self) -> int:
         """Until it exits; its exit code (negative: the signal that ended it)."""
-        return await self._process.wait()
+        if self._returncode is None:
+            code = await wait_for_exit(self._pid, reap=True)
+            # Reaped by another waiter meanwhile (None): it ended, how is unknown.
+            self._returncode = code if code is not None else (self._returncode or -1)
+        return self._returncode
 
     @classmethod
     async def start(cls, spec: OpenCodeServerSpec) -> OpenCodeServer:
@@ -99,24 +111,14 @@ class OpenCodeServer:
         for directory in {spec.workdir, spec.home or spec.workdir}:
             await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
         log = await asyncio.to_thread(_open_log, spec.log_path)
+        argv = [str(spec.binary), "serve", "--port", str(spec.port), "--hostname", "127.0.0.1"]
         try:
-            process = await asyncio.create_subprocess_exec(
-                str(spec.binary),
-                "serve",
-                "--port",
-                str(spec.port),
-                "--hostname",
-                "127.0.0.1",
-                cwd=spec.workdir,
-                env=spec.environment(),
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                start_new_session=True,
+            pid = await asyncio.to_thread(
+                spawn_program, argv, spec.environment(), spec.workdir, log
             )
         finally:
             os.close(log)  # the child holds its own copy
-        server = cls(spec, process)
+        server = cls(spec, pid)
         try:
             await server._wait_healthy()
         except BaseException:
@@ -125,12 +127,21 @@ class OpenCodeServer:
         return server
 
     async def _wait_healthy(self) -> None:
+        exited = asyncio.create_task(self.wait())
+        try:
+            await self._poll_health(exited)
+        finally:
+            exited.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await exited
+
+    async def _poll_health(self, exited: asyncio.Task[int]) -> None:
         try:
             async with asyncio.timeout(self.spec.start_timeout_s), self.client() as client:
                 while True:
-                    if self._process.returncode is not None:
+                    if exited.done():
                         raise OpenCodeStartError(
-                            f"opencode serve exited with {self._process.returncode}; "
+                            f"opencode serve exited with {exited.result()}; "
                             f"see {self.spec.log_path}"
                         )
                     with contextlib.suppress(OpenCodeError):
@@ -144,8 +155,18 @@ class OpenCodeServer:
             ) from exc
 
     async def stop(self, *, grace: float = 5.0) -> None:
-        """TERM its whole group, KILL what is left after `grace`."""
-        await stop_process_group(self._process.pid, grace=grace, leader=self._process)
+        """TERM its whole group, KILL what is left after `grace`; reaped."""
+        reaper = asyncio.create_task(self.wait())
+        try:
+            await stop_process_group(self._pid, grace=grace)
+            async with asyncio.timeout(grace + 5):
+                await reaper
+        except TimeoutError:
+            pass  # KILLed: it is gone from the group; the zombie goes with Hive
+        finally:
+            reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reaper
 
 
 def _open_log(path: Path) -> int:

@@ -102,10 +102,11 @@ class AgentSessions:
         if plan.kind == "opencode":
             try:
                 return await self._ensure_opencode(cell, plan, prompt)
-            except (AgentUnavailableError, UnknownModelError) as exc:
+            except (AgentUnavailableError, UnknownModelError, OpenCodeError) as exc:
                 if explicit:
                     raise StepError(
-                        f"the OpenCode agent cannot start: {exc.message}", hint=exc.hint
+                        f"the OpenCode agent cannot start: {exc.message}",
+                        hint=exc.hint or "see GET /health and $HIVE_HOME/logs/opencode.log",
                     ) from exc
                 plan = AgentPlan("none", warning=f"no agent: {exc.message}")
         agent = {"type": "none", "status": None, "sessionId": None, "warning": plan.warning}

@@ -12,7 +12,7 @@ import asyncio
 import os
 import shlex
 import signal
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from hive.services.shell import shell_argv
@@ -24,7 +24,19 @@ CWD_MISSING = 97
 def spawn_service(command: str, env: Mapping[str, str], cwd: Path, log_fd: int) -> int:
     """Start `bash -lc <command>` in `cwd`, output to `log_fd`, leading a new session."""
     script = f"cd -- {shlex.quote(str(cwd))} || exit {CWD_MISSING}\n{command}"
-    argv = shell_argv(script, env)
+    return spawn_detached(shell_argv(script, env), env, log_fd)
+
+
+def spawn_program(argv: Sequence[str], env: Mapping[str, str], cwd: Path, log_fd: int) -> int:
+    """Start `argv` itself (no login shell) in `cwd`, output to `log_fd`, leading a new
+    session; `sh` changes directory and execs it, since posix_spawn cannot."""
+    chdir = f'cd -- "$1" || exit {CWD_MISSING}; shift; exec "$@"'
+    return spawn_detached(["/bin/sh", "-c", chdir, "sh", str(cwd), *argv], env, log_fd)
+
+
+def spawn_detached(argv: Sequence[str], env: Mapping[str, str], log_fd: int) -> int:
+    """posix_spawn `argv` with stdin from /dev/null, output to `log_fd`, in a new
+    session; its pid."""
     actions: list[tuple[int, ...] | tuple[int, int, str, int, int]] = [
         (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
         (os.POSIX_SPAWN_DUP2, log_fd, 1),
@@ -35,7 +47,7 @@ def spawn_service(command: str, env: Mapping[str, str], cwd: Path, log_fd: int) 
     actions += [(os.POSIX_SPAWN_CLOSE, fd) for fd in _inheritable_fds() if fd not in (0, 1, 2)]
     return os.posix_spawnp(
         argv[0],
-        argv,
+        list(argv),
         dict(env),
         file_actions=actions,
         setsid=True,
