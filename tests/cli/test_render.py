@@ -11,6 +11,7 @@ from rich.console import Console
 
 from hive.cli.render import (
     cells_table,
+    print_agent,
     print_cell,
     print_setup_error,
     print_template_problems,
@@ -227,3 +228,22 @@ def test_the_agent_column_says_what_each_agent_does() -> None:
     with_agent = ("ID", "NAME", "STATUS", "AGENT", "TEMPLATE", "BRANCH", "CREATED")
     rows = columns(render(cells_table(cells, now=NOW), width=120), with_agent)
     assert [row["AGENT"] for row in rows] == ["working", "waiting (for you)", "stopped (3)", "-"]
+
+
+def test_show_tells_the_agent_its_model_and_how_to_attach() -> None:
+    console = Console(width=200, record=True, file=io.StringIO())
+    print_agent(
+        console,
+        {
+            "type": "opencode",
+            "status": "waiting",
+            "model": {"providerId": "anthropic", "modelId": "claude-sonnet-4"},
+            "mode": "plan",
+            "attach": "opencode attach http://127.0.0.1:1 --session ses_1",
+            "warning": "the prompt could not be stored",
+        },
+    )
+    text = console.export_text()
+    assert "opencode waiting (for you)  anthropic/claude-sonnet-4 (plan)" in text
+    assert "attach  opencode attach http://127.0.0.1:1 --session ses_1" in text
+    assert "agent warning  the prompt could not be stored" in text
