@@ -6,15 +6,13 @@ is kept 0700 and the token file 0600: only the user who runs Hive may read them.
 
 from __future__ import annotations
 
-import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hive.secret_files import create_secret, read_secret
 from hive.settings import Settings, SettingsError, usable_token
 
 PRIVATE_DIR_MODE = 0o700
-PRIVATE_FILE_MODE = 0o600
 
 
 class TokenFileError(SettingsError):
@@ -72,17 +70,8 @@ def client_token(settings: Settings) -> AccessToken | None:
 
 def _read(path: Path, *, tighten: bool = True) -> str | None:
     """The token in `path`; None when there is no file or it is empty."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return None
-    with os.fdopen(fd, encoding="ascii", errors="replace") as handle:
-        if tighten and os.fstat(fd).st_mode & 0o077:
-            os.fchmod(fd, PRIVATE_FILE_MODE)
-        value = handle.read().strip()
-    if not value:
-        return None
-    if not usable_token(value):
+    value = read_secret(path, tighten=tighten)
+    if value is not None and not usable_token(value):
         raise TokenFileError(
             f"{path} does not hold a usable token (printable ASCII without spaces): "
             "fix it, or delete it and Hive makes a new one"
@@ -92,20 +81,4 @@ def _read(path: Path, *, tighten: bool = True) -> str | None:
 
 def _create(path: Path) -> str:
     """Write a new token; when another server wrote one first, theirs is kept."""
-    value = secrets.token_urlsafe(32)
-    staged = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(value + "\n")
-        try:
-            # A link appears whole or not at all, and never replaces an existing file.
-            os.link(staged, path)
-        except FileExistsError:
-            existing = _read(path)
-            if existing is not None:
-                return existing
-            staged.replace(path)  # an empty file: nothing to keep
-    finally:
-        staged.unlink(missing_ok=True)
-    return value
+    return create_secret(path, _read)

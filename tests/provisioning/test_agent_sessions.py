@@ -92,22 +92,27 @@ def on_opencode(
     fake_llm.script()
 
 
+@pytest.fixture
+def own_opencode(
+    fake_llm: FakeLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Any]:
+    """Settings for a Hive that starts its own OpenCode, the fake model its provider."""
+    binary = opencode_binary()
+    if binary is None:
+        pytest.skip("no OpenCode binary: `make opencode` installs it (needs npm)")
+    monkeypatch.setenv("OPENCODE_CONFIG_CONTENT", config_content(fake_llm.base_url))
+    monkeypatch.setenv("OPENCODE_DISABLE_MODELS_FETCH", "1")
+    fake_llm.script()
+    return {"opencode_bin": str(binary), "opencode_home": tmp_path / "opencode-home"}
+
+
 def test_the_first_prompt_reaches_a_real_agent_which_writes_in_the_worktree(
     start_hive: Callable[..., LiveHive],
     agent_repo: Path,
     fake_llm: FakeLLM,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    own_opencode: dict[str, Any],
 ) -> None:
-    binary = opencode_binary()
-    if binary is None:
-        pytest.skip("no OpenCode binary: `make opencode` installs it (needs npm)")
-    # Hive starts its own OpenCode here, with the fake model as its provider.
-    monkeypatch.setenv("OPENCODE_CONFIG_CONTENT", config_content(fake_llm.base_url))
-    monkeypatch.setenv("OPENCODE_DISABLE_MODELS_FETCH", "1")
-    hive = start_hive(
-        [agent_repo], opencode_bin=str(binary), opencode_home=tmp_path / "opencode-home"
-    )
+    hive = start_hive([agent_repo], **own_opencode)
     created = hive.create("writer", template="agent", description="write done.txt: unique-brief")
     # Scripted before the run gets to the agent (after a checkout, setup, OpenCode's start).
     target = Path(created["worktreePath"], "done.txt")
@@ -311,17 +316,9 @@ def test_a_restarted_hive_adopts_its_opencode_and_still_follows_the_sessions(
     start_hive: Callable[..., LiveHive],
     agent_repo: Path,
     fake_llm: FakeLLM,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    own_opencode: dict[str, Any],
 ) -> None:
-    binary = opencode_binary()
-    if binary is None:
-        pytest.skip("no OpenCode binary: `make opencode` installs it (needs npm)")
-    monkeypatch.setenv("OPENCODE_CONFIG_CONTENT", config_content(fake_llm.base_url))
-    monkeypatch.setenv("OPENCODE_DISABLE_MODELS_FETCH", "1")
-    options = {"opencode_bin": str(binary), "opencode_home": tmp_path / "opencode-home"}
-    fake_llm.script()
-    first = start_hive([agent_repo], **options)
+    first = start_hive([agent_repo], **own_opencode)
     cell = first.settle(first.create("long lived", template="agent")["id"], timeout=120)
     assert cell["status"] == "ready", cell["lastSetupError"]
     # A turn still running when the server stops: the next server sees it end.
@@ -334,7 +331,7 @@ def test_a_restarted_hive_adopts_its_opencode_and_still_follows_the_sessions(
     first.stop()  # a session lives in it: the server stays for the next Hive
     assert psutil.pid_exists(pid)
 
-    second = start_hive([agent_repo], **options)
+    second = start_hive([agent_repo], **own_opencode)
     assert second.http.get("/health").json()["opencode"]["pid"] == pid
     assert agent_status("working")(second.cell(cell["id"]))
     fake_llm.release()

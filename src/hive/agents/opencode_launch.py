@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
+from hive.secret_files import create_secret, read_secret
 from hive.settings import OPENCODE_OFF
 
 #: Each cell's assembled prompt; OpenCode resolves a relative instruction path against
@@ -23,7 +23,6 @@ INSTRUCTIONS = ".hive/instructions.md"
 # settings of these would lock it out.
 _NOT_PASSED = frozenset({"OPENCODE_SERVER_PASSWORD", "OPENCODE_SERVER_USERNAME"})
 _PRIVATE_DIR = 0o700
-_PRIVATE_FILE = 0o600
 
 
 class LaunchError(ValueError):
@@ -94,15 +93,7 @@ def server_environment(environ: Mapping[str, str]) -> dict[str, str]:
 def read_password(path: Path) -> str | None:
     """The stored password, its file tightened to 0600 if others could read it; None
     when there is none (blocking)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return None
-    with os.fdopen(fd, encoding="ascii", errors="replace") as handle:
-        if os.fstat(fd).st_mode & 0o077:
-            os.fchmod(fd, _PRIVATE_FILE)
-        value = handle.read().strip()
-    return value or None
+    return read_secret(path)
 
 
 def ensure_password(path: Path) -> str:
@@ -114,19 +105,4 @@ def ensure_password(path: Path) -> str:
     existing = read_password(path)
     if existing is not None:
         return existing
-    value = secrets.token_urlsafe(32)
-    staged = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _PRIVATE_FILE)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(value + "\n")
-        try:
-            os.link(staged, path)  # appears whole, and never replaces one written meanwhile
-        except FileExistsError:
-            kept = read_password(path)
-            if kept is not None:
-                return kept
-            staged.replace(path)  # an empty file: nothing to keep
-    finally:
-        staged.unlink(missing_ok=True)
-    return value
+    return create_secret(path, read_password)
