@@ -23,6 +23,7 @@ from hive.provisioning.engine.runner import Runner
 from hive.provisioning.environment import CellEnvironments
 from hive.provisioning.requests.archive import CellArchive
 from hive.provisioning.requests.cells import CellLifecycle
+from hive.provisioning.requests.disk_space import SpaceCheck
 from hive.provisioning.requests.progress import CellProgress
 from hive.provisioning.requests.services import ServiceControl
 from hive.provisioning.steps.archive import archive_workflow
@@ -45,6 +46,7 @@ from hive.store.step_history import StepHistoryStore
 from hive.store.timings import TimingStore
 from hive.store.workspaces import WorkspaceStore
 from hive.workspace.copy_process import CopyWorkerPool
+from hive.workspace.disk_usage import read_free_space
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +196,9 @@ class HiveRuntime:
                 runner=runner,
                 worktrees_root=settings.worktrees_root,
                 agents=agents,
+                space=SpaceCheck(
+                    settings.worktrees_root, stores.disk, settings.free_space or read_free_space
+                ),
             ),
             archive=CellArchive(
                 cells=stores.cells,

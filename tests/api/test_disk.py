@@ -88,6 +88,7 @@ def test_cells_are_measured_again_when_the_interval_passes(
 def test_on_a_file_system_that_clones_the_copied_share_costs_nothing(
     start_hive: Callable[..., LiveHive], tmp_path: Path
 ) -> None:
+    # 2 GB (a sparse image): room for a cell, but low, so the create says so.
     with btrfs_mount(tmp_path, size="2G") as mount:
         template = basic_template(setup=[], includePatterns=["node_modules/**"])
         repo = make_repo(mount / "repo", {"basic": template})
@@ -96,7 +97,9 @@ def test_on_a_file_system_that_clones_the_copied_share_costs_nothing(
         git(repo, "status")  # the repository is fine with its ignored tree
         os.sync()
         hive = start_hive([repo], worktrees_root=mount / "cells")
-        cell = hive.settle(hive.create("cloned")["id"])
+        created = hive.create("cloned")
+        assert [w.split(":")[0] for w in created["warnings"]] == ["low disk space"]
+        cell = hive.settle(created["id"])
         assert cell["status"] == "ready", cell
         meta = include_copy_meta(hive, cell["id"])
         assert meta["reflinked"] == 1 and meta["reflinkedBytes"] == 2 * MB
