@@ -24,6 +24,7 @@ from hive.provisioning.environment import CellEnvironments
 from hive.provisioning.requests.archive import CellArchive
 from hive.provisioning.requests.cells import CellLifecycle
 from hive.provisioning.requests.disk_space import SpaceCheck
+from hive.provisioning.requests.estimates import TemplateEstimates
 from hive.provisioning.requests.progress import CellProgress
 from hive.provisioning.requests.services import ServiceControl
 from hive.provisioning.steps.archive import archive_workflow
@@ -43,6 +44,7 @@ from hive.store.leases import LeaseStore
 from hive.store.processes import ProcessStore
 from hive.store.services import ServiceStore
 from hive.store.step_history import StepHistoryStore
+from hive.store.template_history import TemplateHistoryStore
 from hive.store.timings import TimingStore
 from hive.store.workspaces import WorkspaceStore
 from hive.workspace.copy_process import CopyWorkerPool
@@ -100,6 +102,7 @@ class HiveRuntime:
     agents: AgentSessions
     # Disk per cell, room for new cells, and templates' estimates.
     disk_meter: DiskMeter
+    estimates: TemplateEstimates
 
     @classmethod
     async def start(cls, settings: Settings, backend: ProcessBackend | None = None) -> HiveRuntime:
@@ -239,6 +242,7 @@ class HiveRuntime:
                 interval_s=settings.disk_interval_s,
                 budget_s=settings.disk_budget_s,
             ),
+            estimates=TemplateEstimates(TemplateHistoryStore(db)),
         )
         # Services kept running while no server was up: adopt them (with their plans)
         # before anything else, then finish what the stopped server left.

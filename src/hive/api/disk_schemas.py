@@ -1,8 +1,11 @@
-"""Bodies of a cell's disk (`GET /api/cells/{id}/disk`)."""
+"""Bodies of a cell's disk (`GET /api/cells/{id}/disk`) and of templates' estimates."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from hive.api.bodies import _Body
+from hive.core.estimates import Basis, Estimate, Figure
 from hive.store.cell_disk import CellDisk
 
 
@@ -47,3 +50,54 @@ class CellDiskOut(_Body):
     cell_id: str
     disk: DiskOut | None
     """None until the first measurement (once provisioning settles)."""
+
+
+class BasisOut(_Body):
+    cells: int
+    newest: str
+    """The newest measurement's time."""
+    oldest: str
+
+    @classmethod
+    def of(cls, basis: Basis) -> BasisOut:
+        return cls(cells=basis.cells, newest=basis.newest, oldest=basis.oldest)
+
+
+class FigureOut(_Body):
+    p50: float
+    p90: float | None = None
+    basis: BasisOut
+
+    @classmethod
+    def of(cls, figure: Figure | None) -> FigureOut | None:
+        if figure is None:
+            return None
+        return cls(p50=figure.p50, p90=figure.p90, basis=BasisOut.of(figure.basis))
+
+
+class EstimateOut(_Body):
+    """What a template's next cell will likely cost, from its last cells here."""
+
+    basis: BasisOut | Literal["none"]
+    """Every cell the figures come from; `none` without history (figures null)."""
+    provisioning_ms: FigureOut | None
+    """p50 and p90 of create runs that reached ready."""
+    peak_memory_bytes: FigureOut | None
+    cpu_percent: FigureOut | None
+    """Mean CPU per cell, in percent of one core."""
+    disk_added_bytes: FigureOut | None
+    services: int
+    """From the template, history or not."""
+    ports: int
+
+    @classmethod
+    def of(cls, estimate: Estimate) -> EstimateOut:
+        return cls(
+            basis="none" if estimate.basis is None else BasisOut.of(estimate.basis),
+            provisioning_ms=FigureOut.of(estimate.provisioning_ms),
+            peak_memory_bytes=FigureOut.of(estimate.peak_memory_bytes),
+            cpu_percent=FigureOut.of(estimate.cpu_percent),
+            disk_added_bytes=FigureOut.of(estimate.disk_added_bytes),
+            services=estimate.services,
+            ports=estimate.ports,
+        )
