@@ -16,6 +16,7 @@ from hive.api.errors import install_error_handlers
 from hive.api.routes import (
     agents,
     cells,
+    disk,
     gc,
     health,
     services,
@@ -68,6 +69,7 @@ def create_app(
         streams.router,
         timings.router,
         cells.router,
+        disk.router,
         services.router,
         setup_log.router,
         gc.router,

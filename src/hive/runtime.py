@@ -13,6 +13,7 @@ from hive.agents.tmux import Tmux, socket_path
 from hive.config.cache import ConfigCache
 from hive.core.status import CellStatus
 from hive.events.bus import EventBus
+from hive.maintenance.disk_meter import DiskMeter
 from hive.maintenance.gc import GarbageCollector
 from hive.ports.allocator import PortAllocator
 from hive.prompts.remote import PromptFetcher
@@ -22,6 +23,8 @@ from hive.provisioning.engine.runner import Runner
 from hive.provisioning.environment import CellEnvironments
 from hive.provisioning.requests.archive import CellArchive
 from hive.provisioning.requests.cells import CellLifecycle
+from hive.provisioning.requests.disk_space import SpaceCheck
+from hive.provisioning.requests.estimates import TemplateEstimates
 from hive.provisioning.requests.progress import CellProgress
 from hive.provisioning.requests.services import ServiceControl
 from hive.provisioning.steps.archive import archive_workflow
@@ -33,6 +36,7 @@ from hive.services.process_records import ProcessRecords
 from hive.services.supervisor import Supervisor
 from hive.settings import Settings
 from hive.store.agent_servers import AgentServerStore
+from hive.store.cell_disk import CellDiskStore
 from hive.store.cells import CellStore
 from hive.store.database import Database, open_database
 from hive.store.events import EventLog
@@ -40,9 +44,11 @@ from hive.store.leases import LeaseStore
 from hive.store.processes import ProcessStore
 from hive.store.services import ServiceStore
 from hive.store.step_history import StepHistoryStore
+from hive.store.template_history import TemplateHistoryStore
 from hive.store.timings import TimingStore
 from hive.store.workspaces import WorkspaceStore
 from hive.workspace.copy_process import CopyWorkerPool
+from hive.workspace.disk_usage import read_free_space
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +64,7 @@ class Stores:
     processes: ProcessStore
     leases: LeaseStore
     services: ServiceStore
+    disk: CellDiskStore
 
     events: EventLog
 
@@ -71,6 +78,7 @@ class Stores:
             processes=ProcessStore(db),
             leases=LeaseStore(db),
             services=ServiceStore(db, events),
+            disk=CellDiskStore(db),
             events=events,
         )
 
@@ -92,6 +100,9 @@ class HiveRuntime:
     progress: CellProgress
     opencode: OpenCodeHost
     agents: AgentSessions
+    # Disk per cell, room for new cells, and templates' estimates.
+    disk_meter: DiskMeter
+    estimates: TemplateEstimates
 
     @classmethod
     async def start(cls, settings: Settings, backend: ProcessBackend | None = None) -> HiveRuntime:
@@ -188,6 +199,9 @@ class HiveRuntime:
                 runner=runner,
                 worktrees_root=settings.worktrees_root,
                 agents=agents,
+                space=SpaceCheck(
+                    settings.worktrees_root, stores.disk, settings.free_space or read_free_space
+                ),
             ),
             archive=CellArchive(
                 cells=stores.cells,
@@ -220,6 +234,15 @@ class HiveRuntime:
             progress=CellProgress(StepHistoryStore(db), runner.create_steps, runner.create_reruns),
             opencode=opencode,
             agents=agents,
+            disk_meter=DiskMeter(
+                cells=stores.cells,
+                disks=stores.disk,
+                bus=bus,
+                logs_root=settings.logs_root,
+                interval_s=settings.disk_interval_s,
+                budget_s=settings.disk_budget_s,
+            ),
+            estimates=TemplateEstimates(TemplateHistoryStore(db)),
         )
         # Services kept running while no server was up: adopt them (with their plans)
         # before anything else, then finish what the stopped server left.
@@ -238,9 +261,11 @@ class HiveRuntime:
         agents.resume(cell for cell in cells if cell.status == CellStatus.READY)
         await runner.recover()
         await runtime.gc.report()
+        runtime.disk_meter.start()  # after recovery: the cells it measures are at rest
         return runtime
 
     async def close(self) -> None:
+        await self.disk_meter.aclose()
         await self.runner.close()
         await self.agents.aclose()
         # Kept running while sessions live in it (the next server adopts it).

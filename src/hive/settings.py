@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from hive.core.disk_space import FreeSpace
 from hive.core.faults import FaultAction, check_fault_step, parse_faults
 
 DEFAULT_HOST = "127.0.0.1"
@@ -85,6 +86,18 @@ class Settings(BaseModel):
 
     service_start_grace_s: float = Field(default=1.0, ge=0)
     """How long a service without a port or ready probe must stay up to count as ready."""
+
+    disk_interval_s: float = Field(default=3600.0, gt=0)
+    """Seconds between two measurements of a cell's disk (`HIVE_DISK_INTERVAL`); each
+    cell is also measured as soon as its provisioning settles."""
+
+    disk_budget_s: float = Field(default=10.0, gt=0)
+    """Longest one walk of a cell's worktree may take (`HIVE_DISK_BUDGET`); a walk that
+    runs out is kept as a lower bound, marked incomplete."""
+
+    free_space: FreeSpace | None = Field(default=None, exclude=True, repr=False)
+    """Test seam: reads the cells root's free space instead of its file system. Set
+    only in code (tests); no variable sets it."""
 
     @model_validator(mode="before")
     @classmethod
@@ -208,6 +221,8 @@ class Settings(BaseModel):
             "HIVE_SERVICE_START_GRACE": "service_start_grace_s",
             "HIVE_STREAM_HEARTBEAT": "stream_heartbeat_s",
             "HIVE_CLEANUP_STEP_TIMEOUT": "cleanup_step_timeout_s",
+            "HIVE_DISK_INTERVAL": "disk_interval_s",
+            "HIVE_DISK_BUDGET": "disk_budget_s",
             "HIVE_FAULTS": "faults",
             "HIVE_TOKEN": "token",
             "HIVE_OPENCODE_BIN": "opencode_bin",

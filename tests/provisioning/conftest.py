@@ -30,7 +30,7 @@ class Hive:
 
     async def create(self, name: str = "cell", **fields: Any) -> CellRecord:
         request = CreateCellRequest(self.workspace_id, "basic", name, **fields)
-        return await self.runtime.cells.create(request)
+        return (await self.runtime.cells.create(request)).cell
 
     async def settle(self, cell_id: str, timeout: float = 60) -> CellRecord:
         return await self.wait(cell_id, lambda cell: cell.status in SETTLED, timeout)

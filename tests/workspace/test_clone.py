@@ -36,6 +36,7 @@ def test_falls_back_once_and_remembers_on_a_disk_without_reflink(tmp_path: Path)
         return
     assert cloner.reflink_refused
     assert cloner.fallback == 5
+    assert cloner.reflinked_bytes == 0, "copied bytes take space of their own"
     for source in sources:
         assert _same(source, tmp_path / f"copy-{source.name}")
 
@@ -66,6 +67,7 @@ def test_reflinks_for_real_on_btrfs(tmp_path: Path) -> None:
         size = cloner.copy_file(str(big), str(mount / "clone.bin"))
         assert size == 4 << 20
         assert cloner.reflinked == 1 and cloner.fallback == 0
+        assert cloner.reflinked_bytes == 4 << 20
         os.sync()
         assert shares_extents(mount / "clone.bin"), "the clone shares the source's extents"
         assert _same(big, mount / "clone.bin")
@@ -88,6 +90,8 @@ async def test_include_copy_reports_reflinks_on_btrfs(tmp_path: Path) -> None:
         report = await copy_included(repo, dest, ["node_modules/**"], [])
         assert report.files == 50
         assert report.reflinked == 50 and report.fallback == 0
+        assert report.reflinked_bytes == 50 * 5000
+        assert report.metadata()["reflinkedBytes"] == 50 * 5000
         assert report.threads == 1, "clones queue on btrfs locks: one thread is fastest"
         assert report.metadata()["threads"] == 1
 

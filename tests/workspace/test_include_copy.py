@@ -309,6 +309,7 @@ def test_metadata_is_json_and_truncates_missing() -> None:
         "bytes",
         "copyMs",
         "reflinked",
+        "reflinkedBytes",
         "fallback",
     } <= set(meta)
 

@@ -215,6 +215,13 @@ class CellOut(_Body):
         )
 
 
+class CreatedCellOut(CellOut):
+    """The answer to a create: the cell, and what its creator should know."""
+
+    warnings: list[str] = []
+    """E.g. the cells root's file system is low on space (below 10% or 5 GB free)."""
+
+
 class CellList(_Body):
     cells: list[CellOut]
 

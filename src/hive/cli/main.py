@@ -158,6 +158,10 @@ def new(
         cell = client.post("/api/cells", {k: v for k, v in body.items() if v is not None})
         if not as_json:
             console.print(f"cell [bold]{cell['id']}[/] ({cell['branchName']}) {cell['status']}")
+        for warning in cell.get("warnings", []):  # on stderr: `--json` keeps stdout for events
+            Console(stderr=True, highlight=False).print(
+                f"warning: {warning}", style="yellow", markup=False
+            )
         if no_wait:
             return
         _follow_run(client, console, cell, as_json=as_json, ask=not detach)

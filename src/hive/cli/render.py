@@ -10,6 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from hive.cli.estimate_views import estimate_text
+
 #: How much of a cell id `hive ls` shows; every command taking a cell accepts it.
 ID_PREFIX = 12
 
@@ -98,7 +100,7 @@ def cells_table(cells: list[dict[str, Any]], now: datetime | None = None) -> Tab
 
 def templates_table(templates: list[dict[str, Any]], default_id: str | None) -> Table:
     table = Table(box=None, header_style="bold")
-    for column in ("ID", "LABEL", "VALID", "SETUP", "DESCRIPTION"):
+    for column in ("ID", "LABEL", "VALID", "SETUP", "DESCRIPTION", "EST"):
         table.add_column(column)
     for template in templates:
         marker = " (default)" if template["id"] == default_id else ""
@@ -109,6 +111,7 @@ def templates_table(templates: list[dict[str, Any]], default_id: str | None) -> 
             valid,
             _setup_count(template.get("setup")),
             Text(str(template.get("description", "") or "")),
+            Text(estimate_text(template.get("estimate"))),
         )
     return table
 

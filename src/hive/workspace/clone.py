@@ -59,7 +59,8 @@ _ioctl = _load_ioctl()
 
 
 class Cloner:
-    """Copies files and symlinks; thread-safe; counts reflinks and fallbacks.
+    """Copies files and symlinks; thread-safe; counts reflinks (and the bytes they
+    share, which cost no space until changed) and fallbacks.
 
     `copy_file` runs once per file of a copy of tens of thousands: it is written for
     speed (measured on btrfs: half the interpreter time of a plainer version).
@@ -70,6 +71,7 @@ class Cloner:
         self._stripped = unsure_mode_bits()  # a file's mode with none: no fchmod
         self.reflink_refused = not try_reflink
         self.reflinked = 0
+        self.reflinked_bytes = 0
         self.fallback = 0
 
     def copy_file(self, source: str, target: str) -> int:
@@ -92,6 +94,7 @@ class Cloner:
                 elif size:
                     with self._lock:
                         self.reflinked += 1
+                        self.reflinked_bytes += size
                 if mode & self._stripped or not mode & stat.S_IWUSR:
                     _fchmod(dst, mode)  # open() could not give it exactly (umask, r/o…)
                 _utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))

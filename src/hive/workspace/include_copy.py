@@ -66,6 +66,8 @@ class CopyReport:
     directories: int = 0
     bytes: int = 0
     reflinked: int = 0
+    reflinked_bytes: int = 0
+    """Bytes of the reflinked files: a cell's disk measurement counts them as shared."""
     fallback: int = 0
     threads: int = 0
     worker: str = ""
@@ -91,6 +93,7 @@ class CopyReport:
             "directories": self.directories,
             "bytes": self.bytes,
             "reflinked": self.reflinked,
+            "reflinkedBytes": self.reflinked_bytes,
             "fallback": self.fallback,
             "threads": self.threads,
             "worker": self.worker,
@@ -235,6 +238,7 @@ async def copy_included(
     report.directories, report.bytes = totals.directories, totals.bytes
     report.missing, report.missing_count = totals.missing, totals.missing_count
     report.reflinked, report.fallback = totals.reflinked, totals.fallback
+    report.reflinked_bytes = totals.reflinked_bytes
     report.threads, report.worker_cpu_ms = totals.threads, totals.worker_cpu_ms
     return report
 

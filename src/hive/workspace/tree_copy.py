@@ -75,6 +75,8 @@ class CopyTotals:
     bytes: int = 0
     directories: int = 0
     reflinked: int = 0
+    reflinked_bytes: int = 0
+    """Bytes of the files cloned: shared with the source until either changes."""
     fallback: int = 0
     threads: int = 0
     missing: list[str] = field(default_factory=list)
@@ -156,6 +158,7 @@ class TreeCopier:
             raise CopyStoppedError("the include-copy was stopped before it finished")
         totals.missing_count, totals.failed_count = len(totals.missing), len(totals.failed)
         totals.reflinked, totals.fallback = self._cloner.reflinked, self._cloner.fallback
+        totals.reflinked_bytes = self._cloner.reflinked_bytes
         totals.threads = self.threads or 1
         return totals
 

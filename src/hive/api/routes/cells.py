@@ -12,6 +12,7 @@ from hive.api.schemas import (
     CellList,
     CellOut,
     CreateCell,
+    CreatedCellOut,
     DeleteCells,
     DeletedCell,
     DeletedCells,
@@ -29,8 +30,10 @@ router = APIRouter(prefix="/api/cells", tags=["cells"])
 
 
 @router.post("", status_code=201)
-async def create_cell(body: CreateCell, runtime: Runtime) -> CellOut:
-    cell = await runtime.cells.create(
+async def create_cell(body: CreateCell, runtime: Runtime) -> CreatedCellOut:
+    """201 with the cell (`pending`) and `warnings` (low disk space); 409 when the cells
+    root's file system has less than 1 GB free, naming the biggest cells."""
+    created = await runtime.cells.create(
         CreateCellRequest(
             workspace_id=body.workspace_id,
             template_id=body.template_id,
@@ -42,7 +45,8 @@ async def create_cell(body: CreateCell, runtime: Runtime) -> CellOut:
             agent=AgentRequest(body.provider_id, body.model_id, body.start_mode),
         )
     )
-    return await _out(runtime, cell)
+    cell = await _out(runtime, created.cell)
+    return CreatedCellOut(**cell.model_dump(), warnings=created.warnings)
 
 
 @router.get("")

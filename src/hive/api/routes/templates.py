@@ -11,7 +11,9 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from hive.api.deps import Runtime
+from hive.api.disk_schemas import EstimateOut
 from hive.config.loader import FieldError, TemplateEntry
+from hive.core.estimates import Estimate
 from hive.core.redaction import redact_env
 
 router = APIRouter(prefix="/api/templates", tags=["templates"])
@@ -55,6 +57,12 @@ def template_body(entry: TemplateEntry) -> dict[str, Any]:
     return body
 
 
+def _estimate(estimates: dict[str, Estimate], entry: TemplateEntry) -> dict[str, Any]:
+    """`estimate`: from the template's cells in this workspace (null when invalid)."""
+    found = estimates.get(entry.id)
+    return {"estimate": EstimateOut.of(found).model_dump(by_alias=True) if found else None}
+
+
 @router.get("")
 async def list_templates(
     runtime: Runtime, workspace_id: str = Query(alias="workspaceId")
@@ -64,10 +72,14 @@ async def list_templates(
     defaults = (
         config.defaults.model_dump(by_alias=True, exclude_none=True) if config.defaults else {}
     )
+    estimates = await runtime.estimates.of_config(workspace.id, config)
     return {
         "workspaceId": workspace.id,
         "file": str(config.file),
-        "templates": [template_body(entry) for entry in config.templates.values()],
+        "templates": [
+            template_body(entry) | _estimate(estimates, entry)
+            for entry in config.templates.values()
+        ],
         "defaults": defaults,
         "errors": _problems(config.errors),
         "warnings": _problems(config.warnings),

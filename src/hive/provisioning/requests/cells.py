@@ -27,6 +27,7 @@ from hive.core.steps import Step, Workflow
 from hive.provisioning.agent_sessions import AgentSessions
 from hive.provisioning.engine.context import StepTiming
 from hive.provisioning.engine.runner import Runner
+from hive.provisioning.requests.disk_space import SpaceCheck
 from hive.provisioning.steps.delete import BranchOutcome
 from hive.provisioning.steps.snapshot_work import SNAPSHOT_OUTCOME, KeptSnapshot
 from hive.store.cells import CellStore
@@ -79,10 +80,19 @@ __all__ = [
     "CellDeletion",
     "CellLifecycle",
     "CreateCellRequest",
+    "CreatedCell",
     "DeleteResult",
     "KeptSnapshot",
     "clean_name",
 ]
+
+
+@dataclass(frozen=True)
+class CreatedCell:
+    """A cell just inserted, and what its creator should know (low disk space)."""
+
+    cell: CellRecord
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -115,16 +125,19 @@ class CellLifecycle:
         runner: Runner,
         worktrees_root: Path,
         agents: AgentSessions,
+        space: SpaceCheck | None = None,
     ) -> None:
         self._agents = agents
+        self._space = space
         self._cells = cells
         self._workspaces = workspaces
         self._configs = configs
         self._runner = runner
         self._worktrees_root = worktrees_root
 
-    async def create(self, request: CreateCellRequest) -> CellRecord:
-        """Validate, insert the cell (`pending`) and start provisioning; returns at once."""
+    async def create(self, request: CreateCellRequest) -> CreatedCell:
+        """Validate, insert the cell (`pending`) and start provisioning; returns at once.
+        Refused (409) when the cells root's file system is nearly full; warned when low."""
         received_at, began = now_iso(), time.perf_counter()
         name = clean_name(request.name)
         workspace = await self._workspaces.get(request.workspace_id)
@@ -145,6 +158,7 @@ class CellLifecycle:
         # A model the cell's agent cannot take is refused now, not after a checkout.
         assert entry.template is not None
         self._agents.plan(config, entry.template, request.agent)
+        warnings = await self._space.before_create() if self._space else []
         # Without a baseRef the run resolves HEAD itself: no git process in the request.
         base_commit = await self._resolve_base_ref(workspace.path, request.base_ref)
         cell_id = uuid.uuid4().hex
@@ -187,7 +201,7 @@ class CellLifecycle:
                 StepTiming(str(Step.CREATE_CELL_RECORD), stamp, inserted_ms, {"cellId": cell_id}),
             ),
         )
-        return cell
+        return CreatedCell(cell, warnings)
 
     async def _resolve_base_ref(self, repo: Path, base_ref: str | None) -> str | None:
         if base_ref is None:
