@@ -18,6 +18,7 @@ from hive.api.routes import (
     cells,
     gc,
     health,
+    resources,
     services,
     setup_log,
     snapshots,
@@ -73,6 +74,7 @@ def create_app(
         gc.router,
         snapshots.router,
         agents.router,
+        resources.router,
     ):
         app.include_router(router)
     return app

@@ -28,6 +28,8 @@ from hive.provisioning.steps.archive import archive_workflow
 from hive.provisioning.steps.create import create_workflow
 from hive.provisioning.steps.delete import delete_workflow
 from hive.provisioning.templates import TemplateResolver
+from hive.resources.reports import ResourceReports
+from hive.resources.sampler import ResourceSampler
 from hive.services.backend import OsProcessBackend, ProcessBackend
 from hive.services.process_records import ProcessRecords
 from hive.services.supervisor import Supervisor
@@ -38,6 +40,7 @@ from hive.store.database import Database, open_database
 from hive.store.events import EventLog
 from hive.store.leases import LeaseStore
 from hive.store.processes import ProcessStore
+from hive.store.resources import ResourceStore
 from hive.store.services import ServiceStore
 from hive.store.step_history import StepHistoryStore
 from hive.store.timings import TimingStore
@@ -92,6 +95,9 @@ class HiveRuntime:
     progress: CellProgress
     opencode: OpenCodeHost
     agents: AgentSessions
+    # Resources: CPU and memory sampled per cell while the server runs.
+    sampler: ResourceSampler
+    resources: ResourceReports
 
     @classmethod
     async def start(cls, settings: Settings, backend: ProcessBackend | None = None) -> HiveRuntime:
@@ -128,6 +134,9 @@ class HiveRuntime:
             grace_s=settings.kill_grace_s,
         )
         copy_workers = CopyWorkerPool()
+        # Resources: sampled from the end of start-up until close.
+        resource_store = ResourceStore(db)
+        sampler = ResourceSampler(resource_store, interval_s=settings.sample_interval_s)
         runs = ActiveRuns(settings.cleanup_step_timeout_s)
         runner = Runner(
             cells=stores.cells,
@@ -220,6 +229,13 @@ class HiveRuntime:
             progress=CellProgress(StepHistoryStore(db), runner.create_steps, runner.create_reruns),
             opencode=opencode,
             agents=agents,
+            sampler=sampler,
+            resources=ResourceReports(
+                cells=stores.cells,
+                workspaces=stores.workspaces,
+                store=resource_store,
+                sampler=sampler,
+            ),
         )
         # Services kept running while no server was up: adopt them (with their plans)
         # before anything else, then finish what the stopped server left.
@@ -238,9 +254,11 @@ class HiveRuntime:
         agents.resume(cell for cell in cells if cell.status == CellStatus.READY)
         await runner.recover()
         await runtime.gc.report()
+        sampler.start()  # resources
         return runtime
 
     async def close(self) -> None:
+        await self.sampler.close()  # resources: before the database closes
         await self.runner.close()
         await self.agents.aclose()
         # Kept running while sessions live in it (the next server adopts it).
