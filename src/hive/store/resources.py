@@ -28,7 +28,7 @@ _SERVICE_COLUMNS = (
     cell_services.c.cell_id, cell_services.c.name, cell_services.c.status, cell_services.c.port,
     cell_services.c.pid, cell_services.c.process_started,
 )  # fmt: skip
-#: Rows one statement writes or deletes: bounded, so other writes queue behind no long
+#: Rows one prune statement deletes: bounded, so other writes queue behind no long
 #: transaction (a first prune after a long pause may have a day of rows to drop).
 _BATCH = 5000
 
@@ -160,11 +160,6 @@ class Pruned:
     rollups: int
 
 
-def _chunks(rows: Sequence[dict[str, Any]]) -> Iterable[Sequence[dict[str, Any]]]:
-    for start in range(0, len(rows), _BATCH):
-        yield rows[start : start + _BATCH]
-
-
 def _merged_rollups(samples: Iterable[Sample]) -> list[dict[str, Any]]:
     """One rollup row per (cell, scope, minute) of the batch, merged before the upsert."""
     merged: dict[tuple[str, str, int], dict[str, Any]] = {}
@@ -192,8 +187,8 @@ def _merged_rollups(samples: Iterable[Sample]) -> list[dict[str, Any]]:
     return list(merged.values())
 
 
-def _rollup_upsert(rows: Sequence[dict[str, Any]]) -> Executable:
-    statement = insert(r).values(list(rows))
+def _rollup_upsert() -> Executable:
+    statement = insert(r)
     new = statement.excluded
     total = r.c.count + new.count
     return statement.on_conflict_do_update(
@@ -209,9 +204,9 @@ def _rollup_upsert(rows: Sequence[dict[str, Any]]) -> Executable:
     )
 
 
-def _footprint_upsert(rows: Sequence[dict[str, Any]]) -> Executable:
+def _footprint_upsert() -> Executable:
     f = cell_footprints
-    statement = insert(f).values(list(rows))
+    statement = insert(f)
     new = statement.excluded
     # Only the columns sampling owns (and updated_at): the disk measurement writes
     # disk_added_bytes into the same rows. SQLite's two-argument max() is NULL when
@@ -231,6 +226,12 @@ def _footprint_upsert(rows: Sequence[dict[str, Any]]) -> Executable:
             "updated_at": new.updated_at,
         },
     )
+
+
+#: Built once: run with many rows at a time (executemany), compiled once.
+_INSERT_SAMPLES = insert(s)
+_UPSERT_ROLLUPS = _rollup_upsert()
+_UPSERT_FOOTPRINTS = _footprint_upsert()
 
 
 def _footprint_row(update: FootprintSample, stamp: str) -> dict[str, Any]:
@@ -283,7 +284,6 @@ class ResourceStore:
         self, samples: Sequence[Sample], footprints: Sequence[FootprintSample] = ()
     ) -> None:
         """The samples, their rollups and the footprints, in one transaction."""
-        statements: list[Executable] = []
         sample_rows = [
             {
                 "cell_id": x.cell_id,
@@ -295,13 +295,13 @@ class ResourceStore:
             }
             for x in samples
         ]
-        statements += [insert(s).values(list(rows)) for rows in _chunks(sample_rows)]
-        statements += [_rollup_upsert(rows) for rows in _chunks(_merged_rollups(samples))]
         stamp = now_iso()
-        footprint_rows = [_footprint_row(update, stamp) for update in footprints]
-        statements += [_footprint_upsert(rows) for rows in _chunks(footprint_rows)]
-        if statements:
-            await self._db.write(*statements)
+        if samples or footprints:
+            await self._db.write_many(
+                (_INSERT_SAMPLES, sample_rows),
+                (_UPSERT_ROLLUPS, _merged_rollups(samples)),
+                (_UPSERT_FOOTPRINTS, [_footprint_row(update, stamp) for update in footprints]),
+            )
 
     async def prune(self, now: float) -> Pruned:
         """Drop samples older than 24 h and rollups older than 30 days, a batch per
