@@ -430,7 +430,10 @@ def services(cell: CellArgument, url: UrlOption = None) -> None:
     with _client(url) as client:
         cell_id = _cell_id(client, cell)
         body = client.get(f"/api/cells/{cell_id}/services")
-        figures = service_figures(client.get(f"/api/cells/{cell_id}/resources"))
+        try:
+            figures = service_figures(client.get(f"/api/cells/{cell_id}/resources"))
+        except ClientError:  # the figures are extra: the services are still worth showing
+            figures = {}
     _console().print(
         services_table(body["services"], figures) if body["services"] else "no services"
     )
