@@ -46,6 +46,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/timings.py
 	$(BIN)/python bench/events.py
 	$(BIN)/python bench/recovery.py
+	$(BIN)/python bench/resources.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info

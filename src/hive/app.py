@@ -19,6 +19,7 @@ from hive.api.routes import (
     disk,
     gc,
     health,
+    resources,
     services,
     setup_log,
     snapshots,
@@ -75,6 +76,7 @@ def create_app(
         gc.router,
         snapshots.router,
         agents.router,
+        resources.router,
     ):
         app.include_router(router)
     return app

@@ -31,6 +31,8 @@ from hive.provisioning.steps.archive import archive_workflow
 from hive.provisioning.steps.create import create_workflow
 from hive.provisioning.steps.delete import delete_workflow
 from hive.provisioning.templates import TemplateResolver
+from hive.resources.reports import ResourceReports
+from hive.resources.sampler import ResourceSampler
 from hive.services.backend import OsProcessBackend, ProcessBackend
 from hive.services.process_records import ProcessRecords
 from hive.services.supervisor import Supervisor
@@ -42,6 +44,7 @@ from hive.store.database import Database, open_database
 from hive.store.events import EventLog
 from hive.store.leases import LeaseStore
 from hive.store.processes import ProcessStore
+from hive.store.resources import ResourceStore
 from hive.store.services import ServiceStore
 from hive.store.step_history import StepHistoryStore
 from hive.store.template_history import TemplateHistoryStore
@@ -103,6 +106,9 @@ class HiveRuntime:
     # Disk per cell, room for new cells, and templates' estimates.
     disk_meter: DiskMeter
     estimates: TemplateEstimates
+    # Resources: CPU and memory sampled per cell while the server runs.
+    sampler: ResourceSampler
+    resources: ResourceReports
 
     @classmethod
     async def start(cls, settings: Settings, backend: ProcessBackend | None = None) -> HiveRuntime:
@@ -139,6 +145,9 @@ class HiveRuntime:
             grace_s=settings.kill_grace_s,
         )
         copy_workers = CopyWorkerPool()
+        # Resources: sampled from the end of start-up until close.
+        resource_store = ResourceStore(db)
+        sampler = ResourceSampler(resource_store, interval_s=settings.sample_interval_s)
         runs = ActiveRuns(settings.cleanup_step_timeout_s)
         runner = Runner(
             cells=stores.cells,
@@ -243,6 +252,13 @@ class HiveRuntime:
                 budget_s=settings.disk_budget_s,
             ),
             estimates=TemplateEstimates(TemplateHistoryStore(db)),
+            sampler=sampler,
+            resources=ResourceReports(
+                cells=stores.cells,
+                workspaces=stores.workspaces,
+                store=resource_store,
+                sampler=sampler,
+            ),
         )
         # Services kept running while no server was up: adopt them (with their plans)
         # before anything else, then finish what the stopped server left.
@@ -262,9 +278,11 @@ class HiveRuntime:
         await runner.recover()
         await runtime.gc.report()
         runtime.disk_meter.start()  # after recovery: the cells it measures are at rest
+        sampler.start()  # resources
         return runtime
 
     async def close(self) -> None:
+        await self.sampler.close()  # resources: before the database closes
         await self.disk_meter.aclose()
         await self.runner.close()
         await self.agents.aclose()

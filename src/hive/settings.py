@@ -99,6 +99,9 @@ class Settings(BaseModel):
     """Test seam: reads the cells root's free space instead of its file system. Set
     only in code (tests); no variable sets it."""
 
+    sample_interval_s: float = Field(default=5.0, gt=0)
+    """Seconds between two samples of every cell's CPU and memory (HIVE_SAMPLE_INTERVAL)."""
+
     @model_validator(mode="before")
     @classmethod
     def _default_worktrees_root(cls, data: Any) -> Any:
@@ -219,6 +222,7 @@ class Settings(BaseModel):
             "HIVE_MAX_PARALLEL_WORKTREES": "max_parallel_worktrees",
             "HIVE_COPY_WORKERS": "copy_workers",
             "HIVE_SERVICE_START_GRACE": "service_start_grace_s",
+            "HIVE_SAMPLE_INTERVAL": "sample_interval_s",
             "HIVE_STREAM_HEARTBEAT": "stream_heartbeat_s",
             "HIVE_CLEANUP_STEP_TIMEOUT": "cleanup_step_timeout_s",
             "HIVE_DISK_INTERVAL": "disk_interval_s",

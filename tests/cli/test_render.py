@@ -172,17 +172,31 @@ def test_template_problems_name_template_and_path_warnings_in_yellow() -> None:
     assert styled[1].startswith("\x1b[33mwarning")  # yellow
 
 
-def test_services_in_80_columns_show_each_ready_check() -> None:
+def test_services_in_80_columns_show_each_ready_check_and_their_cpu_and_memory() -> None:
+    services = [
+        {"name": "web", "status": "ready", "port": 28704, "url": "http://127.0.0.1:28704",
+         "pid": 12345, "exitCode": None, "restarts": 0, "readiness": "tcp :28704"},
+        {"name": "worker", "status": "ready", "port": None, "url": None, "pid": 12346,
+         "exitCode": None, "restarts": 0, "readiness": "started, still alive after 1s"},
+    ]  # fmt: skip
+    lines = render(services_table(services, {"web": ("112.5%", "58.9M")}))
+    assert "READY WHEN" in lines[0] and "CPU" in lines[0] and "MEM" in lines[0]
+    assert "EXIT" not in lines[0] and "RESTARTS" not in lines[0]  # none has any
+    assert "http://127.0.0.1:28704" in lines[1] and "tcp :28704" in lines[1]
+    assert "112.5%" in lines[1] and "58.9M" in lines[1]
+    assert " ".join(" ".join(lines[2:]).split()).endswith("started, still alive after 1s")
+
+
+def test_exit_codes_and_restarts_get_columns_once_a_service_has_one() -> None:
     services = [
         {"name": "web", "status": "ready", "port": 28704, "url": "http://127.0.0.1:28704",
          "pid": 12345, "exitCode": None, "restarts": 0, "readiness": "tcp :28704"},
         {"name": "worker", "status": "backoff", "port": None, "url": None, "pid": None,
          "exitCode": 1, "restarts": 2, "readiness": "started, still alive after 1s"},
     ]  # fmt: skip
-    lines = render(services_table(services))
-    assert "READY WHEN" in lines[0]
-    assert "http://127.0.0.1:28704" in lines[1] and "tcp :28704" in lines[1]
-    assert " ".join(" ".join(lines[2:]).split()).endswith("started, still alive after 1s")
+    header, web, worker, *_ = render(services_table(services), width=110)
+    assert "EXIT" in header and "RESTARTS" in header
+    assert worker.split()[-7:-5] == ["1", "2"] and web.split()[-4:-2] == ["-", "0"]
 
 
 def test_a_cell_and_its_failure_are_shown_as_written_not_as_markup() -> None:

@@ -12,7 +12,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 
-from hive.cli import agent_commands, snapshot_commands
+from hive.cli import agent_commands, resource_commands, snapshot_commands
 from hive.cli.agent_commands import split_model
 from hive.cli.cell_resolution import cell_id_of
 from hive.cli.client import ClientError, HiveClient
@@ -27,6 +27,7 @@ from hive.cli.render import (
     status_text,
     templates_table,
 )
+from hive.cli.resource_views import service_figures
 from hive.cli.session import client_session as _client
 from hive.cli.timing_views import (
     chain_heading,
@@ -429,10 +430,17 @@ def _print_findings(console: Console, findings: list[dict[str, Any]], *, apply: 
 
 @app.command()
 def services(cell: CellArgument, url: UrlOption = None) -> None:
-    """Show a cell's services: status, port, URL, pid, exit code."""
+    """Show a cell's services: status, URL, pid, CPU, memory, exit code."""
     with _client(url) as client:
-        body = client.get(f"/api/cells/{_cell_id(client, cell)}/services")
-    _console().print(services_table(body["services"]) if body["services"] else "no services")
+        cell_id = _cell_id(client, cell)
+        body = client.get(f"/api/cells/{cell_id}/services")
+        try:
+            figures = service_figures(client.get(f"/api/cells/{cell_id}/resources"))
+        except ClientError:  # the figures are extra: the services are still worth showing
+            figures = {}
+    _console().print(
+        services_table(body["services"], figures) if body["services"] else "no services"
+    )
     for service in body["services"]:
         if service.get("lastError") and service["status"] in ("crashed", "error"):
             _console().print(f"[red]{service['name']}[/]: {service['lastError']['message']}")
@@ -618,6 +626,7 @@ def config_schema() -> None:
 
 snapshot_commands.register(app)
 agent_commands.register(app)
+resource_commands.register(app)
 
 
 def run() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -205,20 +206,35 @@ def print_setup_error(console: Console, error: dict[str, Any]) -> None:
         console.print(f"  [bold]what to do:[/] {escape(str(error['hint']))}")
 
 
-def services_table(services: list[dict[str, Any]]) -> Table:
+def services_table(
+    services: list[dict[str, Any]], figures: Mapping[str, tuple[str, str]] | None = None
+) -> Table:
+    """`figures`: each service's CPU and memory as text, by name (`-` when missing)."""
     table = Table(box=None, header_style="bold")
-    # The port is in the URL: the room goes to the check that decides readiness.
-    for column in ("SERVICE", "STATUS", "URL", "PID", "EXIT", "RESTARTS"):
+    # The port is in the URL, and exit codes and restarts get a column only when a
+    # service has one: the room goes to the check that decides readiness.
+    exits = any(service["exitCode"] is not None for service in services)
+    restarts = any(service["restarts"] for service in services)
+    for column in ("SERVICE", "STATUS", "URL", "PID"):
         table.add_column(column, no_wrap=True)
+    for column in ("CPU", "MEM"):
+        table.add_column(column, no_wrap=True, justify="right")
+    for column, shown in (("EXIT", exits), ("RESTARTS", restarts)):
+        if shown:
+            table.add_column(column, no_wrap=True)
     table.add_column("READY WHEN", overflow="fold", min_width=14)
     for service in services:
+        cpu, mem = (figures or {}).get(service["name"], ("-", "-"))
+        exit_code = "-" if service["exitCode"] is None else str(service["exitCode"])
         table.add_row(
             service["name"],
             status_text(service["status"]),
             service["url"] or "-",
             str(service["pid"] or "-"),
-            "-" if service["exitCode"] is None else str(service["exitCode"]),
-            str(service["restarts"]),
+            cpu,
+            mem,
+            *([exit_code] if exits else []),
+            *([str(service["restarts"])] if restarts else []),
             escape(service.get("readiness") or "-"),
         )
     return table

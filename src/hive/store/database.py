@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,6 +139,18 @@ class Database:
             return results
 
         return await self._run(self._writer, work)
+
+    async def write_many(self, *batches: tuple[Executable, Sequence[Mapping[str, Any]]]) -> None:
+        """Each statement once per row of its parameters (an executemany, compiled once
+        however many rows there are), all of them in one transaction."""
+
+        def work() -> None:
+            with self.engine.begin() as conn:
+                for statement, rows in batches:
+                    if rows:
+                        conn.execute(statement, list(rows))
+
+        await self._run(self._writer, work)
 
     async def write_chain(
         self, first: Executable, then: Callable[[Written], Executable | None]

@@ -1,0 +1,1 @@
+"""What each cell's processes cost: found, sampled, stored, reported."""
