@@ -8,12 +8,16 @@ import asyncio
 import contextlib
 import hashlib
 import os
+import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from hive.services.process_tag import inherited_environ
+
+# What tmux says when the session (or its whole server) does not exist.
+_GONE = re.compile(r"can't find|no server running|error connecting to")
 
 # A Unix socket path must fit in sockaddr_un.sun_path (108 bytes with its NUL).
 _MAX_SOCKET_PATH = 107
@@ -58,6 +62,11 @@ class Tmux:
 
     async def run(self, *args: str, check: bool = True) -> tuple[int, str]:
         """Run one tmux client command; its exit code and stdout."""
+        code, out, _ = await self.run_full(*args, check=check)
+        return code, out
+
+    async def run_full(self, *args: str, check: bool = True) -> tuple[int, str, str]:
+        """Run one tmux client command; its exit code, stdout and stderr."""
         # The server starts with the first client's environment: Hive's own minus any
         # cell tag (the server serves every cell, so no cell's stop may end it), and
         # minus TMUX (Hive run inside tmux is not a nested client of this server).
@@ -82,7 +91,7 @@ class Tmux:
         assert code is not None
         if check and code != 0:
             raise TmuxError(f"tmux {shlex.join(args)} failed ({code}): {err.decode().strip()}")
-        return code, out.decode()
+        return code, out.decode(), err.decode()
 
     async def new_session(self, name: str, cwd: Path, argv: Sequence[str]) -> None:
         """A detached session running `argv` (exec'd directly, no shell), whose pane stays
@@ -97,12 +106,15 @@ class Tmux:
         )  # fmt: skip
 
     async def pane(self, name: str) -> Pane | None:
-        """The session's (only) pane; None when the session or the server is gone."""
-        code, out = await self.run(
+        """The session's (only) pane; None when the session or the server is gone.
+        TmuxError when tmux fails otherwise: that says nothing about the pane."""
+        code, out, err = await self.run_full(
             "list-panes", "-s", "-t", f"={name}",
             "-F", "#{pane_pid} #{pane_dead} #{pane_dead_status}",
             check=False,
         )  # fmt: skip
+        if code != 0 and not _GONE.search(err):
+            raise TmuxError(f"tmux list-panes failed ({code}): {err.strip()}")
         if code != 0 or not out.strip():
             return None
         pid, dead, *status = out.splitlines()[0].split(" ")

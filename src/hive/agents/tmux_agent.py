@@ -175,7 +175,9 @@ class TmuxAgent:
             return CommandState(AgentStatus.STOPPED, code)
         pane = await self._tmux.pane(session.session_id)
         if pane is None:
-            return CommandState(AgentStatus.STOPPED, None)
+            # The runner may have written its code since the first read.
+            code = await asyncio.to_thread(_read_exit_code, _state_dir(session.directory))
+            return CommandState(AgentStatus.STOPPED, code)
         if pane.dead:
             # Killed before the runner could write the file: the status tmux kept.
             return CommandState(AgentStatus.STOPPED, pane.dead_status)
