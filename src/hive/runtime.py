@@ -24,9 +24,11 @@ from hive.provisioning.requests.archive import CellArchive
 from hive.provisioning.requests.cells import CellLifecycle
 from hive.provisioning.requests.progress import CellProgress
 from hive.provisioning.requests.services import ServiceControl
+from hive.provisioning.requests.templates import TemplateRequests
 from hive.provisioning.steps.archive import archive_workflow
 from hive.provisioning.steps.create import create_workflow
 from hive.provisioning.steps.delete import delete_workflow
+from hive.provisioning.template_checks import TemplateChecks
 from hive.provisioning.templates import TemplateResolver
 from hive.services.backend import OsProcessBackend, ProcessBackend
 from hive.services.process_records import ProcessRecords
@@ -92,6 +94,7 @@ class HiveRuntime:
     progress: CellProgress
     opencode: OpenCodeHost
     agents: AgentSessions
+    templates: TemplateRequests
 
     @classmethod
     async def start(cls, settings: Settings, backend: ProcessBackend | None = None) -> HiveRuntime:
@@ -126,6 +129,12 @@ class HiveRuntime:
             host=opencode,
             tmux=Tmux(socket_path(settings.hive_home, Path(tempfile.gettempdir()))),
             grace_s=settings.kill_grace_s,
+        )
+        checks = TemplateChecks(
+            leases=stores.leases,
+            opencode=opencode,
+            environ=os.environ,
+            worktrees_root=settings.worktrees_root,
         )
         copy_workers = CopyWorkerPool()
         runs = ActiveRuns(settings.cleanup_step_timeout_s)
@@ -188,6 +197,7 @@ class HiveRuntime:
                 runner=runner,
                 worktrees_root=settings.worktrees_root,
                 agents=agents,
+                checks=checks,
             ),
             archive=CellArchive(
                 cells=stores.cells,
@@ -220,6 +230,9 @@ class HiveRuntime:
             progress=CellProgress(StepHistoryStore(db), runner.create_steps, runner.create_reruns),
             opencode=opencode,
             agents=agents,
+            templates=TemplateRequests(
+                workspaces=stores.workspaces, configs=configs, checks=checks
+            ),
         )
         # Services kept running while no server was up: adopt them (with their plans)
         # before anything else, then finish what the stopped server left.

@@ -30,6 +30,9 @@ router = APIRouter(prefix="/api/cells", tags=["cells"])
 
 @router.post("", status_code=201)
 async def create_cell(body: CreateCell, runtime: Runtime) -> CellOut:
+    """Create a cell (201 at once; provisioning goes on in the background). 422 for an
+    unknown or invalid template, or an unknown option name or value; 409 listing every
+    check the template fails here (`checks`), unless `force`."""
     cell = await runtime.cells.create(
         CreateCellRequest(
             workspace_id=body.workspace_id,
@@ -40,6 +43,8 @@ async def create_cell(body: CreateCell, runtime: Runtime) -> CellOut:
             constraints=tuple(body.constraints),
             success_criteria=tuple(body.success_criteria),
             agent=AgentRequest(body.provider_id, body.model_id, body.start_mode),
+            options=dict(body.options),
+            force=body.force,
         )
     )
     return await _out(runtime, cell)
