@@ -45,7 +45,7 @@ def templates(**extra: Any) -> dict[str, Any]:
         ),
         "db": basic_template(
             id="db", description="A choice of database", services=SERVICES,
-            options={"database": DATABASE},
+            options={"database": DATABASE}, setup=['echo "$DATABASE_URL" > setup-ran.txt'],
         ),
         **extra,
     }  # fmt: skip
@@ -216,6 +216,7 @@ def test_an_option_choice_changes_the_env_setup_and_services(
     assert 'DATABASE_URL="postgres://localhost/app"' in env_file(postgres)
     assert "DB_PORT=" in env_file(postgres)  # a port leased for the service it turned on
     worktree = Path(postgres["worktreePath"])
+    assert (worktree / "setup-ran.txt").read_text() == "postgres://localhost/app\n"
     assert (worktree / "choice-setup.txt").read_text() == "postgres://localhost/app\n"
     assert services_of(hive, postgres["id"]) == {"web": "ready", "db": "ready"}
     steps = hive.http.get(f"/api/cells/{postgres['id']}/timings").json()["steps"]
@@ -228,6 +229,7 @@ def test_an_option_choice_changes_the_env_setup_and_services(
     assert sqlite["status"] == "ready", sqlite["lastSetupError"]
     assert 'DATABASE_URL="sqlite:///app.db"' in env_file(sqlite)
     assert "DB_PORT=" not in env_file(sqlite)  # none for a service left off
+    assert (Path(sqlite["worktreePath"]) / "setup-ran.txt").read_text() == "sqlite:///app.db\n"
     assert not (Path(sqlite["worktreePath"]) / "choice-setup.txt").exists()
     assert services_of(hive, sqlite["id"]) == {"web": "ready", "cache": "ready"}
     # A service the options leave off cannot be started by hand either.

@@ -174,3 +174,19 @@ def test_the_json_schema_describes_them() -> None:
     assert "TemplateOption" in json.dumps(template["options"])
     assert schema["$defs"]["TemplateOption"]["required"] == ["choices", "default"]
     assert set(schema["$defs"]["OptionChoice"]["properties"]) == {"env", "services", "setup"}
+
+
+def test_the_exported_schema_accepts_them_and_flags_typos() -> None:
+    from tests.config.test_export import _validator
+
+    validator = _validator()
+    requires = {"commands": ["node"], "files": ["a"], "env": ["A"]}
+    good = {"services": SERVICES, "options": {"database": DATABASE}, "requires": requires}
+    assert validator.is_valid({"templates": {"web": good}})
+    for bad in (
+        {"requires": {"commands": "node"}},
+        {"requires": {"programs": ["node"]}},
+        {"options": {"database": {"default": "a", "choices": {"a": {"envv": {}}}}}},
+        {"options": {"database": {"choices": {"a": {}}}}},
+    ):
+        assert not validator.is_valid({"templates": {"web": bad}}), bad
