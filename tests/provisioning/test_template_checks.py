@@ -16,7 +16,7 @@ from hive.config.schema import Template
 from hive.provisioning.template_checks import MIN_FREE_BYTES, Check, TemplateChecks
 from hive.store.database import Database, open_database
 from hive.store.leases import LeaseStore
-from tests.support.repos import make_repo
+from tests.support.repos import git, make_repo
 
 
 @dataclass
@@ -199,3 +199,20 @@ async def test_a_command_agent_without_tmux_fails(checks: MakeChecks, tmp_path: 
     no_tmux = checks(environ={"PATH": str(tmp_path)})
     check = (await run(no_tmux, repo, agent={"type": "command", "run": "claude"}))["agent"]
     assert not check.ok and "install tmux" in check.message
+
+
+async def test_a_passed_git_check_is_kept_a_while_and_a_failed_one_never(
+    checks: MakeChecks, tmp_path: Path
+) -> None:
+    repo = tmp_path / "fresh"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    same = checks()
+    assert not (await run(same, repo))["git"].ok
+    (repo / "a.txt").write_text("a\n")
+    git(repo, "add", "a.txt")
+    git(repo, "commit", "-q", "-m", "first")
+    assert (await run(same, repo))["git"].ok  # the failure was not kept
+    (repo / ".git" / "HEAD").unlink()
+    assert (await run(same, repo))["git"].ok  # seen with a commit moments ago
+    assert not (await run(checks(), repo))["git"].ok  # a fresh look

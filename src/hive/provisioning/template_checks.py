@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -27,6 +28,10 @@ from hive.workspace.git import resolve_commit
 #: Below this much free space where worktrees are made, a cell is refused: a checkout,
 #: its include-copy and its logs need room.
 MIN_FREE_BYTES = 300 * 1024 * 1024
+
+#: How long a repository found with a commit is taken to still have one: a burst of
+#: creates then costs one git process per workspace, not one each.
+GIT_SEEN_FOR_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,8 @@ class TemplateChecks:
         self._basics = user_basics(environ)
         self._worktrees_root = worktrees_root
         self._free_bytes = free_bytes
+        # Repository → (when, its passed git check); failures are never kept.
+        self._committed: dict[Path, tuple[float, Check]] = {}
 
     async def run(self, repo: Path, template: Template) -> list[Check]:
         """Every check of `template` (its options applied) for a cell of `repo`."""
@@ -96,9 +103,20 @@ class TemplateChecks:
             if holder is not None:
                 leased[service] = f"service '{holder.service}' of cell '{holder.cell_id}'"
         git, rest = await asyncio.gather(
-            _git_check(repo), asyncio.to_thread(self._blocking, repo, template, leased)
+            self._git(repo), asyncio.to_thread(self._blocking, repo, template, leased)
         )
         return [git, *rest]
+
+    async def _git(self, repo: Path) -> Check:
+        seen = self._committed.get(repo)
+        if seen is not None and time.monotonic() - seen[0] < GIT_SEEN_FOR_S:
+            return seen[1]
+        check = await _git_check(repo)
+        if check.ok:
+            self._committed[repo] = (time.monotonic(), check)
+        else:
+            self._committed.pop(repo, None)
+        return check
 
     def _blocking(self, repo: Path, template: Template, leased: Mapping[str, str]) -> list[Check]:
         requires = template.requires
