@@ -27,9 +27,11 @@ from hive.provisioning.requests.disk_space import SpaceCheck
 from hive.provisioning.requests.estimates import TemplateEstimates
 from hive.provisioning.requests.progress import CellProgress
 from hive.provisioning.requests.services import ServiceControl
+from hive.provisioning.requests.templates import TemplateRequests
 from hive.provisioning.steps.archive import archive_workflow
 from hive.provisioning.steps.create import create_workflow
 from hive.provisioning.steps.delete import delete_workflow
+from hive.provisioning.template_checks import TemplateChecks
 from hive.provisioning.templates import TemplateResolver
 from hive.resources.reports import ResourceReports
 from hive.resources.sampler import ResourceSampler
@@ -109,6 +111,8 @@ class HiveRuntime:
     # Resources: CPU and memory sampled per cell while the server runs.
     sampler: ResourceSampler
     resources: ResourceReports
+    # Templates: their checks (requirements, ports, agent) and listing.
+    templates: TemplateRequests
 
     @classmethod
     async def start(cls, settings: Settings, backend: ProcessBackend | None = None) -> HiveRuntime:
@@ -143,6 +147,12 @@ class HiveRuntime:
             host=opencode,
             tmux=Tmux(socket_path(settings.hive_home, Path(tempfile.gettempdir()))),
             grace_s=settings.kill_grace_s,
+        )
+        checks = TemplateChecks(
+            leases=stores.leases,
+            opencode=opencode,
+            environ=os.environ,
+            worktrees_root=settings.worktrees_root,
         )
         copy_workers = CopyWorkerPool()
         # Resources: sampled from the end of start-up until close.
@@ -208,6 +218,7 @@ class HiveRuntime:
                 runner=runner,
                 worktrees_root=settings.worktrees_root,
                 agents=agents,
+                checks=checks,
                 space=SpaceCheck(
                     settings.worktrees_root, stores.disk, settings.free_space or read_free_space
                 ),
@@ -258,6 +269,9 @@ class HiveRuntime:
                 workspaces=stores.workspaces,
                 store=resource_store,
                 sampler=sampler,
+            ),
+            templates=TemplateRequests(
+                workspaces=stores.workspaces, configs=configs, checks=checks
             ),
         )
         # Services kept running while no server was up: adopt them (with their plans)

@@ -73,6 +73,7 @@ class Target:
             "cellId": [cell],
             "workspaceId": [self.workspace_id],
             "templateId": ["plain"],
+            "template_id": ["plain", "web"],
             "name": ["web"],
         }
         return {

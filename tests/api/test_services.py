@@ -226,7 +226,8 @@ def test_a_fixed_port_in_use_names_the_port(
         port = taken.getsockname()[1]
         services = {"web": {"run": f"{PY} service_app.py web $PORT", "port": port}}
         hive = start_hive([repo_with(tmp_path, services)])
-        cell = hive.settle(hive.create("clash")["id"])
+        # Forced past the create's port check: the lease itself must say it too.
+        cell = hive.settle(hive.create("clash", force=True)["id"])
     assert cell["status"] == "error"
     assert cell["lastSetupError"]["step"] == "allocate_ports"
     assert str(port) in cell["lastSetupError"]["message"]

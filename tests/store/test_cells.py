@@ -211,3 +211,11 @@ async def test_patch_agent_merges_and_removes_keys(cells: CellStore, make_cell: 
     assert patched.agent == {"type": "opencode", "status": "working", "attach": "opencode attach"}
     assert (await cells.get("c1")).agent == patched.agent
     assert await cells.patch_agent("gone", {"status": "idle"}) is None
+
+
+async def test_options_round_trip(cells: CellStore, make_cell: MakeCell) -> None:
+    cell = make_cell("c1", options={"database": "postgres", "cache": "none"})
+    await cells.insert(cell)
+    assert (await cells.get("c1")).options == {"database": "postgres", "cache": "none"}
+    await cells.insert(make_cell("c2"))
+    assert (await cells.get("c2")).options is None  # made before options existed

@@ -34,6 +34,7 @@ class AddWorkspace(_Request):
 
 
 _ModelPart = Annotated[str, Field(min_length=1, max_length=200), _UNICODE]
+_OptionText = Annotated[str, Field(max_length=200), _UNICODE]
 
 
 class CreateCell(_Request):
@@ -55,6 +56,14 @@ class CreateCell(_Request):
     """The model, over the template's; alone, the provider that offers it is used."""
     start_mode: AgentMode | None = None
     """`plan` or `build`: the OpenCode agent the first turn runs as, over the config's."""
+    options: Annotated[dict[_OptionText, _OptionText], Field(max_length=100)] = Field(
+        default_factory=dict
+    )
+    """Values of the template's options (`{"database": "postgres"}`); the others take
+    their defaults. An unknown name or value is a 422 naming it."""
+    force: bool = False
+    """Create the cell even if the template fails its checks here (without it, a 409
+    lists every failed check)."""
 
 
 class WorkspaceOut(_Body):
@@ -163,6 +172,8 @@ class CellOut(_Body):
     """Present while the cell is pending or spawning."""
     agent: AgentOut | None
     """The cell's agent and what it is doing; None until ensure_agent_session ran."""
+    options: dict[str, str]
+    """The template options it was made with, defaults filled in."""
     created_at: str
     updated_at: str
 
@@ -210,6 +221,7 @@ class CellOut(_Body):
                 )
             ),
             agent=AgentOut.of(cell.agent),
+            options=dict(cell.options or {}),
             created_at=cell.created_at,
             updated_at=cell.updated_at,
         )

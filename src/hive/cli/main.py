@@ -11,6 +11,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from hive.cli import agent_commands, resource_commands, snapshot_commands
 from hive.cli.agent_commands import split_model
@@ -21,6 +22,7 @@ from hive.cli.render import (
     cells_table,
     findings_table,
     print_cell,
+    print_checks,
     print_template_problems,
     problem_line,
     services_table,
@@ -101,17 +103,39 @@ def demo(
 
 
 @app.command()
-def templates(url: UrlOption = None, workspace: WorkspaceOption = None) -> None:
-    """List the workspace's templates, with errors for invalid ones and warnings."""
+def templates(
+    url: UrlOption = None,
+    workspace: WorkspaceOption = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Also check each valid template here (exit 1 if any check fails)."
+        ),
+    ] = False,
+) -> None:
+    """List the workspace's templates (requirements, options), with errors for invalid
+    ones and warnings; --check runs each one's checks."""
     console = _console()
     with _client(url) as client:
         workspace_id = resolve_workspace(client, workspace)
         body = client.get("/api/templates", workspaceId=workspace_id)
+        validations = [
+            client.request(
+                "POST", f"/api/templates/{t['id']}/validate", params={"workspaceId": workspace_id}
+            )
+            for t in body["templates"]
+            if check and t["valid"]
+        ]
     console.print(templates_table(body["templates"], body["defaults"].get("templateId")))
     print_template_problems(console, body["templates"])
     for kind in ("error", "warning"):
         for problem in body.get(f"{kind}s", []):
             console.print(problem_line(kind, "config", problem))
+    for validation in validations:
+        console.print()
+        print_checks(console, validation)
+    if not all(validation["ok"] for validation in validations):
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -136,6 +160,13 @@ def new(
     mode: Annotated[
         str | None, typer.Option("--mode", help="Start the OpenCode agent in `plan` or `build`.")
     ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", "-o", help="NAME=VALUE: a template option's value (repeatable)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Create it even if the template fails its checks.")
+    ] = False,
     as_json: JsonEventsOption = False,
     detach: DetachOption = False,
     url: UrlOption = None,
@@ -145,6 +176,7 @@ def new(
     (exit 0) or failed (exit 1). Ctrl-C asks whether to cancel it."""
     console = _console()
     provider_id, model_id = split_model(model)
+    options = _options(option or [])
     with _client(url) as client:
         body: dict[str, Any] = {
             "workspaceId": resolve_workspace(client, workspace),
@@ -155,6 +187,8 @@ def new(
             "providerId": provider_id,
             "modelId": model_id,
             "startMode": mode,
+            "options": options or None,
+            "force": force or None,
         }
         cell = client.post("/api/cells", {k: v for k, v in body.items() if v is not None})
         if not as_json:
@@ -166,6 +200,21 @@ def new(
         if no_wait:
             return
         _follow_run(client, console, cell, as_json=as_json, ask=not detach)
+
+
+def _options(given: list[str]) -> dict[str, str]:
+    """`--option database=postgres` (repeatable) as `{"database": "postgres"}`."""
+    options: dict[str, str] = {}
+    for item in given:
+        name, equals, value = item.partition("=")
+        if not equals or not name.strip():
+            Console(stderr=True, highlight=False).print(
+                f"[red bold]error:[/] --option {escape(item)}: write NAME=VALUE, "
+                "e.g. --option database=postgres"
+            )
+            raise typer.Exit(2)
+        options[name.strip()] = value.strip()
+    return options
 
 
 def _follow_run(

@@ -101,8 +101,9 @@ def cells_table(cells: list[dict[str, Any]], now: datetime | None = None) -> Tab
 
 def templates_table(templates: list[dict[str, Any]], default_id: str | None) -> Table:
     table = Table(box=None, header_style="bold")
-    for column in ("ID", "LABEL", "VALID", "SETUP", "DESCRIPTION", "EST"):
-        table.add_column(column)
+    columns = ("ID", "LABEL", "VALID", "SETUP", "REQUIRES", "OPTIONS", "DESCRIPTION", "EST")
+    for column in columns:
+        table.add_column(column, overflow="fold")
     for template in templates:
         marker = " (default)" if template["id"] == default_id else ""
         valid = "[green]yes[/]" if template["valid"] else "[red]no[/]"
@@ -111,10 +112,47 @@ def templates_table(templates: list[dict[str, Any]], default_id: str | None) -> 
             Text(str(template.get("label", ""))),
             valid,
             _setup_count(template.get("setup")),
+            Text(requirements_text(template.get("requires"))),
+            Text(options_text(template.get("options"))),
             Text(str(template.get("description", "") or "")),
             Text(estimate_text(template.get("estimate"))),
         )
     return table
+
+
+def requirements_text(requires: Any) -> str:
+    """`cmd: node, pg_ctl` / `file: package.json` / `env: OPENAI_API_KEY`, a line each."""
+    if not isinstance(requires, dict):
+        return ""
+    lines = []
+    for key, prefix in (("commands", "cmd"), ("files", "file"), ("env", "env")):
+        names = requires.get(key)
+        if isinstance(names, list) and names:
+            lines.append(f"{prefix}: {', '.join(str(n) for n in names)}")
+    return "\n".join(lines)
+
+
+def options_text(options: Any) -> str:
+    """`database=sqlite (postgres|sqlite)`: each option's default, then its choices."""
+    if not isinstance(options, dict):
+        return ""
+    lines = []
+    for name, option in options.items():
+        if not isinstance(option, dict):
+            continue  # an invalid template, shown as written
+        choices = option.get("choices")
+        listed = "|".join(str(c) for c in choices) if isinstance(choices, dict) else "?"
+        lines.append(f"{name}={option.get('default', '?')} ({listed})")
+    return "\n".join(lines)
+
+
+def print_checks(console: Console, validation: dict[str, Any]) -> None:
+    """A template's checks (`hive templates --check`): ✓ or ✗, name and message."""
+    verdict = "[green]ok[/]" if validation["ok"] else "[red]fails checks[/]"
+    console.print(f"[bold]{escape(validation['templateId'])}[/]: {verdict}")
+    for check in validation["checks"]:
+        mark = "[green]✓[/]" if check["ok"] else "[red]✗[/]"
+        console.print(f"  {mark} {escape(check['name'])}: {escape(check['message'])}")
 
 
 def _setup_count(setup: Any) -> str:
@@ -154,6 +192,9 @@ def print_cell(console: Console, cell: dict[str, Any]) -> None:
         ("created", cell["createdAt"]),
         ("updated", cell["updatedAt"]),
     ]
+    if cell.get("options"):
+        chosen = ", ".join(f"{name}={value}" for name, value in cell["options"].items())
+        rows.insert(4, ("options", chosen))  # after the template
     if cell.get("description"):
         rows.insert(2, ("brief", cell["description"]))
     for key, value in rows:

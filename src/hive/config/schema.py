@@ -4,6 +4,8 @@ Python names are snake_case; the JSON keys are their camelCase aliases, exactly 
 Hive writes them. Unknown keys are forbidden, so the JSON Schema flags typos; the loader
 makes them warnings (unknown_keys.py). Where we are more lenient than Hive (optional
 `promptSources`, template `id` and `label`, service `type`), Hive's files load unchanged.
+The shared base (HiveModel, setup entries) is in base.py; a template's `requires` and
+`options` have modules of their own (requirements.py, template_options.py).
 """
 
 from __future__ import annotations
@@ -17,18 +19,23 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
-    Strict,
-    StringConstraints,
     Tag,
     field_validator,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
 
+from hive.config.base import SETUP_FORMS as SETUP_FORMS
+from hive.config.base import HiveModel as HiveModel
+from hive.config.base import NonEmptyStr as NonEmptyStr
+from hive.config.base import Number as Number
+from hive.config.base import ServiceName as ServiceName
+from hive.config.base import SetupCommand as SetupCommand
+from hive.config.base import SetupEntry as SetupEntry
+from hive.config.base import setup_commands as setup_commands
+from hive.config.requirements import Requirements
+from hive.config.template_options import OptionKey, TemplateOption, invalid, option_problems
 from hive.core.dependencies import DependencyError, start_levels
 from hive.core.patterns import pattern_problem
-
-NonEmptyStr = Annotated[str, StringConstraints(min_length=1)]
 
 
 def _usable_pattern(pattern: str) -> str:
@@ -43,69 +50,7 @@ def _usable_pattern(pattern: str) -> str:
 #: An include/ignore pattern: gitignore syntax, inside the repository.
 CopyPattern = Annotated[str, AfterValidator(_usable_pattern)]
 TemplateId = NonEmptyStr
-ServiceName = NonEmptyStr
-#: JSON "number": int or float, never a numeric string or a bool, never NaN/Infinity.
-Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 AgentMode = Literal["plan", "build"]
-
-
-class HiveModel(BaseModel):
-    """Shared configuration: camelCase aliases, unknown keys reported, immutable."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        extra="forbid",
-        frozen=True,
-        # JSON has no coercions: "5000" is not a number and 1 is not a string.
-        strict=True,
-        use_attribute_docstrings=True,
-    )
-
-
-# --- setup commands -------------------------------------------------------------
-
-
-class SetupCommand(HiveModel):
-    """A setup command retried on failure (Python Hive extension); a plain string is
-    the same command without retries."""
-
-    run: NonEmptyStr
-    """The shell command."""
-    retries: Annotated[int, Field(ge=0, le=10)] = 0
-    """How many more times to run it after a failure (a transient registry error)."""
-    retry_delay_ms: Annotated[Number, Field(ge=0, le=600_000)] = 1000
-    """Milliseconds to wait before each further try."""
-
-
-def _setup_form(value: Any) -> str | None:
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, dict | SetupCommand):
-        return "object"
-    return None  # neither: the custom error below says what is allowed
-
-
-#: Tags of the `SetupEntry` union, in error locations after the entry's index; the
-#: loader strips them (they are not keys in the file).
-SETUP_FORMS = ("text", "object")
-
-SetupEntry = Annotated[
-    Annotated[str, Tag("text")] | Annotated[SetupCommand, Tag("object")],
-    Discriminator(
-        _setup_form,
-        custom_error_type="setup_command",
-        custom_error_message=(
-            "Setup command should be a string or an object like "
-            '{"run": "npm ci", "retries": 2, "retryDelayMs": 2000}'
-        ),
-    ),
-]
-
-
-def setup_commands(entries: list[str | SetupCommand]) -> tuple[SetupCommand, ...]:
-    """Every entry in its object form: strings are commands without retries."""
-    return tuple(e if isinstance(e, SetupCommand) else SetupCommand(run=e) for e in entries)
 
 
 def _positive_ms(value: float | None) -> float | None:
@@ -393,6 +338,12 @@ class Template(HiveModel):
     """Template type."""
     description: str | None = None
     """Longer description shown when choosing a template (Python Hive extension)."""
+    requires: Requirements | None = None
+    """Commands, repository files and env variables the cells need, checked before a
+    cell is made (Python Hive extension)."""
+    options: dict[OptionKey, TemplateOption] = Field(default_factory=dict)
+    """Named choices made when a cell is created, each adding env, services and setup
+    (Python Hive extension)."""
     services: dict[ServiceName, Service] = Field(default_factory=dict)
     """Services the template's cells run, by name."""
     env: dict[str, str] = Field(default_factory=dict)
@@ -436,6 +387,17 @@ class Template(HiveModel):
                         f"services.{name}.dependsOn: '{needed}' can only be waited for as "
                         "'completed' if it is a oneshot service (set `oneshot: true`)"
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _options_fit(self) -> Template:
+        dependencies = {
+            name: (set(service.dependencies()) if isinstance(service, ProcessService) else set())
+            for name, service in self.services.items()
+        }
+        problems = option_problems(self.options, dependencies)
+        if problems:
+            raise invalid("Template", problems, self.options)
         return self
 
 

@@ -19,6 +19,15 @@ class ServiceFacts:
 
 
 @dataclass(frozen=True)
+class OptionFacts:
+    """A template option and the value the cell was made with."""
+
+    name: str
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
 class RuntimeFacts:
     cell_id: str
     name: str
@@ -30,10 +39,12 @@ class RuntimeFacts:
     template_label: str
     services: tuple[ServiceFacts, ...]
     env_names: tuple[str, ...]
+    options: tuple[OptionFacts, ...] = ()
 
 
 def placeholders(facts: RuntimeFacts) -> dict[str, Any]:
-    """What `{{ ... }}` may name: cell.*, services.<name>.*, ports.<name>, env, template.*."""
+    """What `{{ ... }}` may name: cell.*, services.<name>.*, ports.<name>, env,
+    template.*, options.<name>."""
     services = {
         s.name: {"name": s.name, "port": s.port, "url": s.url, "status": s.status}
         for s in facts.services
@@ -52,6 +63,7 @@ def placeholders(facts: RuntimeFacts) -> dict[str, Any]:
         "ports": {s.name: s.port for s in facts.services if s.port is not None},
         "env": list(facts.env_names),
         "template": {"id": facts.template_id, "label": facts.template_label},
+        "options": {o.name: o.value for o in facts.options},
     }
 
 
@@ -64,6 +76,9 @@ def context_fragment(facts: RuntimeFacts) -> Fragment:
         f"- Base commit: `{facts.base_commit or 'unknown'}`",
         f"- Template: `{facts.template_id}` ({facts.template_label})",
     ]
+    for option in facts.options:
+        label = f" ({option.label})" if option.label != option.name else ""
+        lines.append(f"- Option `{option.name}`{label}: `{option.value}`")
     if facts.services:
         lines += ["", "### Services", "", "| name | port | URL | status |", "|---|---|---|---|"]
         lines += [

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hive.config.schema import ProcessService, Template, setup_commands
+from hive.config.schema import ProcessService, SetupCommand, Template, setup_commands
 from hive.core.errors import ConfigError
 from hive.ports.allocator import PortAllocator
+from hive.provisioning.options import Choices, apply_options
 from hive.services.plan import (
     StartPlan,
     build_plan,
@@ -51,17 +52,37 @@ def user_basics(environ: Mapping[str, str]) -> dict[str, str]:
     return {name: environ[name] for name in USER_BASICS if name in environ}
 
 
+#: Hive's facts about a cell, by name (`cell_variables` gives their values).
+CELL_FACTS = (
+    "HIVE_CELL_ID",
+    "HIVE_CELL_NAME",
+    "HIVE_CELL_PATH",
+    "HIVE_BRANCH",
+    "HIVE_BASE_COMMIT",
+    "HIVE_TEMPLATE_ID",
+    "HIVE_WORKSPACE_PATH",
+)
+
+
 def cell_variables(cell: CellRecord, workspace_path: Path) -> dict[str, str]:
     """Hive's facts about the cell, as every command of it sees them."""
-    return {
-        "HIVE_CELL_ID": cell.id,
-        "HIVE_CELL_NAME": cell.name,
-        "HIVE_CELL_PATH": str(cell.worktree_path),
-        "HIVE_BRANCH": cell.branch_name,
-        "HIVE_BASE_COMMIT": cell.base_commit or "",
-        "HIVE_TEMPLATE_ID": cell.template_id,
-        "HIVE_WORKSPACE_PATH": str(workspace_path),
-    }
+    values = (
+        cell.id,
+        cell.name,
+        str(cell.worktree_path),
+        cell.branch_name,
+        cell.base_commit or "",
+        cell.template_id,
+        str(workspace_path),
+    )
+    return dict(zip(CELL_FACTS, values, strict=True))
+
+
+def variable_names(template: Template, basics: Mapping[str, str]) -> set[str]:
+    """The names of every variable a new cell of `template` (its options applied) would
+    have in its setup commands: before it exists, ports and facts are only names."""
+    ports = dict.fromkeys(services_needing_ports(template), 0)
+    return {*basics, *template.env, *CELL_FACTS, *port_variables(ports)}
 
 
 @dataclass(frozen=True)
@@ -69,11 +90,15 @@ class CellEnvironment:
     """Everything a cell's commands see, for one set of leased ports. Pure."""
 
     template: Template
+    """The template as this cell runs it: its chosen options applied (`CellEnvironments`
+    applies them; provisioning/options.py)."""
     cell: CellRecord
     workspace_path: Path
     ports: Mapping[str, int]
     basics: Mapping[str, str]
     start_grace_s: float
+    choices: Choices = field(default_factory=Choices)
+    """The cell's option values, and where the env and setup they added come from."""
 
     def _template_value(self, text: str, where: str) -> str:
         # Template level: `$PORT:<service>` resolves, a bare `$PORT` has no owner.
@@ -85,8 +110,11 @@ class CellEnvironment:
         """The cell's own variables (`.hive/env`): the template's env with its port
         references resolved, the cell's facts, every `<NAME>_PORT` and `<NAME>_URL`.
         Later layers win."""
+        paths = self.choices.env_paths
         template_env = {
-            key: self._template_value(value, f"templates.{self.template.id}.env.{key}")
+            key: self._template_value(
+                value, paths.get(key, f"templates.{self.template.id}.env.{key}")
+            )
             for key, value in self.template.env.items()
         }
         return {
@@ -99,12 +127,17 @@ class CellEnvironment:
         """What the template's setup commands run with: the user's basics, then `variables`."""
         return {**self.basics, **self.variables()}
 
+    def setup_commands(self) -> tuple[SetupCommand, ...]:
+        """The setup commands, the template's then its chosen options', in order."""
+        return setup_commands(self.template.setup)
+
+    def setup_path(self, index: int) -> str:
+        """Where setup command `index` is in the config, e.g. `templates.web.setup[1]`."""
+        return self.choices.setup_paths.get(index, f"templates.{self.template.id}.setup[{index}]")
+
     def setup_command(self, index: int) -> str:
-        """Setup command `index` of the template, its port references resolved."""
-        return self._template_value(
-            setup_commands(self.template.setup)[index].run,
-            f"templates.{self.template.id}.setup[{index}]",
-        )
+        """Setup command `index`, its port references resolved."""
+        return self._template_value(self.setup_commands()[index].run, self.setup_path(index))
 
     def plan(self) -> StartPlan:
         """The services' start plan: per service its env (this, plus its own), port, check."""
@@ -127,6 +160,7 @@ class CellEnvironment:
             "templateId": self.cell.template_id,
             "workspacePath": str(self.workspace_path),
             "worktreePath": str(self.cell.worktree_path),
+            "options": dict(self.choices.chosen),
             "services": {
                 name: {
                     "port": self.ports.get(name),
@@ -166,10 +200,12 @@ class CellEnvironments:
     async def of(
         self, cell: CellRecord, workspace_path: Path, template: Template
     ) -> CellEnvironment:
-        """The cell's environment with the ports it holds now."""
+        """The cell's environment with the ports it holds now, from `template` as the
+        config has it (the cell's options are applied here, once)."""
         ports = {lease.service: lease.port for lease in await self._leases.for_cell(cell.id)}
+        applied, choices = apply_options(template, cell.options)
         return CellEnvironment(
-            template, cell, workspace_path, ports, self._basics, self._start_grace_s
+            applied, cell, workspace_path, ports, self._basics, self._start_grace_s, choices
         )
 
     async def lease_ports(
@@ -183,12 +219,13 @@ class CellEnvironments:
         none: the port it had before when that is still free. Returns the environment
         and the ports newly leased (the caller rewrites `.hive/` files then)."""
         env = await self.of(cell, workspace_path, template)
-        wanted = services_needing_ports(template)
+        # Only the services the cell's options leave on get ports.
+        wanted = services_needing_ports(env.template)
         if names is not None:
             wanted &= set(names)
         leased: dict[str, int] = {}
         for name in sorted(wanted):
-            service = template.services[name]
+            service = env.template.services[name]
             assert isinstance(service, ProcessService)  # only process services need ports
             previous = await self._services.get(cell.id, name)
             try:

@@ -40,6 +40,7 @@ _COLUMNS = {
     "prompt",
     "agent",
     "agent_request",
+    "options",
 }
 
 _LISTS = {"completed_steps", "constraints", "success_criteria"}
@@ -73,6 +74,7 @@ def _record(row: Any) -> CellRecord:
         prompt=row.prompt,
         agent=row.agent,
         agent_request=row.agent_request,
+        options=row.options,
     )
 
 

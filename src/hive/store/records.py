@@ -53,6 +53,9 @@ class CellRecord:
     """The agent as it stands: `{type, sessionId, status, model, mode, attach, ...}`."""
     agent_request: dict[str, Any] | None = None
     """What the create request chose: `{providerId, modelId, startMode}` (any of them)."""
+    options: dict[str, str] | None = None
+    """The template options chosen at creation, defaults filled in; None for cells made
+    before options existed (they run with the defaults)."""
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,8 @@ cells = Table(
     # create request chose for it ({providerId, modelId, startMode}).
     Column("agent", JSON, nullable=True),
     Column("agent_request", JSON, nullable=True),
+    # The template options chosen at creation, defaults filled in: {name: value}.
+    Column("options", JSON, nullable=True),
     Column("created_at", String, nullable=False),
     Column("updated_at", String, nullable=False),
 )

@@ -31,8 +31,11 @@ router = APIRouter(prefix="/api/cells", tags=["cells"])
 
 @router.post("", status_code=201)
 async def create_cell(body: CreateCell, runtime: Runtime) -> CreatedCellOut:
-    """201 with the cell (`pending`) and `warnings` (low disk space); 409 when the cells
-    root's file system has less than 1 GB free, naming the biggest cells."""
+    """Create a cell (201 at once, `pending`; provisioning goes on in the background),
+    with `warnings` (low disk space). 422 for an unknown or invalid template, or an
+    unknown option name or value; 409 listing every check the template fails here
+    (`checks`) unless `force`, and 409 when the cells root's file system has less than
+    1 GB free, naming the biggest cells."""
     created = await runtime.cells.create(
         CreateCellRequest(
             workspace_id=body.workspace_id,
@@ -43,6 +46,8 @@ async def create_cell(body: CreateCell, runtime: Runtime) -> CreatedCellOut:
             constraints=tuple(body.constraints),
             success_criteria=tuple(body.success_criteria),
             agent=AgentRequest(body.provider_id, body.model_id, body.start_mode),
+            options=dict(body.options),
+            force=body.force,
         )
     )
     cell = await _out(runtime, created.cell)

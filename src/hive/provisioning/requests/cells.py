@@ -17,7 +17,6 @@ from hive.core.errors import (
     ConflictError,
     HiveError,
     InvalidInputError,
-    NotFoundError,
     TransitionError,
 )
 from hive.core.failures import describe_error
@@ -27,9 +26,12 @@ from hive.core.steps import Step, Workflow
 from hive.provisioning.agent_sessions import AgentSessions
 from hive.provisioning.engine.context import StepTiming
 from hive.provisioning.engine.runner import Runner
+from hive.provisioning.options import apply_options, choose_options
 from hive.provisioning.requests.disk_space import SpaceCheck
 from hive.provisioning.steps.delete import BranchOutcome
 from hive.provisioning.steps.snapshot_work import SNAPSHOT_OUTCOME, KeptSnapshot
+from hive.provisioning.template_checks import ChecksFailedError, TemplateChecks
+from hive.provisioning.templates import usable_template
 from hive.store.cells import CellStore
 from hive.store.clock import now_iso
 from hive.store.records import CellRecord
@@ -60,6 +62,10 @@ class CreateCellRequest:
     success_criteria: tuple[str, ...] = ()
     agent: AgentRequest = field(default_factory=AgentRequest)
     """The model (`providerId`, `modelId`) and `startMode` chosen over the template's."""
+    options: dict[str, str] = field(default_factory=dict)
+    """Values of the template's options; the others take their defaults."""
+    force: bool = False
+    """Create it even if the template fails its checks here."""
 
 
 def clean_name(name: str) -> str:
@@ -125,9 +131,11 @@ class CellLifecycle:
         runner: Runner,
         worktrees_root: Path,
         agents: AgentSessions,
+        checks: TemplateChecks,
         space: SpaceCheck | None = None,
     ) -> None:
         self._agents = agents
+        self._checks = checks
         self._space = space
         self._cells = cells
         self._workspaces = workspaces
@@ -136,28 +144,23 @@ class CellLifecycle:
         self._worktrees_root = worktrees_root
 
     async def create(self, request: CreateCellRequest) -> CreatedCell:
-        """Validate, insert the cell (`pending`) and start provisioning; returns at once.
-        Refused (409) when the cells root's file system is nearly full; warned when low."""
+        """Validate (the template, its options, its checks unless forced), insert the
+        cell (`pending`) and start provisioning; returns at once. Refused (409) when the
+        cells root's file system is nearly full, forced or not; warned when low."""
         received_at, began = now_iso(), time.perf_counter()
         name = clean_name(request.name)
         workspace = await self._workspaces.get(request.workspace_id)
         config = await self._configs.aget(workspace.path)
-        entry = config.template(request.template_id)
-        if entry is None:
-            known = ", ".join(sorted(config.templates)) or "none"
-            raise NotFoundError(
-                f"template '{request.template_id}' is not defined in {config.file}",
-                hint=f"known templates: {known}",
-            )
-        if not entry.valid:
-            problems = "; ".join(f"{e.path}: {e.message}" for e in entry.errors)
-            raise InvalidInputError(
-                f"template '{request.template_id}' in {config.file} is invalid: {problems}",
-                hint="fix the template in the config file; it is re-read on the next request",
-            )
+        template = usable_template(config, request.template_id)
+        options = choose_options(template, request.options)
         # A model the cell's agent cannot take is refused now, not after a checkout.
-        assert entry.template is not None
-        self._agents.plan(config, entry.template, request.agent)
+        self._agents.plan(config, template, request.agent)
+        if not request.force:
+            applied, _ = apply_options(template, options)
+            checks = await self._checks.run(workspace.path, applied)
+            failed = [check for check in checks if not check.ok]
+            if failed:
+                raise ChecksFailedError(template.id, failed)
         warnings = await self._space.before_create() if self._space else []
         # Without a baseRef the run resolves HEAD itself: no git process in the request.
         base_commit = await self._resolve_base_ref(workspace.path, request.base_ref)
@@ -184,6 +187,7 @@ class CellLifecycle:
             constraints=request.constraints,
             success_criteria=request.success_criteria,
             agent_request=request.agent.to_json(),
+            options=options,
         )
         insert_began = time.perf_counter()
         await self._cells.insert(cell)

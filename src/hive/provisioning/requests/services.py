@@ -12,6 +12,7 @@ from hive.config.schema import ProcessService, Template
 from hive.core.errors import ConflictError, HiveError, NotFoundError
 from hive.core.status import CellStatus
 from hive.provisioning.environment import CellEnvironments
+from hive.provisioning.options import apply_options
 from hive.provisioning.templates import TemplateResolver
 from hive.services.plan import ServicePlan, StartPlan, service_url
 from hive.services.process_records import ProcessRecords
@@ -84,7 +85,8 @@ class ServiceControl:
         records = {r.name: r for r in await self._services.for_cell(cell.id)}
         template = await self._template(cell)
         plan = await self._start_plan(cell, template) if template else None
-        names = list(template.services) if template else []
+        # The plan has the services the cell's options leave on.
+        names = list(plan.services) if plan else list(template.services) if template else []
         names += [name for name in records if name not in names]
         plans = plan.services if plan else {}
         return [_view(name, records.get(name), plans.get(name)) for name in names]
@@ -107,6 +109,14 @@ class ServiceControl:
             raise NotFoundError(
                 f"template '{template.id}' has no process service '{name}'",
                 hint=f"services: {known}",
+            )
+        applied, choices = apply_options(template, cell.options)
+        if name not in applied.services:
+            chosen = ", ".join(f"{k}={v}" for k, v in choices.chosen.items())
+            raise ConflictError(
+                f"service '{name}' is off in cell '{cell_id}': its options ({chosen}) "
+                "do not turn it on",
+                hint="make a cell with an option choice that lists the service",
             )
         return cell, template
 

@@ -11,11 +11,11 @@ import asyncio
 from typing import Any
 
 from hive.config.cache import ConfigCache
-from hive.config.schema import Template
 from hive.core.redaction import redact_values
 from hive.prompts.assemble import assemble
 from hive.prompts.base import BASE_PROMPT
 from hive.prompts.context import (
+    OptionFacts,
     RuntimeFacts,
     ServiceFacts,
     brief_fragment,
@@ -58,7 +58,7 @@ class AssemblePrompt:
         workspace = await find_sources(root, config.prompt_sources, "promptSources", self._fetcher)
         where = f"templates.{template.id}.prompts"
         own = await find_sources(root, template.prompts, where, self._fetcher)
-        facts = await self._facts(environment, template)
+        facts = await self._facts(environment)
         fragments = [
             *base.fragments,
             *workspace.fragments,
@@ -91,8 +91,9 @@ class AssemblePrompt:
         # An override that cannot be read leaves the agent Hive's own words, not none.
         return Found((Fragment(BASE_SOURCE, BASE_PROMPT),), found.warnings)
 
-    async def _facts(self, environment: CellEnvironment, template: Template) -> RuntimeFacts:
-        cell = environment.cell
+    async def _facts(self, environment: CellEnvironment) -> RuntimeFacts:
+        # The template as the cell runs it: only the services its options leave on.
+        cell, template = environment.cell, environment.template
         statuses = {s.name: s.status for s in await self._services.for_cell(cell.id)}
         services = tuple(
             ServiceFacts(
@@ -114,4 +115,8 @@ class AssemblePrompt:
             template_label=template.label,
             services=services,
             env_names=tuple(sorted(environment.variables())),
+            options=tuple(
+                OptionFacts(name, template.options[name].label or name, value)
+                for name, value in environment.choices.chosen.items()
+            ),
         )

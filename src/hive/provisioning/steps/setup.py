@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from hive.config.schema import SetupCommand, Template, setup_commands
+from hive.config.schema import SetupCommand, Template
 from hive.core.errors import StepError
 from hive.core.steps import Step, substep
 from hive.provisioning.engine.context import RunContext
@@ -49,7 +49,8 @@ class RunSetup:
         cell = ctx.cell
         environment = await self._environments.of(cell, ctx.workspace.path, template)
         log_path = setup_log_path(self._logs_root, cell.id)
-        commands = setup_commands(template.setup)
+        # The template's commands, then those of the cell's chosen options.
+        commands = environment.setup_commands()
         timeout_s = setup_timeout_s(template, self._timeout_s)
         metadata.update(commands=len(commands), log=str(log_path), timeoutS=timeout_s)
         if commands:
@@ -148,7 +149,7 @@ class _SetupRun:
                     exit_code=result.exit_code,
                     output_tail=result.output_tail,
                     hint=(
-                        f"fix templates.{cell.template_id}.setup[{index}] in the workspace "
+                        f"fix {self._environment.setup_path(index)} in the workspace "
                         f"config, or repair the worktree at {cell.worktree_path} "
                         f"(full log: {self._log_path}); {retry_hint(cell.id)}"
                     ),
