@@ -35,8 +35,8 @@ from tests.support.server import LiveHive
 
 APP = Path(__file__).parents[1] / "support" / "service_app.py"
 
-#: Generated requests per operation, after its sweep; the test takes about 25 s on two cores.
-MAX_EXAMPLES = 50
+#: Generated requests per operation, after its sweep; the test takes about 30 s on two cores.
+MAX_EXAMPLES = 30
 
 FUZZ_SETTINGS = settings(
     max_examples=MAX_EXAMPLES,

@@ -90,7 +90,7 @@ def test_the_listing_shows_description_requirements_and_options(
     # Secret-looking env values of a choice are hidden like the template's own.
     assert option["choices"]["postgres"]["env"]["DB_PASSWORD"] != "pg-secret"
     assert by_id["db"]["requires"] == {"commands": [], "files": [], "env": []}
-    assert "estimate" not in by_id["db"]
+    assert by_id["db"]["estimate"]["basis"] == "none"  # no cell of it yet
 
 
 def test_a_missing_command_fails_validation_and_creation_by_name_unless_forced(
