@@ -58,6 +58,15 @@ def test_the_templates_table_has_an_est_column() -> None:
         {"id": "old-server", "valid": True},
     ]
     lines = render(templates_table(templates, default_id=None), width=120)
-    assert lines[0].split() == ["ID", "LABEL", "VALID", "SETUP", "DESCRIPTION", "EST"]
+    assert lines[0].split() == [
+        "ID",
+        "LABEL",
+        "VALID",
+        "SETUP",
+        "REQUIRES",
+        "OPTIONS",
+        "DESCRIPTION",
+        "EST",
+    ]
     assert lines[1].rstrip().endswith("no history (0 services, 0 ports)")
     assert lines[2].split() == ["old-server", "yes", "0"]

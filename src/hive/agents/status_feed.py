@@ -220,6 +220,10 @@ async def follow_command(
     while True:
         try:
             state = await agent.state(session)
+            if state.status is AgentStatus.STOPPED and state.exit_code is None:
+                # Gone without a code: read once more, in case the runner was writing it.
+                await asyncio.sleep(interval_s)
+                state = await agent.state(session)
         except (TmuxError, OSError) as exc:
             log.warning("command agent %s: cannot read its state: %s", session.session_id, exc)
         else:

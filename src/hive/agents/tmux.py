@@ -17,7 +17,11 @@ from pathlib import Path
 from hive.services.process_tag import inherited_environ
 
 # What tmux says when the session (or its whole server) does not exist.
-_GONE = re.compile(r"can't find|no server running|error connecting to")
+# A busy server refusing a connection for a moment (EAGAIN) is not one that is gone.
+_GONE = re.compile(
+    r"can't find|no server running"
+    r"|error connecting to .*\((No such file or directory|Connection refused)\)"
+)
 
 # A Unix socket path must fit in sockaddr_un.sun_path (108 bytes with its NUL).
 _MAX_SOCKET_PATH = 107
