@@ -8,6 +8,7 @@ needed=(
   "mkfs.btrfs:btrfs-progs"   # reflink tests on a btrfs loop file system
   "filefrag:e2fsprogs"       # shows that a clone shares extents
   "tmux:tmux"                # command agents run in a detached tmux session per cell
+  "chromium:chromium"        # the web UI's page tests (Playwright drives it; no download)
 )
 
 missing=()

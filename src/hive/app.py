@@ -10,7 +10,6 @@ from fastapi import FastAPI
 
 from hive import __version__
 from hive.access_token import AccessToken, server_token
-from hive.api import pages
 from hive.api.auth import TokenAuthMiddleware
 from hive.api.errors import install_error_handlers
 from hive.api.routes import (
@@ -32,6 +31,8 @@ from hive.api.security import LocalOnlyMiddleware, is_loopback_name
 from hive.provisioning.requests.workspaces import register_workspace
 from hive.runtime import HiveRuntime
 from hive.settings import Settings
+from hive.web.mount import install_web
+from hive.web.rendering import unauthorized_page
 
 
 def create_app(
@@ -58,12 +59,12 @@ def create_app(
     app = FastAPI(title="Hive", version=__version__, lifespan=lifespan)
     extra_hosts = frozenset() if is_loopback_name(settings.host) else frozenset({settings.host})
     # The last added runs first: Host and Origin are checked before the token.
-    app.add_middleware(TokenAuthMiddleware, token=token)
+    pages = install_web(app)
+    app.add_middleware(TokenAuthMiddleware, token=token, page_renderer=unauthorized_page(pages))
     app.add_middleware(LocalOnlyMiddleware, extra_hosts=extra_hosts)
     install_error_handlers(app)
     # Static paths before parametrised ones: /api/cells/timings/global beats /{cell_id}.
     for router in (
-        pages.router,
         health.router,
         workspaces.router,
         templates.router,

@@ -77,7 +77,7 @@ def test_a_token_in_a_page_url_becomes_a_cookie_that_opens_pages_and_the_api(
         assert browser.get("/openapi.json").status_code == 200
         assert browser.get("/api/workspaces").json()["workspaces"]
         home = browser.get("/")
-        assert home.status_code == 303 and home.headers["location"] == "/docs"
+        assert home.status_code == 200 and "<h1>Cells</h1>" in home.text
 
 
 def test_the_redirect_stays_on_this_server(hive: LiveHive) -> None:
@@ -86,11 +86,23 @@ def test_the_redirect_stays_on_this_server(hive: LiveHive) -> None:
     assert response.headers["location"] == "/elsewhere.example/docs"
 
 
-def test_the_printed_url_lands_on_the_docs(hive: LiveHive) -> None:
+def test_the_printed_url_lands_on_the_cells_page(hive: LiveHive) -> None:
     with httpx.Client(follow_redirects=True) as browser:
         landed = browser.get(f"{hive.url}/?token={hive.token}")
     assert landed.status_code == 200
-    assert str(landed.url) == f"{hive.url}/docs"
+    assert str(landed.url) == f"{hive.url}/"
+    assert hive.token not in landed.text
+
+
+def test_a_browser_without_the_token_is_told_how_to_get_the_url(hive: LiveHive) -> None:
+    response = httpx.get(f"{hive.url}/", headers={"Accept": "text/html,*/*"})
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("text/html")
+    assert "hive open" in response.text and "hive serve" in response.text
+    # Its stylesheet is served without the token; the API still answers JSON.
+    assert httpx.get(f"{hive.url}/static/hive.css").status_code == 200
+    api = httpx.get(f"{hive.url}/api/cells", headers={"Accept": "text/html"})
+    assert api.status_code == 401 and api.json()["error"] == "UnauthorizedError"
 
 
 def test_a_wrong_token_in_a_url_sets_no_cookie(hive: LiveHive) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from urllib.parse import unquote_plus
 
 from starlette.datastructures import Headers
@@ -21,6 +22,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from hive.access_token import AccessToken
 
 OPEN_PATHS = frozenset({"/health"})
+#: The web UI's stylesheet and scripts: nothing secret, and the page that asks for the
+#: token needs its stylesheet before the browser has the cookie.
+OPEN_PREFIXES = ("/static/",)
 _PAGE_METHODS = frozenset({"GET", "HEAD"})
 _COOKIE_PURPOSE = b"hive browser cookie"
 
@@ -45,14 +49,25 @@ def split_token(query: bytes) -> tuple[str | None, bytes]:
 class TokenAuthMiddleware:
     """ASGI middleware holding one server's token (resolved when the app was made)."""
 
-    def __init__(self, app: ASGIApp, token: AccessToken) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        token: AccessToken,
+        page_renderer: Callable[[str, str], str] | None = None,
+    ) -> None:
+        """`page_renderer(message, where)` is the HTML a browser gets when refused."""
         self.app = app
+        self._page_renderer = page_renderer
         self._token = token.value.encode()
         self._cookie = hmac.new(self._token, _COOKIE_PURPOSE, hashlib.sha256).hexdigest()
         self._where = token.where()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or scope["path"] in OPEN_PATHS:
+        if (
+            scope["type"] not in ("http", "websocket")
+            or scope["path"] in OPEN_PATHS
+            or scope["path"].startswith(OPEN_PREFIXES)
+        ):
             await self.app(scope, receive, send)
             return
         cookie_name = _cookie_name(scope)
@@ -115,18 +130,34 @@ class TokenAuthMiddleware:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
+        if self._page_renderer is not None and _wants_page(scope):
+            html = self._page_renderer(message, self._where).encode()
+            await _answer(send, 401, b"text/html; charset=utf-8", html)
+            return
         hint = (
             "send it as `Authorization: Bearer <token>` (the hive CLI does so by itself) "
             f"or open the URL `hive serve` printed; {self._where}"
         )
         body = json.dumps({"error": "UnauthorizedError", "message": message, "hint": hint}).encode()
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"www-authenticate", b'Bearer realm="hive"'),
-        ]
-        await send({"type": "http.response.start", "status": 401, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await _answer(send, 401, b"application/json", body)
+
+
+def _wants_page(scope: Scope) -> bool:
+    """A browser asking for a page (not the API, not a script's fetch of JSON)."""
+    if _is_api(scope["path"]) or scope["method"] not in _PAGE_METHODS:
+        return False
+    return "text/html" in Headers(scope=scope).get("accept", "")
+
+
+async def _answer(send: Send, status: int, content_type: bytes, body: bytes) -> None:
+    headers = [
+        (b"content-type", content_type),
+        (b"content-length", str(len(body)).encode()),
+        (b"www-authenticate", b'Bearer realm="hive"'),
+        (b"cache-control", b"no-store"),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _cookie_name(scope: Scope) -> str:

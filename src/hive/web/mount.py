@@ -1,0 +1,21 @@
+"""Put the web UI on an app: its renderer, its static files and its page routers."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from hive.web.rendering import PageRenderer
+from hive.web.routes import home
+
+
+def install_web(app: FastAPI) -> PageRenderer:
+    renderer = PageRenderer()
+    app.state.pages = renderer
+    static = files("hive.web") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    for router in (home.router,):
+        app.include_router(router)
+    return renderer

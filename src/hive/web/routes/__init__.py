@@ -1,0 +1,1 @@
+"""One router per page (or family of pages)."""
