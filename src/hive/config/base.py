@@ -72,3 +72,9 @@ SetupEntry = Annotated[
 def setup_commands(entries: list[str | SetupCommand]) -> tuple[SetupCommand, ...]:
     """Every entry in its object form: strings are commands without retries."""
     return tuple(e if isinstance(e, SetupCommand) else SetupCommand(run=e) for e in entries)
+
+
+def positive_ms(value: float | None) -> float | None:
+    if value is not None and value <= 0:
+        raise ValueError("must be a positive number of milliseconds")
+    return value
