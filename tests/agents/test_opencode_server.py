@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from hive.agents.opencode_server import OpenCodeServer, OpenCodeServerSpec, OpenCodeStartError
+from hive.services.logs import DEFAULT_MAX_BYTES
 from tests.support.opencode import free_port
 
 
@@ -29,6 +30,16 @@ async def test_a_server_that_exits_is_reported_with_its_log(tmp_path: Path) -> N
     with pytest.raises(OpenCodeStartError, match=r"exited with 3; see .*oc\.log"):
         await OpenCodeServer.start(spec(tmp_path, 'echo "bad config" >&2; exit 3'))
     assert "bad config" in (tmp_path / "oc.log").read_text()
+
+
+async def test_a_large_log_is_rotated_when_the_server_starts(tmp_path: Path) -> None:
+    log = tmp_path / "oc.log"
+    log.write_bytes(b"old line\n" * (DEFAULT_MAX_BYTES // 9 + 1))
+    with pytest.raises(OpenCodeStartError):
+        await OpenCodeServer.start(spec(tmp_path, 'echo "this run" >&2; exit 3'))
+    assert log.read_text().count("old line") == 0 and "this run" in log.read_text()
+    assert (tmp_path / "oc.log.1").read_text().startswith("old line")
+    assert log.stat().st_mode & 0o777 == 0o600
 
 
 async def test_a_server_that_never_answers_is_stopped(tmp_path: Path) -> None:
@@ -71,4 +82,5 @@ async def test_the_server_runs_in_its_cwd(tmp_path: Path) -> None:
     server_spec = replace(spec(tmp_path, "pwd; exit 4"), home=None, cwd=tmp_path / "run")
     with pytest.raises(OpenCodeStartError, match="exited with 4"):
         await OpenCodeServer.start(server_spec)
-    assert (tmp_path / "oc.log").read_text().strip() == str(tmp_path / "run")
+    # The log's first line is Hive's start stamp; the server's own output follows.
+    assert (tmp_path / "oc.log").read_text().splitlines()[-1] == str(tmp_path / "run")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from hive.agents.opencode_client import OpenCodeClient, OpenCodeError
 from hive.core.errors import HiveError
+from hive.services.logs import ServiceLog
 from hive.services.process_group import stop_process_group
 from hive.services.spawn import spawn_program, wait_for_exit
 
@@ -110,7 +111,8 @@ class OpenCodeServer:
         await asyncio.to_thread(spec.log_path.parent.mkdir, parents=True, exist_ok=True)
         for directory in {spec.workdir, spec.home or spec.workdir}:
             await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
-        log = await asyncio.to_thread(_open_log, spec.log_path)
+        # Bounded like a service's log: a large one is rotated to opencode.log.1 first.
+        log, _start = await asyncio.to_thread(ServiceLog(spec.log_path).open_for_process)
         argv = [str(spec.binary), "serve", "--port", str(spec.port), "--hostname", "127.0.0.1"]
         try:
             pid = await asyncio.to_thread(
@@ -167,7 +169,3 @@ class OpenCodeServer:
             reaper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reaper
-
-
-def _open_log(path: Path) -> int:
-    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
