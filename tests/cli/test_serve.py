@@ -78,7 +78,7 @@ def _printed_url(server: subprocess.Popen[bytes]) -> str:
     raise AssertionError("serve printed no `Hive` line")
 
 
-def test_serve_prints_the_url_with_the_token_and_it_opens_the_docs(tmp_path: Path) -> None:
+def test_serve_prints_the_url_with_the_token_and_it_opens_the_web_ui(tmp_path: Path) -> None:
     repo, home, port = make_repo(tmp_path / "repo"), tmp_path / "home", free_port()
     with serving(repo, home, port) as server:
         printed = _printed_url(server)
@@ -86,7 +86,8 @@ def test_serve_prints_the_url_with_the_token_and_it_opens_the_docs(tmp_path: Pat
         assert printed == f"http://127.0.0.1:{port}/?token={token}"
         with httpx.Client(follow_redirects=True) as browser:
             landed = browser.get(printed)
-        assert landed.status_code == 200 and str(landed.url).endswith("/docs")
+        assert landed.status_code == 200 and str(landed.url) == f"http://127.0.0.1:{port}/"
+        assert "<h1>Cells</h1>" in landed.text
 
 
 def test_serve_uses_hive_token_over_the_file(tmp_path: Path) -> None:

@@ -13,8 +13,11 @@ from tests.support.server import LiveHive
 from tests.support.ui import UI
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One Chromium per test module. Playwright's sync API keeps its event loop marked
+    running on this thread while it is open, so it must close before a later module's
+    asyncio tests start."""
     binary = chromium_binary()
     if binary is None:
         pytest.skip("no Chromium: `make test` installs Debian's chromium package")
