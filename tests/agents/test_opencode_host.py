@@ -26,6 +26,7 @@ from hive.agents.opencode_launch import (
     read_password,
     server_environment,
 )
+from hive.agents.opencode_running import Liveness
 from hive.agents.opencode_server import OpenCodeServer
 from hive.ports.allocator import PortAllocator
 from hive.services.identity import is_same_process
@@ -95,12 +96,17 @@ async def make_host(
     servers = AgentServerStore(db)
 
     def make(
-        env: dict[str, str] | None = None, restart: RestartPolicy | None = None, **fields: Any
+        env: dict[str, str] | None = None,
+        restart: RestartPolicy | None = None,
+        liveness: Liveness | None = None,
+        **fields: Any,
     ) -> OpenCodeHost:
         binary = opencode_binary()
         fields.setdefault("opencode_bin", str(binary) if binary else "none")
         settings = Settings(hive_home=hive_home, kill_grace_s=2, port_range=PORTS, **fields)
-        extra = {"restart": restart} if restart else {}
+        extra: dict[str, Any] = {"restart": restart} if restart else {}
+        if liveness:
+            extra["liveness"] = liveness
         host = OpenCodeHost.from_settings(
             settings,
             servers=servers,
@@ -487,6 +493,27 @@ async def test_an_adopted_server_is_watched_and_one_that_refuses_is_replaced(
         assert (await client.health()).healthy
     assert servers_in(hive_home / "opencode") == [third.health()["pid"]] != [refusing]
     assert len(starts) == 3
+
+
+async def test_a_server_that_hangs_is_stopped_and_started_again(
+    make_host: MakeHost, starts: list[int], tmp_path: Path, hive_home: Path
+) -> None:
+    binary = str(fake_opencode(tmp_path, "serve()"))
+    fast = RestartPolicy(stable_s=60, first_delay_s=0.01, max_delay_s=0.05)
+    quick = Liveness(every_s=0.1, within_s=0.3, misses=2)
+    host = make_host(opencode_bin=binary, restart=fast, liveness=quick)
+    async with await host.client():
+        pass
+    hung = host.health()["pid"]
+    # Alive (its pid and port held) but answering nothing: what a deadlock looks like.
+    os.kill(hung, signal.SIGSTOP)
+    await until(lambda: host.health()["running"] and host.health()["pid"] != hung)
+    health = host.health()
+    assert "stopped answering its health check" in health["lastError"]
+    assert health["restarts"] == 1 and len(starts) == 2
+    assert servers_in(hive_home / "opencode") == [health["pid"]], "the hung one is gone"
+    async with await host.client() as client:
+        assert (await client.health()).healthy
 
 
 def test_the_password_is_made_once_and_kept_private(tmp_path: Path) -> None:

@@ -29,9 +29,11 @@ from hive.agents.opencode_launch import (
     server_environment,
 )
 from hive.agents.opencode_running import (
+    Liveness,
     RunningServer,
     answers_health,
     describe_exit,
+    hangs,
     is_running,
 )
 from hive.agents.opencode_server import OpenCodeServer, OpenCodeServerSpec, OpenCodeStartError
@@ -52,6 +54,7 @@ SERVER_NAME = "opencode"
 #: Failures in a row (crashes soon after a start, failed restarts) before giving up.
 MAX_FAILURES = 5
 DEFAULT_RESTART = RestartPolicy(stable_s=60.0, first_delay_s=0.5, max_delay_s=10.0)
+DEFAULT_LIVENESS = Liveness()
 # A process that is not our child cannot be waited on: its identity is polled instead.
 _ADOPTED_POLL_S = 1.0
 # How long a recorded server may take to answer before it counts as not ours to adopt.
@@ -95,8 +98,10 @@ class OpenCodeHost:
         remote: _Remote | None = None,
         unavailable: str | None = None,
         restart: RestartPolicy = DEFAULT_RESTART,
+        liveness: Liveness = DEFAULT_LIVENESS,
     ) -> None:
         self._servers = servers
+        self._liveness = liveness
         self._allocator = allocator
         self._managed = managed
         self._remote = remote
@@ -120,10 +125,16 @@ class OpenCodeHost:
         allocator: PortAllocator,
         environ: Mapping[str, str],
         restart: RestartPolicy = DEFAULT_RESTART,
+        liveness: Liveness = DEFAULT_LIVENESS,
     ) -> OpenCodeHost:
         """A host for what the settings say: a URL to connect to, else a binary to run
         (looked up now, on `environ`'s PATH), else unavailable with the reason."""
-        common: dict[str, Any] = {"servers": servers, "allocator": allocator, "restart": restart}
+        common: dict[str, Any] = {
+            "servers": servers,
+            "allocator": allocator,
+            "restart": restart,
+            "liveness": liveness,
+        }
         if settings.opencode_url:
             password = settings.opencode_password
             remote = _Remote(
@@ -328,6 +339,18 @@ class OpenCodeHost:
                 current = await self._restart_after(managed, error)
 
     async def _ended(self, running: RunningServer) -> str:
+        """How the server ended, or that it hangs (then it is stopped like a crashed one)."""
+        ended = asyncio.create_task(self._exited(running))
+        hung = asyncio.create_task(hangs(running, self._liveness))
+        try:
+            done, _ = await asyncio.wait({ended, hung}, return_when=asyncio.FIRST_COMPLETED)
+            return done.pop().result()
+        finally:
+            for task in (ended, hung):
+                task.cancel()
+            await asyncio.gather(ended, hung, return_exceptions=True)
+
+    async def _exited(self, running: RunningServer) -> str:
         if running.server is not None:
             return describe_exit(await running.server.wait())
         while True:

@@ -20,6 +20,16 @@ _HEALTH_POLL_S = 0.1
 
 
 @dataclass(frozen=True)
+class Liveness:
+    """How a running server is checked for a hang: a health call every `every_s`, each
+    given `within_s`; `misses` unanswered in a row mean it hangs (alive but useless)."""
+
+    every_s: float = 10.0
+    within_s: float = 5.0
+    misses: int = 3
+
+
+@dataclass(frozen=True)
 class RunningServer:
     """The server as it runs now; `server` is set when this process spawned it (then it
     can be waited on), None for one adopted from an earlier Hive."""
@@ -41,6 +51,20 @@ class RunningServer:
             await self.server.stop(grace=grace_s)
         elif await asyncio.to_thread(is_running, self.pid, self.started):
             await stop_process_group(self.pid, grace=grace_s)
+
+
+async def hangs(running: RunningServer, liveness: Liveness) -> str:
+    """Return (how it hangs) once the server stops answering its health check; a server
+    that answers again in time starts the count over."""
+    missed = 0
+    while True:
+        await asyncio.sleep(liveness.every_s)
+        if await answers_health(running.url, running.password, liveness.within_s):
+            missed = 0
+            continue
+        missed += 1
+        if missed >= liveness.misses:
+            return f"stopped answering its health check ({missed} times in a row)"
 
 
 def is_running(pid: int, started: float) -> bool:
