@@ -22,6 +22,7 @@ from hive.services.identity import is_same_process
 from hive.settings import Settings
 from tests.support.fake_llm import FakeLLM
 from tests.support.opencode import config_content, free_port, opencode_binary
+from tests.support.ports import worker_port_range
 from tests.support.repos import make_repo
 from tests.support.server import LiveHive
 
@@ -62,6 +63,7 @@ def settings(tmp_path: Path) -> Settings:
         setup_timeout_s=30,
         kill_grace_s=1,
         opencode_bin="none",
+        port_range=worker_port_range(),
     )
 
 

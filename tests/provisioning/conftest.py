@@ -19,6 +19,7 @@ from hive.settings import Settings
 from hive.store.records import CellRecord, TimingEvent
 from hive.store.timings import TimingFilter
 from tests.conftest import stop_leftover_services
+from tests.support.ports import worker_port_range
 from tests.support.repos import basic_template, make_repo
 
 SETTLED = frozenset({CellStatus.READY, CellStatus.ERROR})
@@ -57,7 +58,7 @@ async def make_hive(tmp_path: Path) -> AsyncIterator[MakeHive]:
     started: list[HiveRuntime] = []
     settings = Settings(
         hive_home=tmp_path / "home", port=0, setup_timeout_s=30, kill_grace_s=1,
-        service_start_grace_s=0.2,
+        service_start_grace_s=0.2, port_range=worker_port_range(),
     )  # fmt: skip
 
     async def make(**template: Any) -> Hive:

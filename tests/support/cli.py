@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import hive as hive_package
+from tests.support.ports import worker_port_range
 from tests.support.server import LiveHive
 
 #: The source the tests import: a CLI started elsewhere (its own cwd) must run the same.
@@ -24,6 +25,7 @@ def cli_env(hive: LiveHive | None = None, url: str | None = None, **extra: str) 
     env.update(COLUMNS="200", NO_COLOR="1", PYTHONPATH=os.pathsep.join(paths))
     # A served Hive starts no OpenCode of the developer's unless a test asks for one.
     env.setdefault("HIVE_OPENCODE_BIN", "none")
+    env.setdefault("HIVE_PORT_RANGE", "{}-{}".format(*worker_port_range()))
     if hive is not None:
         env.update(HIVE_URL=hive.url, HIVE_HOME=str(hive.settings.hive_home))
     if url is not None:

@@ -12,6 +12,7 @@ from hive.provisioning.requests.workspaces import register_workspace
 from hive.runtime import HiveRuntime
 from hive.settings import Settings
 from tests.conftest import stop_leftover_services
+from tests.support.ports import worker_port_range
 from tests.support.repos import basic_template, make_repo
 
 from ..conftest import Hive
@@ -36,6 +37,7 @@ async def faulty_hive(tmp_path: Path) -> AsyncIterator[FaultyHive]:
         settings = Settings(
             hive_home=home, port=0, setup_timeout_s=30, kill_grace_s=1,
             service_start_grace_s=0.2, cleanup_step_timeout_s=0.5, faults=faults,
+            port_range=worker_port_range(),
         )  # fmt: skip
         runtime = await HiveRuntime.start(settings)
         started.append(runtime)

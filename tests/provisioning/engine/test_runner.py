@@ -56,6 +56,8 @@ async def test_retry_resumes_at_the_failed_step(make_hive: MakeHive) -> None:
     retried = await hive.runtime.cells.retry(first.id)
     cell = await hive.settle(retried.id)
     assert cell.status == CellStatus.READY and cell.attempt == 2
+    # mark_ready's row lands with its checkpoint, just after the status.
+    cell = await hive.wait(cell.id, lambda c: list(c.completed_steps) == STEPS)
     retry_steps = top_level(await hive.steps(cell.id, retried.run_id))
     # The worktree was made and is there: not made again. Ports always run again.
     assert retry_steps == STEPS[1:]
