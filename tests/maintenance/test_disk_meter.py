@@ -25,6 +25,7 @@ from hive.store.records import CellRecord, TimingEvent
 from hive.store.tables import cell_footprints
 from hive.store.timings import TimingStore
 from hive.store.workspaces import WorkspaceStore
+from tests.support.records import cell_record
 
 MB = 1 << 20
 
@@ -64,23 +65,8 @@ async def parts(tmp_path: Path) -> AsyncIterator[Parts]:
     bus = EventBus()
     cells = CellStore(db, EventLog(db, bus.publish))
     workspace = await WorkspaceStore(db).register(tmp_path / "repo")
-    base = CellRecord(
-        id="c",
-        workspace_id=workspace.id,
-        name="cell",
-        description=None,
-        template_id="web",
-        status=CellStatus.READY,
-        worktree_path=tmp_path / "cells" / "c",
-        branch_name="hive/cell",
-        base_ref=None,
-        base_commit="0" * 40,
-        last_setup_error=None,
-        completed_steps=(),
-        run_id=None,
-        attempt=1,
-        created_at="2024-01-01T00:00:00.000Z",
-        updated_at="2024-01-01T00:00:00.000Z",
+    base = cell_record(
+        workspace.id, tmp_path / "cells", template_id="web", status=CellStatus.READY, run_id=None
     )
     yield Parts(db, cells, CellDiskStore(db), bus, base, tmp_path / "logs")
     await db.close()
