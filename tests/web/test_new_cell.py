@@ -31,6 +31,7 @@ def _templates() -> dict[str, Any]:
         "blocked": basic_template(
             id="blocked", label="Blocked", requires={"files": ["missing.txt"]}
         ),
+        "quiet": basic_template(id="quiet", label="Quiet", agent={"type": "none"}),
         "broken": {
             "label": "Broken",
             "options": {"database": {"choices": {"sqlite": {}}, "default": "mysql"}},
@@ -110,6 +111,27 @@ def test_choosing_a_template_reveals_its_options_and_the_form(ui: UI) -> None:
     # OpenCode is off, which the field says instead of failing).
     expect(form.get_by_label("Model")).to_be_visible()
     expect(form.locator("#cell-model-hint")).to_contain_text("No models to pick from")
+    # Another template: its own options (none here), and no model for an agent of none.
+    form = _choose(page, "Quiet")
+    expect(form.get_by_role("heading")).to_have_text("New cell from Quiet")
+    expect(page.get_by_role("button", name="Choose Basic")).to_have_attribute(
+        "aria-pressed", "false"
+    )
+    expect(database).to_be_hidden()
+    expect(form.get_by_label("Model")).to_be_hidden()
+    expect(form.get_by_label("Name")).to_be_visible()
+
+
+def test_choosing_runs_the_checks_again_and_create_says_why_not(ui: UI, repo: Path) -> None:
+    page = _browser(ui)
+    expect(_card(page, "Basic").locator(".checks li.ok")).to_have_count(5)
+    (repo / "README.md").unlink()
+    form = _choose(page, "Basic")
+    failed = _card(page, "Basic").locator(".checks li.failed")
+    expect(failed).to_contain_text("file:README.md")
+    create = form.get_by_role("button", name="Create cell")
+    expect(create).to_be_disabled()
+    expect(form.locator("#create-blocked")).to_contain_text("fails file:README.md")
 
 
 def test_an_invalid_name_is_flagged_on_the_field_as_one_types(ui: UI) -> None:
@@ -203,7 +225,12 @@ def test_an_unknown_workspace_is_a_clear_error_page(ui: UI) -> None:
     expect(ui.page.get_by_role("heading")).to_contain_text("workspaceId: empty")
 
 
-def test_without_a_workspace_id_the_only_one_is_used_or_one_is_chosen(
+def test_without_a_workspace_id_the_only_one_is_used(ui: UI) -> None:
+    page = ui.go("/cells/new")
+    expect(_card(page, "Basic")).to_be_visible()
+
+
+def test_without_a_workspace_id_among_several_one_is_chosen(
     open_ui: Callable[..., UI], repo: Path, tmp_path: Path
 ) -> None:
     other = make_repo(tmp_path / "other", {"solo": basic_template(id="solo", label="Solo")})
