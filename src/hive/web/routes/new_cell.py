@@ -4,7 +4,6 @@ errors), and the form that creates a cell of the chosen one through `POST /api/c
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -47,12 +46,12 @@ async def new_cell(
             cards=[],
             **context,
         )
-    cards = await asyncio.gather(
-        *(
-            _card(runtime, workspace.id, template, index)
-            for index, template in enumerate(listing["templates"], 1)
-        )
-    )
+    # One template after another: two templates' checks binding the same fixed port
+    # at once would each find it taken.
+    cards = [
+        await _card(runtime, workspace.id, template, index)
+        for index, template in enumerate(listing["templates"], 1)
+    ]
     return pages.render(
         request, "new_cell/page.html", config_error=None, listing=listing, cards=cards, **context
     )
