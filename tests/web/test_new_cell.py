@@ -96,6 +96,17 @@ def test_an_invalid_template_shows_its_field_path_and_message(ui: UI) -> None:
     expect(broken.get_by_role("button")).to_have_count(0)
 
 
+def test_problems_outside_the_templates_are_listed_with_their_paths(ui: UI, repo: Path) -> None:
+    write_config(repo, _templates(), defaults={"templateId": "nope"}, colour="blue")
+    page = _browser(ui)
+    problems = page.locator("#config-problems")
+    expect(problems.locator("li").filter(has_text="defaults.templateId")).to_contain_text(
+        "unknown template 'nope'"
+    )
+    expect(problems.locator("li").filter(has_text="colour")).to_contain_text("ignored")
+    expect(_card(page, "Basic")).to_be_visible()
+
+
 def test_choosing_a_template_reveals_its_options_and_the_form(ui: UI) -> None:
     page = _browser(ui)
     expect(page.locator("#new-cell")).to_be_hidden()
