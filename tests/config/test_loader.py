@@ -184,14 +184,21 @@ def test_default_template_must_exist(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("document", "needle"),
-    [("[]", "JSON object"), ("{}", "templates"), ('{"templates": []}', "templates")],
+    ("document", "needle", "field"),
+    [
+        ("[]", "JSON object", None),
+        ("{}", "templates", "templates"),
+        ('{"templates": []}', "templates", "templates"),
+    ],
 )
-def test_unusable_documents_raise(tmp_path: Path, document: str, needle: str) -> None:
+def test_unusable_documents_raise(
+    tmp_path: Path, document: str, needle: str, field: str | None
+) -> None:
     path = write(tmp_path, document)
     with pytest.raises(ConfigError, match=needle) as caught:
         load_config(path)
     assert caught.value.file == str(path)
+    assert caught.value.path == field
 
 
 def test_jsonc_content_loads_from_any_file_name(tmp_path: Path) -> None:

@@ -140,6 +140,7 @@ def load_config(path: Path) -> WorkspaceConfig:
         raise ConfigError(
             f"{name}: `templates` must be an object of templates by id ({found})",
             file=name,
+            path="templates",
             hint='add "templates": {} with at least one template',
         )
 
