@@ -1,0 +1,217 @@
+"""`/` in a real browser: cells appear, move and go live from the workspace stream (a
+deleted one never comes back), actions from the page, agent status, memory and disk."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from tests.support.cli import hive_cli
+from tests.support.repos import basic_template, make_repo
+from tests.support.ui import UI
+
+# Setup waits for a file the test makes: the cell is held in `run_setup` until then.
+HELD = basic_template(setup=['while [ ! -f "$HIVE_CELL_PATH.go" ]; do sleep 0.02; done'])
+#: Figures re-read once a minute: within a test, what changes came from the stream.
+NO_TICK = {"sample_interval_s": 120.0}
+
+
+def release(cell: dict[str, Any]) -> None:
+    Path(cell["worktreePath"] + ".go").touch()
+
+
+def row(page: Page, cell: dict[str, Any]) -> Locator:
+    return page.locator(f"#cell-{cell['id']}")
+
+
+def mark_page(page: Page) -> None:
+    """A mark a reload would wipe: still there later, nothing reloaded."""
+    page.evaluate("window.hiveNotReloaded = true")
+
+
+def not_reloaded(page: Page) -> bool:
+    return bool(page.evaluate("window.hiveNotReloaded === true"))
+
+
+def count_refreshes(page: Page) -> Callable[[], int]:
+    page.evaluate(
+        "window.hiveRefreshes = 0;"
+        "document.addEventListener('hive:refreshed', () => { window.hiveRefreshes += 1; })"
+    )
+    return lambda: int(page.evaluate("window.hiveRefreshes"))
+
+
+@pytest.fixture
+def held_ui(open_ui: Callable[..., UI], tmp_path: Path) -> UI:
+    return open_ui([make_repo(tmp_path / "held", {"basic": HELD})], **NO_TICK)
+
+
+@pytest.fixture
+def quiet_ui(open_ui: Callable[..., UI], repo: Path) -> UI:
+    return open_ui([repo], **NO_TICK)
+
+
+def test_a_cell_made_through_the_api_appears_live_and_its_badge_moves_to_ready(
+    held_ui: UI,
+) -> None:
+    ui, page = held_ui, held_ui.page
+    expect(page.get_by_text("No cells in this workspace yet.")).to_be_visible()
+    mark_page(page)
+    cell = ui.create("watched")
+    status = row(page, cell).locator("[data-col=status]")
+    # Held in setup: spawning, how far (a percentage), and the step it is at.
+    expect(status.locator(".badge")).to_have_text(re.compile(r"spawning \d+%"))
+    expect(status.locator("[data-step]")).to_contain_text("run_setup")
+    release(ui.hive.cell(cell["id"]))
+    expect(status.locator(".badge")).to_have_text("ready")
+    expect(row(page, cell).get_by_role("link", name="watched", exact=True)).to_have_attribute(
+        "href", f"/cells/{cell['id']}"
+    )
+    assert not_reloaded(page)
+
+
+def test_a_cell_deleted_through_the_api_disappears_live_and_stays_gone(quiet_ui: UI) -> None:
+    ui, page = quiet_ui, quiet_ui.page
+    gone, kept = (ui.hive.settle(ui.create(name)["id"]) for name in ("doomed", "kept"))
+    ui.go("/")
+    expect(row(page, gone)).to_be_visible()
+    # What the list looked like before the delete: a late refresh may still answer it.
+    stale = page.evaluate("fetch('/?part=cells').then((r) => r.text())")
+    assert gone["id"] in stale
+    mark_page(page)
+    refreshes = count_refreshes(page)
+    assert ui.hive.http.delete(f"/api/cells/{gone['id']}").status_code == 200
+    expect(row(page, gone)).to_have_count(0)
+    # Every later refresh answers the stale list; the archive's events bring refreshes.
+    page.route(re.compile(r"/\?part=cells$"), lambda route: route.fulfill(body=stale))
+    before = refreshes()
+    assert ui.hive.http.post(f"/api/cells/{kept['id']}/archive").status_code == 200
+    page.wait_for_function(f"window.hiveRefreshes > {before}")
+    expect(row(page, kept)).to_be_visible()  # the stale fragment is what shows now
+    expect(row(page, gone)).to_have_count(0)
+    assert not_reloaded(page)
+
+
+def test_a_refresh_tick_does_not_bring_a_deleted_cell_back(
+    open_ui: Callable[..., UI], repo: Path
+) -> None:
+    ui = open_ui([repo], sample_interval_s=0.2)  # a re-read of the figures every second
+    page = ui.page
+    gone = ui.hive.settle(ui.create("doomed")["id"])
+    ui.go("/")
+    expect(row(page, gone)).to_be_visible()
+    refreshes = count_refreshes(page)
+    assert ui.hive.http.delete(f"/api/cells/{gone['id']}").status_code == 200
+    expect(row(page, gone)).to_have_count(0)
+    at = refreshes()
+    page.wait_for_function(f"window.hiveRefreshes > {at + 1}")  # ticks, no event
+    expect(row(page, gone)).to_have_count(0)
+    expect(page.get_by_text("No cells in this workspace yet.")).to_be_visible()
+
+
+def test_delete_from_the_page_asks_first_then_the_cell_goes(quiet_ui: UI) -> None:
+    ui, page = quiet_ui, quiet_ui.page
+    cell = ui.hive.settle(ui.create("to delete")["id"])
+    ui.go("/")
+    mark_page(page)
+    asked: list[str] = []
+
+    def answer(accept: bool) -> Callable[[Any], None]:
+        def handle(dialog: Any) -> None:
+            asked.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+
+        return handle
+
+    delete = row(page, cell).get_by_role("button", name="Delete to delete")
+    page.once("dialog", answer(False))
+    delete.click()
+    assert asked and "to delete" in asked[0]
+    assert ui.hive.http.get(f"/api/cells/{cell['id']}").status_code == 200, "dismissed: kept"
+    page.once("dialog", answer(True))
+    delete.click()
+    expect(row(page, cell)).to_have_count(0)
+    assert ui.hive.http.get(f"/api/cells/{cell['id']}").status_code == 404
+    expect(page.locator("#flash")).to_be_hidden()
+    assert not_reloaded(page)
+
+
+def test_archive_from_the_page_shows_archived_and_restore_brings_it_back(quiet_ui: UI) -> None:
+    ui, page = quiet_ui, quiet_ui.page
+    cell = ui.hive.settle(ui.create("shelved")["id"])
+    ui.go("/")
+    badge = row(page, cell).locator("[data-col=status] .badge")
+    expect(badge).to_have_text("ready")
+    row(page, cell).get_by_role("button", name="Archive shelved").click()
+    expect(badge).to_have_text("archived")
+    assert ui.hive.cell(cell["id"])["status"] == "archived"
+    row(page, cell).get_by_role("button", name="Restore shelved").click()
+    expect(badge).to_have_text("ready")
+
+
+def test_actions_lead_to_the_cells_page_and_the_template_browser(quiet_ui: UI) -> None:
+    ui, page = quiet_ui, quiet_ui.page
+    cell = ui.hive.settle(ui.create("linked")["id"])
+    ui.go("/")
+    expect(row(page, cell).get_by_role("link", name="Open linked")).to_have_attribute(
+        "href", f"/cells/{cell['id']}"
+    )
+    expect(page.get_by_role("link", name="New cell")).to_have_attribute(
+        "href", f"/cells/new?workspaceId={ui.hive.workspace_id()}"
+    )
+
+
+AGENTS = {
+    "bare": basic_template(id="bare", agent={"type": "none"}),
+    # Works until the test drops a file in its worktree, then ends with code 3.
+    "script": basic_template(
+        id="script",
+        agent={"type": "command", "run": "while [ ! -f stop-agent ]; do sleep 0.05; done; exit 3"},
+    ),
+    "served": basic_template(id="served", services={"worker": {"run": "exec sleep 300"}}),
+}
+
+
+def test_agent_status_memory_and_disk_render(open_ui: Callable[..., UI], tmp_path: Path) -> None:
+    ui = open_ui(
+        [make_repo(tmp_path / "agents", AGENTS)],
+        sample_interval_s=0.2,
+        service_start_grace_s=0.1,
+    )
+    page = ui.page
+    bare = ui.hive.settle(ui.create("no agent", "bare")["id"])
+    script = ui.hive.settle(ui.create("scripted", "script")["id"])
+    served = ui.hive.settle(ui.create("with service", "served")["id"])
+    ui.go("/")
+    expect(row(page, bare).locator("[data-col=agent]")).to_have_text("none")
+    agent = row(page, script).locator("[data-col=agent]")
+    expect(agent).to_have_text("working")
+    (Path(script["worktreePath"]) / "stop-agent").touch()
+    expect(agent).to_have_text("stopped")  # the agent's change came live
+    size = re.compile(r"^\d+(\.\d+)? (B|[kKMGT]i?B)$")
+    # The worker's memory once sampled; each worktree's disk once measured.
+    expect(row(page, served).locator("[data-col=memory]")).to_have_text(size)
+    for cell in (bare, script, served):
+        expect(row(page, cell).locator("[data-col=disk]")).to_have_text(size)
+    expect(row(page, bare).locator("[data-col=memory]")).to_have_text("0 B")  # no process
+
+
+def test_the_address_hive_open_prints_signs_a_browser_in_on_a_cells_page(
+    quiet_ui: UI, browser: Browser, tmp_path: Path
+) -> None:
+    cell = quiet_ui.hive.settle(quiet_ui.create("visited")["id"])
+    out = hive_cli("open", "visited", "--print", hive=quiet_ui.hive, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    stranger = browser.new_context().new_page()
+    try:
+        stranger.goto(out.stdout.strip())
+        expect(stranger).to_have_url(f"{quiet_ui.hive.url}/cells/{cell['id']}")
+        stranger.goto(f"{quiet_ui.hive.url}/")  # the cookie: signed in from now on
+        expect(row(stranger, cell)).to_be_visible()
+    finally:
+        stranger.context.close()
