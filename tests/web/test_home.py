@@ -69,6 +69,7 @@ def test_a_cell_made_through_the_api_appears_live_and_its_badge_moves_to_ready(
     expect(status.locator("[data-step]")).to_contain_text("run_setup")
     release(ui.hive.cell(cell["id"]))
     expect(status.locator(".badge")).to_have_text("ready")
+    expect(page.locator("#cells-news")).to_have_text("watched is ready")  # told, politely
     expect(row(page, cell).get_by_role("link", name="watched", exact=True)).to_have_attribute(
         "href", f"/cells/{cell['id']}"
     )
@@ -87,6 +88,7 @@ def test_a_cell_deleted_through_the_api_disappears_live_and_stays_gone(quiet_ui:
     refreshes = count_refreshes(page)
     assert ui.hive.http.delete(f"/api/cells/{gone['id']}").status_code == 200
     expect(row(page, gone)).to_have_count(0)
+    expect(page.locator("#cells-news")).to_have_text("doomed was deleted")
     # Every later refresh answers the stale list; the archive's events bring refreshes.
     page.route(re.compile(r"/\?part=cells$"), lambda route: route.fulfill(body=stale))
     before = refreshes()
@@ -112,6 +114,36 @@ def test_a_refresh_tick_does_not_bring_a_deleted_cell_back(
     page.wait_for_function(f"window.hiveRefreshes > {at + 1}")  # ticks, no event
     expect(row(page, gone)).to_have_count(0)
     expect(page.get_by_text("No cells in this workspace yet.")).to_be_visible()
+
+
+def test_a_workspace_registered_later_shows_on_a_tick_and_its_cells_come_live(
+    open_ui: Callable[..., UI], repo: Path, tmp_path: Path
+) -> None:
+    ui = open_ui([repo], sample_interval_s=0.2)
+    page = ui.page
+    # Which streams the page opens, in order.
+    page.add_init_script(
+        "const Plain = window.EventSource; window.hiveStreams = [];"
+        "window.EventSource = function (url) {"
+        "  window.hiveStreams.push(url); return new Plain(url);"
+        "};"
+    )
+    ui.go("/")
+    other = make_repo(tmp_path / "other")
+    added = ui.hive.http.post("/api/workspaces", json={"path": str(other), "label": "other"})
+    assert added.status_code in (200, 201), added.text
+    workspace = added.json()["id"]
+    expect(page.get_by_role("heading", name=re.compile("^other"))).to_be_visible()
+    mark_page(page)
+    body = {"workspaceId": workspace, "templateId": "basic", "name": "elsewhere"}
+    cell = ui.hive.http.post("/api/cells", json=body).json()
+    expect(row(page, cell).locator("[data-col=status] .badge")).to_have_text("ready")
+    assert not_reloaded(page)
+    streams = page.evaluate("window.hiveStreams")
+    assert [url.split("?")[0] for url in streams] == [
+        f"/api/workspaces/{ui.hive.workspace_id()}/stream",
+        f"/api/workspaces/{workspace}/stream",
+    ]
 
 
 def test_delete_from_the_page_asks_first_then_the_cell_goes(quiet_ui: UI) -> None:
