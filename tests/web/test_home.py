@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from hive.web.rendering import PageRenderer
 from tests.support.cli import hive_cli
 from tests.support.repos import basic_template, make_repo
 from tests.support.ui import UI
@@ -247,3 +248,68 @@ def test_the_address_hive_open_prints_signs_a_browser_in_on_a_cells_page(
         expect(row(stranger, cell)).to_be_visible()
     finally:
         stranger.context.close()
+
+
+def _cell(status: str, agent: dict[str, Any] | None, **extra: Any) -> dict[str, Any]:
+    """A cell as the cells API answers it, as far as the list reads it."""
+    return {
+        "id": f"c-{status}-{agent and agent.get('status')}",
+        "name": f"{status} cell",
+        "status": status,
+        "workspace_id": "w",
+        "template_id": "basic",
+        "branch_name": "hive/x",
+        "agent": agent,
+        "last_setup_error": None,
+        "provisioning": {"done": 0, "total": 0, "current_step": None, "current_substep": None},
+        **extra,
+    }
+
+
+@pytest.mark.parametrize(
+    ("agent", "shown"),
+    [
+        ({"type": "opencode", "status": "waiting"}, "waiting for you"),
+        ({"type": "opencode", "status": "idle"}, "idle"),
+        ({"type": "command", "status": "working"}, "working"),
+        ({"type": "none", "status": None}, "none"),
+        (None, "none"),
+    ],
+)
+def test_the_agent_column_says_what_the_api_says_the_agent_is_doing(
+    agent: dict[str, Any] | None, shown: str
+) -> None:
+    html = (
+        PageRenderer()
+        .env.get_template("home/_cells.html")
+        .render(
+            workspaces=[{"id": "w", "label": "repo", "path": "/repo"}],
+            cells=[_cell("ready", agent)],
+            resources={},
+        )
+    )
+    [cell] = re.findall(r'data-col="agent">\s*(.*?)\s*</td>', html, re.S)
+    assert re.sub(r"<[^>]+>", "", cell).strip() == shown
+
+
+def test_a_failed_cell_says_where_and_a_spawning_one_how_far() -> None:
+    failed = _cell("error", None, last_setup_error={"step": "run_setup"})
+    spawning = _cell(
+        "spawning",
+        None,
+        provisioning={"done": 3, "total": 7, "current_step": "run_setup",
+                      "current_substep": "run_setup:2"},
+    )  # fmt: skip
+    html = (
+        PageRenderer()
+        .env.get_template("home/_cells.html")
+        .render(
+            workspaces=[{"id": "w", "label": "repo", "path": "/repo"}],
+            cells=[failed, spawning],
+            resources={},
+        )
+    )
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert "error failed at run_setup" in text
+    assert "spawning 43% run_setup:2 · step 4 of 7" in text
+    assert "Archive" not in text  # only a ready cell can be archived
