@@ -199,6 +199,24 @@ def test_actions_lead_to_the_cells_page_and_the_template_browser(quiet_ui: UI) -
     )
 
 
+def test_at_360_px_each_cell_fits_with_its_actions_in_reach(quiet_ui: UI) -> None:
+    ui, page = quiet_ui, quiet_ui.page
+    cell = ui.hive.settle(ui.create("a cell with a rather long name indeed")["id"])
+    page.set_viewport_size({"width": 360, "height": 800})
+    ui.go("/")
+    expect(page.locator("table.cells thead")).to_be_hidden()  # each figure says what it is
+    label = (
+        row(page, cell)
+        .locator("[data-col=memory]")
+        .evaluate("(td) => getComputedStyle(td, '::before').content")
+    )
+    assert "memory" in label
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360, "no sideways scroll"
+    delete = row(page, cell).get_by_role("button", name=re.compile("^Delete"))
+    box = delete.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 360
+
+
 AGENTS = {
     "bare": basic_template(id="bare", agent={"type": "none"}),
     # Works until the test drops a file in its worktree, then ends with code 3.
@@ -288,7 +306,7 @@ def test_the_agent_column_says_what_the_api_says_the_agent_is_doing(
             resources={},
         )
     )
-    [cell] = re.findall(r'data-col="agent">\s*(.*?)\s*</td>', html, re.S)
+    [cell] = re.findall(r'data-col="agent"[^>]*>\s*(.*?)\s*</td>', html, re.S)
     assert re.sub(r"<[^>]+>", "", cell).strip() == shown
 
 
