@@ -19,7 +19,10 @@ _Url = Annotated[
 
 def open_ui(
     cell: Annotated[
-        str | None, typer.Argument(help="A cell (name, id or unique id prefix): open its page.")
+        str | None,
+        typer.Argument(
+            metavar="CELL", help="A cell (name, id or unique id prefix): open its page."
+        ),
     ] = None,
     print_only: Annotated[
         bool, typer.Option("--print", help="Print the address instead of opening a browser.")
