@@ -65,6 +65,7 @@ def test_a_cell_made_through_the_api_appears_live_and_its_badge_moves_to_ready(
     mark_page(page)
     cell = ui.create("watched")
     status = row(page, cell).locator("[data-col=status]")
+    expect(page.locator("#cells-news")).to_have_text(re.compile("^watched is (pending|spawning)$"))
     # Held in setup: spawning, how far (a percentage), and the step it is at.
     expect(status.locator(".badge")).to_have_text(re.compile(r"spawning \d+%"))
     expect(status.locator("[data-step]")).to_contain_text("run_setup")

@@ -19,8 +19,8 @@ document.addEventListener("DOMContentLoaded", () => {
   function announce(data) {
     const row = document.getElementById(`cell-${data.id}`);
     const agent = data.agent?.status || "none";
-    if (!row || data.status === "deleting") return;
-    if (row.dataset.status !== data.status) news.textContent = `${data.name} is ${data.status}`;
+    if (data.status === "deleting") return;
+    if (!row || row.dataset.status !== data.status) news.textContent = `${data.name} is ${data.status}`;
     else if (agent === "waiting" && row.dataset.agent !== "waiting") news.textContent = `${data.name} is waiting for you`;
   }
 
