@@ -176,3 +176,24 @@ def test_streams_of_unknown_things_and_bad_cursors_are_4xx(hive: LiveHive) -> No
         assert "after" in response.json()["message"]
     response = hive.http.get("/api/cells/timings/stream", headers={"Last-Event-ID": "-3"})
     assert response.status_code == 422
+
+
+def test_the_workspace_stream_with_steps_has_each_cells_steps_too(held_hive: LiveHive) -> None:
+    hive = held_hive
+    workspace = hive.workspace_id()
+    path = f"/api/workspaces/{workspace}/stream"
+    cell = hive.create("stepped")
+    with client(hive) as http, http.stream("GET", path, params={"steps": "true"}) as r:
+        stream = events(r)
+        early = read_until(stream, lambda e: e.event == "timing" and e.data["step"] == "run_setup")
+        assert early[-1].data["phase"] == "begin" and early[-1].data["cellId"] == cell["id"]
+        release(hive.cell(cell["id"]))
+        seen = early + read_until(
+            stream, lambda e: e.event == "cell" and e.data["status"] == "ready"
+        )
+    kinds = {e.event for e in seen}
+    assert {"cell", "timing"} <= kinds
+    # Without it, the stream keeps to the cells themselves.
+    with client(hive) as http, http.stream("GET", path) as r:
+        plain = read_until(events(r), lambda e: e.event == "cell" and e.data["status"] == "ready")
+    assert {e.event for e in plain} == {"cell"}

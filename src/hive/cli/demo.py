@@ -18,8 +18,9 @@ from rich.console import Console
 
 from hive.cli.answer import summarize
 from hive.cli.client import ClientError, HiveClient
-from hive.cli.serving import BackgroundServer, browser_url
+from hive.cli.serving import BackgroundServer
 from hive.cli.watch import CellWatch
+from hive.cli.web_urls import browser_url, cell_page_url
 from hive.settings import Settings
 
 STORE_APP = """\
@@ -164,9 +165,12 @@ def run_demo(*, check: bool, console: Console) -> int:
                     f"service   {service['name']:<6} {service['status']:<7} {service['url']}"
                 )
             say(f"app       {web['url']}   <- open this: {_what_answers(web['url'])}")
-            say(f"server    {browser_url(url, server.token)}")
             home = shlex.quote(str(settings.hive_home))
             say(f"try       HIVE_URL={url} HIVE_HOME={home} hive services {cell['id'][:8]}")
+            # Last, so the first click lands in the web UI, signed in.
+            console.print("\nOpen the web UI (these addresses carry the token):")
+            say(f"web UI    {browser_url(url, server.token)}")
+            say(f"cell page {cell_page_url(url, server.token, cell['id'])}")
             if check:
                 console.print("check passed; cleaning up")
                 return 0

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from hive.cli import agent_commands, resource_commands, snapshot_commands
+from hive.cli import agent_commands, open_command, resource_commands, snapshot_commands
 from hive.cli.agent_commands import split_model
 from hive.cli.cell_resolution import cell_id_of
 from hive.cli.client import ClientError, HiveClient
@@ -676,6 +676,7 @@ def config_schema() -> None:
 snapshot_commands.register(app)
 agent_commands.register(app)
 resource_commands.register(app)
+open_command.register(app)
 
 
 def run() -> None:

@@ -5,23 +5,18 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import uvicorn
 from rich.console import Console
 
-from hive.access_token import AccessToken, server_token
+from hive.access_token import server_token
 from hive.app import create_app
+from hive.cli.web_urls import browser_url
 from hive.cli.workspace_resolution import repository_with_config
 from hive.settings import Settings
 
 #: Open responses (a `hive logs -f`) may delay a shutdown this long, no longer.
 _GRACEFUL_S = 5
-
-
-def browser_url(base_url: str, token: AccessToken) -> str:
-    """The address to open: a browser presents the token once and gets a cookie."""
-    return f"{base_url.rstrip('/')}/?token={quote(token.value, safe='')}"
 
 
 def serve_forever(*, host: str | None, port: int | None, cwd: Path) -> None:

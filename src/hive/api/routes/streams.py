@@ -143,13 +143,22 @@ async def cell_stream(
 
 @router.get("/api/workspaces/{workspace_id}/stream")
 async def workspace_stream(
-    workspace_id: str, runtime: Runtime, last_event_id: LastEventId = None, after: Since = None
+    workspace_id: str,
+    runtime: Runtime,
+    last_event_id: LastEventId = None,
+    after: Since = None,
+    steps: Annotated[
+        bool,
+        Query(description="Also every cell's steps (`timing`) and their `progress`."),
+    ] = False,
 ) -> EventSourceResponse:
-    """The workspace's cells: `cell` when one is created or changes status,
-    `cell_removed` (data: its id) when one is deleted."""
+    """The workspace's cells: `cell` when one is created or changes status (or its
+    agent does), `cell_removed` (data: its id) when one is deleted; with `steps=true`,
+    also each step's `timing` and `progress`, for list views that show how far a cell
+    being made has got."""
     cursor = resume_cursor(last_event_id, after)
     await runtime.stores.workspaces.get(workspace_id)  # 404 for an unknown workspace
-    kinds = {"cell", "cell_removed"}
+    kinds = {"cell", "cell_removed"} | ({"timing", "progress"} if steps else set())
 
     def match(event: EventRecord) -> bool:
         return event.workspace_id == workspace_id and event.kind in kinds
