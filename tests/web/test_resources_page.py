@@ -80,4 +80,3 @@ def test_cells_figures_sparklines_sorting_and_free_space(
     expect(names).to_have_text(["beta", "alpha"])
     page.locator("th[data-key=name]").get_by_role("button").click()
     expect(names).to_have_text(["alpha", "beta"])
-    page.screenshot(path=str(tmp_path / "resources.png"), full_page=True)

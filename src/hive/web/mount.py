@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from hive.web.rendering import PageRenderer
-from hive.web.routes import home, resource_pages
+from hive.web.routes import home, resource_pages, timing_pages
 
 
 def install_web(app: FastAPI) -> PageRenderer:
@@ -16,6 +16,6 @@ def install_web(app: FastAPI) -> PageRenderer:
     app.state.pages = renderer
     static = files("hive.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
-    for router in (home.router, resource_pages.router):
+    for router in (home.router, resource_pages.router, timing_pages.router):
         app.include_router(router)
     return renderer
