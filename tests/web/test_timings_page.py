@@ -155,6 +155,8 @@ def test_a_cells_waterfall_also_after_it_is_deleted(timings_ui: UI) -> None:
     expect(page.locator("#timing-waterfall .bar-row[data-step='remove_workspace']")).to_have_count(
         1
     )
+    never = timings_ui.page.goto(f"{hive.url}/cells/{'0' * 32}/timings")
+    assert never is not None and never.status == 404
     # Deleted cells stay choosable on /timings.
     page = timings_ui.go("/timings")
     expect(

@@ -57,10 +57,6 @@ class TimingFilters:
         }
         return urlencode({key: value for key, value in pairs.items() if value is not None})
 
-    @property
-    def active(self) -> bool:
-        return any(getattr(self, f.name) is not None for f in fields(self) if f.name != "cursor")
-
 
 @dataclass(frozen=True)
 class CheckedBounds:
