@@ -244,5 +244,6 @@ class ResourceReports:
         if workspace_id is not None:
             await self._workspaces.get(workspace_id)
         cells = await self._cells.list(workspace_id=workspace_id)
-        recent = await self._store.recent_rollups(CELL, int((time.time() - window_s) // 60))
+        since = int((time.time() - window_s) // 60)
+        recent = await self._store.recent_rollups([cell.id for cell in cells], CELL, since)
         return [(cell, recent.get(cell.id, [])) for cell in cells]

@@ -381,12 +381,14 @@ class ResourceStore:
         )
         return [_rollup(row) for row in rows]
 
-    async def recent_rollups(self, scope: str, since_minute: int) -> dict[str, list[Rollup]]:
-        """Per cell, the scope's rollups from `since_minute` on, oldest first: the
-        minute index picks them, however long the history kept."""
+    async def recent_rollups(
+        self, cell_ids: Iterable[str], scope: str, since_minute: int
+    ) -> dict[str, list[Rollup]]:
+        """Per cell, the scope's rollups from `since_minute` on, oldest first: a range
+        of the primary key (cell, scope, minute) each, however long the history kept."""
         rows = await self._db.all(
             select(r)
-            .where(r.c.minute >= since_minute, r.c.scope == scope)
+            .where(r.c.cell_id.in_(list(cell_ids)), r.c.scope == scope, r.c.minute >= since_minute)
             .order_by(r.c.cell_id, r.c.minute)
         )
         recent: dict[str, list[Rollup]] = {}
