@@ -94,7 +94,14 @@ def test_filter_by_step_and_status_and_metadata_is_readable(timings_ui: UI) -> N
     expect(first.locator("dl")).to_contain_text("./.env*")
 
 
-def test_bad_bounds_are_named_beside_their_field(timings_ui: UI) -> None:
+def test_time_range_and_bad_bounds_named_beside_their_field(timings_ui: UI) -> None:
+    page = timings_ui.go("/timings?since=1h")
+    expect(page.get_by_label("Since", exact=True)).to_have_value("1h")
+    expect(page.locator("#timing-steps tbody tr").first).to_be_visible()
+    page = timings_ui.go("/timings?until=1h")  # everything happened within the hour
+    expect(page.locator("#timing-steps")).to_have_count(0)
+    expect(page.get_by_text("No steps match these filters.")).to_be_visible()
+
     page = timings_ui.go("/timings?since=yesterday")
     since = page.get_by_label("Since", exact=True)
     expect(since).to_have_attribute("aria-invalid", "true")
