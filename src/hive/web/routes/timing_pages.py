@@ -45,7 +45,8 @@ async def _results(runtime: Runtime, filters: TimingFilters) -> dict[str, Any]:
         timings = await global_timings(
             runtime, **where, cursor=filters.cursor, summary=False, limit=PAGE_ROWS
         )
-        summary = await global_timings(runtime, **where, cursor=None, summary=True, limit=1)
+        # The summary covers every matching row: no cursor, and the limit is not read.
+        summary = await global_timings(runtime, **where, cursor=None, summary=True, limit=PAGE_ROWS)
     except RequestValidationError as exc:
         errors = {str(e["loc"][-1]): str(e["msg"]) for e in exc.errors()}
         return {"errors": errors, "timings": None, "summary": None}
