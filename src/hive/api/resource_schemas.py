@@ -7,11 +7,13 @@ RSS in bytes, summed over processes; times are ISO 8601 UTC.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from pydantic import Field
 
 from hive.api.agent_schemas import AgentOut
 from hive.api.bodies import _Body
+from hive.core.disk_space import DiskSpace, SpaceLevel, low_space_warning, space_level
 from hive.resources.process_table import ProcessReading
 from hive.resources.reports import (
     AgentFigures,
@@ -23,7 +25,8 @@ from hive.resources.reports import (
     ServiceNow,
 )
 from hive.resources.usage import Usage
-from hive.store.resources import DiskRecord
+from hive.store.records import CellRecord
+from hive.store.resources import DiskRecord, Rollup
 
 
 def _iso(at: float | None) -> str | None:
@@ -242,4 +245,72 @@ class ResourceListOut(_Body):
             sampled_at=_iso(sampled_at),
             interval_s=interval_s,
             cells=[CellResourceRowOut.of(row) for row in rows],
+        )
+
+
+class MinuteOut(_Body):
+    at: str = Field(description="the minute's start")
+    cpu: float = Field(description="mean over the minute's samples")
+    cpu_peak: float
+    rss: int = Field(description="mean over the minute's samples")
+    rss_peak: int
+
+    @classmethod
+    def of(cls, rollup: Rollup) -> MinuteOut:
+        return cls(
+            at=_iso(rollup.minute * 60.0) or "",
+            cpu=round(rollup.cpu_mean, 1),
+            cpu_peak=rollup.cpu_peak,
+            rss=round(rollup.rss_mean),
+            rss_peak=rollup.rss_peak,
+        )
+
+
+class CellHistoryOut(_Body):
+    cell_id: str
+    name: str
+    minutes: list[MinuteOut] = Field(
+        description="oldest first; a minute when the cell had no process is left out"
+    )
+
+
+class ResourceHistoryOut(_Body):
+    """Every cell's CPU and memory (all its processes) minute by minute."""
+
+    window_s: float
+    cells: list[CellHistoryOut]
+
+    @classmethod
+    def of(cls, rows: list[tuple[CellRecord, list[Rollup]]], window_s: float) -> ResourceHistoryOut:
+        return cls(
+            window_s=window_s,
+            cells=[
+                CellHistoryOut(
+                    cell_id=cell.id, name=cell.name, minutes=[MinuteOut.of(r) for r in rollups]
+                )
+                for cell, rollups in rows
+            ],
+        )
+
+
+class FreeSpaceOut(_Body):
+    """Room left on the file system where cells live (the cells root)."""
+
+    path: str = Field(description="the cells root")
+    free_bytes: int = Field(description="free for an unprivileged user (`df`'s available)")
+    total_bytes: int
+    level: SpaceLevel = Field(
+        description="`ok`; `low` (a create warns); `refused` (a create is refused)"
+    )
+    warning: str | None = Field(description="what a create would warn or refuse with")
+
+    @classmethod
+    def of(cls, space: DiskSpace, root: Path) -> FreeSpaceOut:
+        level = space_level(space)
+        return cls(
+            path=str(root),
+            free_bytes=space.free_bytes,
+            total_bytes=space.total_bytes,
+            level=level,
+            warning=None if level is SpaceLevel.OK else low_space_warning(space, root),
         )

@@ -8,6 +8,7 @@ process, so an average or a peak covers the time it ran.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -24,6 +25,7 @@ from hive.store.resources import (
     Footprint,
     Peak,
     ResourceStore,
+    Rollup,
     ServiceRow,
     WindowMean,
 )
@@ -233,3 +235,15 @@ class ResourceReports:
                 )
             )
         return sort_rows(rows, sort)
+
+    async def history(
+        self, workspace_id: str | None = None, window_s: float = 3600.0
+    ) -> list[tuple[CellRecord, list[Rollup]]]:
+        """Every cell (of the workspace) with its per-minute figures over the window,
+        oldest first (a minute when it had no process has none)."""
+        if workspace_id is not None:
+            await self._workspaces.get(workspace_id)
+        cells = await self._cells.list(workspace_id=workspace_id)
+        since = int((time.time() - window_s) // 60)
+        recent = await self._store.recent_rollups([cell.id for cell in cells], CELL, since)
+        return [(cell, recent.get(cell.id, [])) for cell in cells]

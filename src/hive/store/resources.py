@@ -263,6 +263,19 @@ def _footprint(row: Any) -> Footprint:
     )
 
 
+def _rollup(row: Any) -> Rollup:
+    return Rollup(
+        cell_id=row.cell_id,
+        scope=row.scope,
+        minute=row.minute,
+        count=row._mapping["count"],  # not Row.count, the tuple method
+        cpu_mean=row.cpu_mean,
+        cpu_peak=row.cpu_peak,
+        rss_mean=row.rss_mean,
+        rss_peak=row.rss_peak,
+    )
+
+
 def _disk(row: Any) -> DiskRecord:
     return DiskRecord(
         cell_id=row.cell_id,
@@ -366,19 +379,22 @@ class ResourceStore:
         rows = await self._db.all(
             select(r).where(r.c.cell_id == cell_id, r.c.scope == scope).order_by(r.c.minute)
         )
-        return [
-            Rollup(
-                cell_id=row.cell_id,
-                scope=row.scope,
-                minute=row.minute,
-                count=row._mapping["count"],  # not Row.count, the tuple method
-                cpu_mean=row.cpu_mean,
-                cpu_peak=row.cpu_peak,
-                rss_mean=row.rss_mean,
-                rss_peak=row.rss_peak,
-            )
-            for row in rows
-        ]
+        return [_rollup(row) for row in rows]
+
+    async def recent_rollups(
+        self, cell_ids: Iterable[str], scope: str, since_minute: int
+    ) -> dict[str, list[Rollup]]:
+        """Per cell, the scope's rollups from `since_minute` on, oldest first: a range
+        of the primary key (cell, scope, minute) each, however long the history kept."""
+        rows = await self._db.all(
+            select(r)
+            .where(r.c.cell_id.in_(list(cell_ids)), r.c.scope == scope, r.c.minute >= since_minute)
+            .order_by(r.c.cell_id, r.c.minute)
+        )
+        recent: dict[str, list[Rollup]] = {}
+        for row in rows:
+            recent.setdefault(row.cell_id, []).append(_rollup(row))
+        return recent
 
     async def samples(self, cell_id: str, scope: str | None = None) -> list[Sample]:
         query = select(s).where(s.c.cell_id == cell_id).order_by(s.c.at, s.c.id)

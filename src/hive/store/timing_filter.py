@@ -15,6 +15,8 @@ class TimingFilter:
     template_id: str | None = None
     workflow: str | None = None
     workspace_id: str | None = None
+    step: str | None = None
+    """One step by its full name (`create_worktree:include_copy` for a sub-step)."""
     status: str | None = None
     run_ids: tuple[str, ...] | None = None
     since: str | None = None
@@ -35,6 +37,7 @@ def conditions(where: TimingFilter) -> list[ColumnElement[bool]]:
             (t.c.template_id, where.template_id),
             (t.c.workflow, where.workflow),
             (t.c.workspace_id, where.workspace_id),
+            (t.c.step, where.step),
             (t.c.status, where.status),
         )
         if value is not None

@@ -12,6 +12,7 @@ from hive.store.database import Database, Written
 from hive.store.events import EventLog, NewEvent
 from hive.store.records import TimingEvent
 from hive.store.tables import cell_timing_events as t
+from hive.store.timing_choices import TimingChoices, timing_choices
 from hive.store.timing_filter import TimingFilter, conditions
 from hive.store.timing_summary import RunStats, StepStats, run_stats, step_stats
 
@@ -116,3 +117,7 @@ class TimingStore:
     async def run_stats(self, where: TimingFilter) -> list[RunStats]:
         """Count, p50 and p90 of run totals, failure rate, per template and workflow."""
         return await run_stats(self._db, where)
+
+    async def choices(self) -> TimingChoices:
+        """The workspaces, templates, cells (deleted ones too) and steps rows hold."""
+        return await timing_choices(self._db)

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from hive.web.rendering import PageRenderer
-from hive.web.routes import home, new_cell
+from hive.web.routes import home, new_cell, resource_pages, timing_pages
 
 
 def install_web(app: FastAPI) -> PageRenderer:
@@ -18,6 +18,6 @@ def install_web(app: FastAPI) -> PageRenderer:
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     # new_cell must come before the cell page router: `/cells/new` would otherwise
     # match `/cells/{cell_id}`.
-    for router in (home.router, new_cell.router):
+    for router in (home.router, new_cell.router, resource_pages.router, timing_pages.router):
         app.include_router(router)
     return renderer

@@ -21,6 +21,7 @@ from hive.api.schemas import (
     Timings,
     TimingSummary,
 )
+from hive.api.timing_schemas import TimingChoicesOut
 from hive.core.critical_chain import critical_chain
 from hive.core.time_bounds import parse_bound
 from hive.core.timing_cursor import decode_cursor, encode_cursor
@@ -56,6 +57,9 @@ async def global_timings(
     template_id: str | None = Query(default=None, alias="templateId"),
     workflow: str | None = None,
     workspace_id: str | None = Query(default=None, alias="workspaceId"),
+    step: Annotated[
+        str | None, Query(description="One step by its full name (`create_worktree:include_copy`).")
+    ] = None,
     status: Literal["ok", "error"] | None = None,
     since: Bound = None,
     until: Bound = None,
@@ -74,6 +78,7 @@ async def global_timings(
         template_id=template_id,
         workflow=workflow,
         workspace_id=workspace_id,
+        step=step,
         status=status,
         since=since,
         until=until,
@@ -91,6 +96,13 @@ async def global_timings(
         runs=summarize_runs(run_rows),
         next_cursor=None if page.next_before_id is None else encode_cursor(page.next_before_id),
     )
+
+
+@router.get("/timings/choices")
+async def global_timing_choices(runtime: Runtime) -> TimingChoicesOut:
+    """The workspaces, templates, cells (deleted ones too) and steps the timing rows
+    hold: what `/timings/global` can be filtered by."""
+    return TimingChoicesOut.of(await runtime.stores.timings.choices())
 
 
 async def _summary(runtime: HiveRuntime, where: TimingFilter) -> TimingSummary:
