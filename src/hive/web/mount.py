@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from hive.web.rendering import PageRenderer
-from hive.web.routes import home
+from hive.web.routes import cell, home
 
 
 def install_web(app: FastAPI) -> PageRenderer:
@@ -16,6 +16,8 @@ def install_web(app: FastAPI) -> PageRenderer:
     app.state.pages = renderer
     static = files("hive.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
-    for router in (home.router,):
+    # `cell.router` stays last: its `/cells/{id}` would take any `/cells/<word>` page
+    # (such as `/cells/new`) whose router came after it.
+    for router in (home.router, cell.router):
         app.include_router(router)
     return renderer

@@ -1,0 +1,215 @@
+"""`/cells/{id}`: the live provisioning checklist, failure and retry, cancel, and a ready
+cell's services, prompt and actions, in a real browser against a real server.
+
+Setup commands and services that wait for a file the test writes hold a cell at a
+known step for as long as the test needs: nothing here sleeps to catch a moment.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests.support.repos import basic_template, git, make_repo
+from tests.support.ui import UI
+
+APP = Path(__file__).parents[1] / "support" / "service_app.py"
+PY = sys.executable
+
+
+def templates(gates: Path) -> dict[str, Any]:
+    def wait(gate: str) -> str:
+        """Waits for `<gates>/<cell name>.<gate>`, which the test writes (`go_on`)."""
+        return f'until [ -f "{gates}/$HIVE_CELL_NAME.{gate}" ]; do sleep 0.05; done'
+
+    web = {"run": f"{PY} service_app.py web $PORT", "ready": {"http": "/health"}}
+    held_web = {**web, "run": f"{wait('web')}; exec {web['run']}"}
+    return {
+        "held": basic_template(
+            id="held",
+            setup=['echo "preparing the cell"', wait("go"), 'echo "setup done"'],
+            services={"web": held_web},
+        ),
+        "failing": basic_template(
+            id="failing",
+            setup=[
+                'echo "checking the fixture"',
+                'test -f fixed.txt || { echo "fixed.txt is missing" >&2; exit 3; }',
+            ],
+        ),
+        "web": basic_template(id="web", setup=[], services={"web": web}),
+    }
+
+
+@pytest.fixture(autouse=True)
+def _patient_expect() -> Iterator[None]:
+    """Setup commands are real login shells: on a busy machine a step takes seconds."""
+    expect.set_options(timeout=20_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
+@pytest.fixture
+def gates(tmp_path: Path) -> Path:
+    path = tmp_path / "gates"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def cell_ui(open_ui: Callable[..., UI], tmp_path: Path, gates: Path) -> UI:
+    repo = make_repo(tmp_path / "repo", templates(gates))
+    shutil.copy(APP, repo / "service_app.py")
+    git(repo, "add", "service_app.py")
+    git(repo, "commit", "-q", "-m", "service app")
+    return open_ui([repo])
+
+
+def go_on(gates: Path, cell: dict[str, Any], gate: str) -> None:
+    (gates / f"{cell['name']}.{gate}").touch()
+
+
+def step(page: Page, name: str) -> Locator:
+    return page.locator(f".checklist li[data-step='{name}']")
+
+
+def test_the_checklist_ticks_to_ready_without_a_reload(cell_ui: UI, gates: Path) -> None:
+    hive = cell_ui.hive
+    earlier = hive.create("earlier", "held")
+    go_on(gates, earlier, "go")
+    go_on(gates, earlier, "web")
+    assert hive.settle(earlier["id"])["status"] == "ready"  # history for an estimate
+    cell = hive.create("watched", "held")
+    page = cell_ui.go(f"/cells/{cell['id']}")
+    page.evaluate("window.notReloaded = true")
+
+    setup = step(page, "run_setup")
+    expect(setup).to_have_class("running")
+    expect(setup.locator(".spinner")).to_be_visible()
+    expect(setup.locator("[data-detail]")).to_contain_text("command 2 of 3: until [ -f")
+    expect(setup.locator("[data-setup-output]")).to_contain_text("preparing the cell")
+    expect(step(page, "create_worktree")).to_have_class("done")
+    expect(step(page, "create_worktree").locator("[data-state]")).to_have_text(
+        re.compile(r"done · \d")
+    )
+    expect(step(page, "ensure_services")).to_have_class("waiting")
+    expect(page.locator("[data-eta]")).to_have_text(re.compile(r"about .+ left|any moment"))
+    expect(page.locator("#checklist")).to_have_attribute("aria-live", "polite")
+    expect(page.get_by_role("button", name="Retry")).to_be_disabled()
+    expect(page.locator("#retry-reason")).to_contain_text("while a run is active")
+
+    go_on(gates, cell, "go")
+    expect(setup).to_have_class("done")
+    expect(setup.locator("[data-state]")).to_have_text(re.compile(r"done · \d"))
+    services = step(page, "ensure_services")
+    expect(services).to_have_class("running")
+    expect(services.locator("[data-detail]")).to_have_text("waiting for web to be ready")
+
+    go_on(gates, cell, "web")
+    expect(page.locator("[data-cell-status]")).to_have_text("ready")
+    expect(page.locator("[data-worktree]")).to_have_text(cell["worktreePath"])
+    expect(page.locator(".checklist")).to_have_count(0)
+    assert page.evaluate("window.notReloaded") is True, "the page was reloaded"
+
+
+def test_a_reload_mid_provisioning_lands_on_the_same_live_checklist(
+    cell_ui: UI, gates: Path
+) -> None:
+    cell = cell_ui.create("reloaded", "held")
+    page = cell_ui.go(f"/cells/{cell['id']}")
+    expect(step(page, "run_setup")).to_have_class("running")
+
+    page.reload()
+    expect(step(page, "create_worktree")).to_have_class("done")
+    expect(step(page, "run_setup")).to_have_class("running")
+    expect(page.locator("[data-setup-output]")).to_contain_text("preparing the cell")
+    go_on(gates, cell, "go")  # still live after the reload: the step ticks
+    expect(step(page, "run_setup")).to_have_class("done")
+    go_on(gates, cell, "web")
+    expect(page.locator("[data-cell-status]")).to_have_text("ready")
+
+
+def test_a_failed_setup_shows_why_and_retry_after_the_fix_makes_it_ready(cell_ui: UI) -> None:
+    hive = cell_ui.hive
+    cell = hive.create("broken", "failing")
+    page = cell_ui.go(f"/cells/{cell['id']}")
+
+    expect(page.locator("[data-cell-status]")).to_have_text("error")
+    expect(page.locator("#failure-title")).to_have_text("Provisioning failed at run_setup")
+    failure = hive.cell(cell["id"])["lastSetupError"]
+    expect(page.locator("[data-failure-message]")).to_have_text(failure["message"])
+    expect(page.locator("[data-failure-hint]")).to_have_text(failure["hint"])
+    expect(page.locator("[data-failure-command]")).to_have_text(
+        'test -f fixed.txt || { echo "fixed.txt is missing" >&2; exit 3; }'
+    )
+    expect(page.locator("[data-failure-exit]")).to_have_text("3")
+    expect(page.locator("[data-failure-tail]")).to_contain_text("fixed.txt is missing")
+    expect(step(page, "run_setup")).to_have_class("failed")
+    full = page.locator("[data-full-log]")
+    full.locator("summary").click()
+    expect(full.locator("[data-log-text]")).to_contain_text("checking the fixture")
+    expect(page.locator("[data-rollback]")).to_be_visible()
+
+    Path(cell["worktreePath"], "fixed.txt").write_text("repaired\n")
+    page.get_by_role("button", name="Retry").click()
+    expect(page.locator("[data-cell-status]")).to_have_text("ready")
+    expect(page.locator("[data-worktree]")).to_have_text(cell["worktreePath"])
+    assert hive.cell(cell["id"])["attempt"] == 2
+
+
+def test_cancel_during_a_long_setup_leaves_the_cell_as_the_api_says(cell_ui: UI) -> None:
+    hive = cell_ui.hive
+    cell = hive.create("cancelled", "held")
+    page = cell_ui.go(f"/cells/{cell['id']}")
+    expect(step(page, "run_setup")).to_have_class("running")
+
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.locator("[data-cell-status]")).to_have_text("error")
+    expect(page.locator("#failure-title")).to_contain_text("Provisioning was cancelled")
+    after = hive.cell(cell["id"])
+    assert after["status"] == "error" and after["lastSetupError"]["kind"] == "cancelled"
+    for undo in after["lastSetupError"]["rollback"]:
+        expect(page.locator("[data-rollback]")).to_contain_text(f"{undo['step']}: {undo['status']}")
+    expect(page.locator("[data-failure-message]")).to_have_text(after["lastSetupError"]["message"])
+    expect(page.get_by_role("button", name="Retry")).to_be_enabled()
+
+
+def test_a_ready_cell_shows_its_services_and_stop_and_start_work(cell_ui: UI) -> None:
+    hive = cell_ui.hive
+    cell = hive.settle(hive.create("served", "web", description="Fix the login form")["id"])
+    assert cell["status"] == "ready", cell["lastSetupError"]
+    service = hive.http.get(f"/api/cells/{cell['id']}/services").json()["services"][0]
+    page = cell_ui.go(f"/cells/{cell['id']}")
+
+    row = page.locator("[data-service='web']")
+    expect(row.locator("[data-service-status]")).to_have_text("ready")
+    expect(row.locator("[data-port]")).to_have_text(str(service["port"]))
+    expect(row.get_by_role("link")).to_have_attribute("href", service["url"])
+    expect(page.locator("[data-branch]")).to_have_text(cell["branchName"])
+    expect(page.locator("[data-prompt]")).to_contain_text("Fix the login form")
+
+    row.get_by_role("button", name="Stop web").click()
+    expect(row.locator("[data-service-status]")).to_have_text("stopped")
+    assert hive.http.get(f"/api/cells/{cell['id']}/services").json()["services"][0]["status"] == (
+        "stopped"
+    )
+    row.get_by_role("button", name="Start web", exact=True).click()
+    expect(row.locator("[data-service-status]")).to_have_text("ready")
+    # The log is followed live: the second start's lines arrive without a reload.
+    log = page.locator("[data-service-log='web']")
+    expect(log).to_have_text(
+        re.compile(rf"(\[hive\] started.*\nweb listening on {service['port']}\n?){{2}}")
+    )
+
+
+def test_an_unknown_cell_is_a_404_page_with_the_message(cell_ui: UI) -> None:
+    response = cell_ui.page.goto(f"{cell_ui.hive.url}/cells/nonesuch")
+    assert response is not None and response.status == 404
+    expect(cell_ui.page.get_by_role("heading", level=1)).to_contain_text("nonesuch")
