@@ -45,6 +45,10 @@ def templates(gates: Path) -> dict[str, Any]:
             ],
         ),
         "web": basic_template(id="web", setup=[], services={"web": web}),
+        # A terminal agent that writes down what it is sent.
+        "agent": basic_template(
+            id="agent", setup=[], agent={"type": "command", "run": "cat >> agent-heard.txt"}
+        ),
     }
 
 
@@ -213,3 +217,39 @@ def test_an_unknown_cell_is_a_404_page_with_the_message(cell_ui: UI) -> None:
     response = cell_ui.page.goto(f"{cell_ui.hive.url}/cells/nonesuch")
     assert response is not None and response.status == 404
     expect(cell_ui.page.get_by_role("heading", level=1)).to_contain_text("nonesuch")
+
+
+def test_a_ready_cell_shows_its_agent_and_sends_it_a_message(cell_ui: UI) -> None:
+    hive = cell_ui.hive
+    cell = hive.settle(hive.create("talker", "agent")["id"])
+    assert cell["status"] == "ready", cell["lastSetupError"]
+    page = cell_ui.go(f"/cells/{cell['id']}")
+
+    expect(page.locator("[data-attach]")).to_have_text(cell["agent"]["attach"])
+    expect(page.locator("[data-agent-status]")).to_have_text(cell["agent"]["status"])
+    page.get_by_label("Message to the agent").fill("please add a test")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("[data-sent]")).to_have_text("sent")
+    heard = Path(cell["worktreePath"], "agent-heard.txt")
+    hive.wait_for(
+        cell["id"], lambda _c: heard.exists() and "please add a test" in heard.read_text()
+    )
+
+
+def test_archive_restore_and_delete_from_the_page(cell_ui: UI) -> None:
+    hive = cell_ui.hive
+    cell = hive.settle(hive.create("short-lived", "web")["id"])
+    page = cell_ui.go(f"/cells/{cell['id']}")
+
+    page.get_by_role("button", name="Archive").click()
+    expect(page.locator("[data-cell-status]")).to_have_text("archived")
+    assert hive.cell(cell["id"])["status"] == "archived"
+    page.get_by_role("button", name="Restore").click()
+    expect(page.locator("[data-cell-status]")).to_have_text("ready")
+
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    page.get_by_role("button", name="Delete").click()
+    expect(page).to_have_url(re.compile(r"/$"))
+    assert "short-lived" in asked[0]
+    assert hive.http.get(f"/api/cells/{cell['id']}").status_code == 404
