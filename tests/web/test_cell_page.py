@@ -25,16 +25,25 @@ PY = sys.executable
 
 
 def templates(gates: Path) -> dict[str, Any]:
-    def wait(gate: str) -> str:
-        """Waits for `<gates>/<cell name>.<gate>`, which the test writes (`go_on`)."""
-        return f'until [ -f "{gates}/$HIVE_CELL_NAME.{gate}" ]; do sleep 0.05; done'
+    def gate(name: str) -> str:
+        """`<gates>/<cell name>.<name>`, a file the test writes (`go_on`)."""
+        return f'"{gates}/$HIVE_CELL_NAME.{name}"'
+
+    def wait(name: str) -> str:
+        return f"until [ -f {gate(name)} ]; do sleep 0.05; done"
 
     web = {"run": f"{PY} service_app.py web $PORT", "ready": {"http": "/health"}}
     held_web = {**web, "run": f"{wait('web')}; exec {web['run']}"}
     return {
         "held": basic_template(
             id="held",
-            setup=['echo "preparing the cell"', wait("go"), 'echo "setup done"'],
+            setup=[
+                'echo "preparing the cell"',
+                # Held until `go`; a `say` first makes it speak while still held.
+                f"until [ -f {gate('go')} ] || [ -f {gate('say')} ]; do sleep 0.05; done; "
+                f'echo "the test spoke"; {wait("go")}',
+                'echo "setup done"',
+            ],
             services={"web": held_web},
         ),
         "failing": basic_template(
@@ -104,7 +113,10 @@ def test_the_checklist_ticks_to_ready_without_a_reload(cell_ui: UI, gates: Path)
         re.compile(r"done · \d")
     )
     expect(step(page, "ensure_services")).to_have_class("waiting")
-    expect(page.locator("[data-eta]")).to_have_text(re.compile(r"about .+ left|any moment"))
+    eta = page.locator("[data-eta]")
+    expect(eta).to_have_attribute("data-remaining-ms", re.compile(r"^\d+$"))
+    # The page counts down between renders; the earlier run was short, so it runs out.
+    expect(eta).to_have_text("any moment now")
     expect(page.locator("#checklist")).to_have_attribute("aria-live", "polite")
     expect(page.get_by_role("button", name="Retry")).to_be_disabled()
     expect(page.locator("#retry-reason")).to_contain_text("while a run is active")
@@ -130,10 +142,16 @@ def test_a_reload_mid_provisioning_lands_on_the_same_live_checklist(
     page = cell_ui.go(f"/cells/{cell['id']}")
     expect(step(page, "run_setup")).to_have_class("running")
 
-    page.reload()
+    reloaded = page.reload()
+    assert reloaded is not None
+    # The server renders the step running, before any stream has said a word.
+    assert '<li class="running" data-step="run_setup">' in reloaded.text()
     expect(step(page, "create_worktree")).to_have_class("done")
     expect(step(page, "run_setup")).to_have_class("running")
-    expect(page.locator("[data-setup-output]")).to_contain_text("preparing the cell")
+    output = page.locator("[data-setup-output]")
+    expect(output).to_contain_text("preparing the cell")
+    go_on(gates, cell, "say")  # the running command speaks: its output arrives live
+    expect(output).to_contain_text("the test spoke")
     go_on(gates, cell, "go")  # still live after the reload: the step ticks
     expect(step(page, "run_setup")).to_have_class("done")
     go_on(gates, cell, "web")

@@ -36,8 +36,12 @@ _LOG_TAIL = 40
 async def cell_page(
     cell_id: str, request: Request, runtime: Runtime, pages: Pages, part: str | None = None
 ) -> HTMLResponse:
+    # Read first: the streams the page opens go on after it, so nothing falls between
+    # what the page shows and what they tell.
+    cursor = await runtime.stores.events.last_id()
     cell = await get_cell(cell_id, runtime)  # 404 page for an unknown id
     context = await _context(runtime, cell, part)
+    context["event_cursor"] = cursor
     if part is not None:
         return pages.part(request, "cell", part, **context)
     return pages.render(request, "cell/page.html", **context)
@@ -63,7 +67,7 @@ async def _context(runtime: HiveRuntime, cell: CellOut, part: str | None) -> dic
         log = await setup_log(cell.id, runtime, tail=_LOG_TAIL)
         context["setup_output"] = current_attempt(bytes(log.body).decode())
         context["log_end"] = int(log.headers[END_HEADER])
-    if cell.status in {"ready", "archived"}:
+    if cell.status in {"ready", "archived"} and part in (None, "view", "services"):
         services = (await list_services(cell.id, runtime)).services
         context["services"] = services
         context["usage"] = await _usage(runtime, cell.id)

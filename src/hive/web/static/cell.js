@@ -25,9 +25,11 @@ document.addEventListener("DOMContentLoaded", () => {
     refreshers.get(element)();
   }
 
-  function onCell(data) {
-    if (!data || data.status !== current().dataset.status) refreshView();
-    else refresh("checklist");
+  /** A `cell` event: a new status is a new view; else the part it may have changed. */
+  function onCell(data, part) {
+    if (!data || data.id !== current().dataset.cell) return;
+    if (data.status !== current().dataset.status) refreshView();
+    else refresh(part);
   }
 
   // Only the running attempt's output, and not without end.
@@ -46,12 +48,14 @@ document.addEventListener("DOMContentLoaded", () => {
     for (const source of streams) source.close();
     streams = [];
     streamsFor = kind;
+    // Streams go on from the moment the view was rendered: what came before is in it.
+    const after = current().dataset.after || 0;
     if (kind === "provisioning") {
       setupText = root.querySelector("[data-setup-output]")?.textContent || "";
-      streams.push(Hive.stream(`${base()}/timings/stream`, {
+      streams.push(Hive.stream(`${base()}/timings/stream?after=${after}`, {
         timing: () => refresh("checklist"),
         progress: () => refresh("checklist"),
-        cell: onCell,
+        cell: (data) => onCell(data, "checklist"),
         cell_removed: gone,
       }));
       const log = Hive.stream(`${base()}/setup-log/stream?after=${current().dataset.logEnd || 0}`, {
@@ -59,7 +63,16 @@ document.addEventListener("DOMContentLoaded", () => {
         end: () => log.close(),
       });
       streams.push(log);
-    } else if (kind === "ready") {
+      return;
+    }
+    // Settled: its status (archived, retried, deleted elsewhere) and agent, from the
+    // workspace's stream; once ready, its services too.
+    const workspace = encodeURIComponent(current().dataset.workspace);
+    streams.push(Hive.stream(`/api/workspaces/${workspace}/stream?after=${after}`, {
+      cell: (data) => onCell(data, "agent"),
+      cell_removed: (data) => { if (data && data.id === current().dataset.cell) gone(); },
+    }));
+    if (kind === "ready") {
       streams.push(Hive.stream(`${base()}/services/stream`, {
         snapshot: () => refresh("services"),
         service: () => refresh("services"),
