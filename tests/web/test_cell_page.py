@@ -41,7 +41,7 @@ def templates(gates: Path) -> dict[str, Any]:
                 'echo "preparing the cell"',
                 # Held until `go`; a `say` first makes it speak while still held.
                 f"until [ -f {gate('go')} ] || [ -f {gate('say')} ]; do sleep 0.05; done; "
-                f'echo "the test spoke"; {wait("go")}',
+                f'echo "the test spoke $((40 + 2)) times"; {wait("go")}',
                 'echo "setup done"',
             ],
             services={"web": held_web},
@@ -151,7 +151,7 @@ def test_a_reload_mid_provisioning_lands_on_the_same_live_checklist(
     output = page.locator("[data-setup-output]")
     expect(output).to_contain_text("preparing the cell")
     go_on(gates, cell, "say")  # the running command speaks: its output arrives live
-    expect(output).to_contain_text("the test spoke")
+    expect(output).to_contain_text("the test spoke 42 times")  # not the command's text
     go_on(gates, cell, "go")  # still live after the reload: the step ticks
     expect(step(page, "run_setup")).to_have_class("done")
     go_on(gates, cell, "web")
