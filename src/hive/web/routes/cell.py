@@ -79,12 +79,13 @@ async def _context(runtime: HiveRuntime, cell: CellOut, part: str | None) -> dic
 
 
 async def _usage(runtime: HiveRuntime, cell_id: str) -> dict[str, Any]:
-    """Each service's CPU and memory now, by name (none before the first sample)."""
+    """Each service's CPU and memory now, by name: none before a sample has found one
+    of its processes."""
     try:
         report: CellResourcesOut = await cell_resources(cell_id, runtime)
     except HiveError:
         return {}
-    return {service.name: service.now for service in report.services if service.now}
+    return {s.name: s.now for s in report.services if s.now and s.now.processes}
 
 
 async def _service_logs(
