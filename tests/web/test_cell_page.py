@@ -215,6 +215,8 @@ def test_a_ready_cell_shows_its_services_and_stop_and_start_work(cell_ui: UI) ->
     expect(row.locator("[data-port]")).to_have_text(str(service["port"]))
     expect(row.get_by_role("link")).to_have_attribute("href", service["url"])
     expect(page.locator("[data-branch]")).to_have_text(cell["branchName"])
+    copy = page.get_by_role("button", name="Copy the worktree path")
+    expect(copy).to_have_attribute("data-copy", cell["worktreePath"])
     expect(page.locator("[data-prompt]")).to_contain_text("Fix the login form")
     assert "s3cret-value" not in page.content(), "a secret env value is on the page"
 
