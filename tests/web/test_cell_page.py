@@ -276,3 +276,14 @@ def test_archive_restore_and_delete_from_the_page(cell_ui: UI) -> None:
     expect(page).to_have_url(re.compile(r"/$"))
     assert "short-lived" in asked[0]
     assert hive.http.get(f"/api/cells/{cell['id']}").status_code == 404
+
+
+def test_a_cell_deleted_elsewhere_says_so_on_its_page(cell_ui: UI) -> None:
+    hive = cell_ui.hive
+    cell = hive.settle(hive.create("doomed", "web")["id"])
+    page = cell_ui.go(f"/cells/{cell['id']}")
+    expect(page.locator("[data-cell-status]")).to_have_text("ready")
+
+    assert hive.http.delete(f"/api/cells/{cell['id']}").status_code == 200  # `hive rm`
+    expect(page.get_by_role("heading", name="This cell was deleted")).to_be_visible()
+    expect(page.get_by_role("link", name="Back to the cells")).to_have_attribute("href", "/")
