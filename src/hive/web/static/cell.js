@@ -105,6 +105,10 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   }
 
+  // A browser holds at most 6 connections to a server, streams included: only open
+  // logs are followed, and no more than two at once (the others keep their last lines).
+  const MAX_FOLLOWED = 2;
+
   function followServices(restart) {
     if (restart) {
       for (const controller of followers.values()) controller.abort();
@@ -114,7 +118,9 @@ document.addEventListener("DOMContentLoaded", () => {
     for (const row of root.querySelectorAll("[data-service][data-running='1']")) {
       const name = row.dataset.service;
       const pre = [...root.querySelectorAll("[data-service-log]")].find((p) => p.dataset.serviceLog === name);
-      if (pre && !followers.has(name)) follow(name, pre);
+      if (!pre || !pre.closest("details").open || followers.has(name)) continue;
+      if (followers.size >= MAX_FOLLOWED) break;
+      follow(name, pre);
     }
   }
 
@@ -149,9 +155,18 @@ document.addEventListener("DOMContentLoaded", () => {
     else refreshView();
   });
 
-  // The whole setup log, read when it is opened.
+  // The whole setup log, read when it is opened; a service's log followed while open.
   root.addEventListener("toggle", async (event) => {
     const details = event.target;
+    const log = details.querySelector?.("[data-service-log]");
+    if (log) {
+      if (!details.open) {
+        followers.get(log.dataset.serviceLog)?.abort();
+        followers.delete(log.dataset.serviceLog);
+      }
+      followServices(false);
+      return;
+    }
     if (!details.matches?.("[data-full-log]") || !details.open) return;
     const pre = details.querySelector("[data-log-text]");
     const response = await fetch(details.dataset.url, { credentials: "same-origin" });
