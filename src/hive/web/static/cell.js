@@ -135,6 +135,9 @@ document.addEventListener("DOMContentLoaded", () => {
   function gone() {
     for (const source of streams) source.close();
     streams = [];
+    streamsFor = "gone";
+    for (const controller of followers.values()) controller.abort();
+    followers.clear();
     root.replaceChildren();
     const panel = document.createElement("section");
     panel.className = "panel";
@@ -147,7 +150,8 @@ document.addEventListener("DOMContentLoaded", () => {
     else if (event.target.id === "checklist") paintSetupOutput();
     else if (event.target.id === "services") followServices(false);
   });
-  root.addEventListener("hive:gone", (event) => { if (event.target === root) gone(); });
+  // A fragment the server no longer has: the cell is gone.
+  root.addEventListener("hive:gone", gone);
   // A button's API call changed the cell (cancel, retry, archive…) or a service.
   root.addEventListener("hive:done", (event) => {
     if (event.target.dataset.then) return;
