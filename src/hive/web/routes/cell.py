@@ -61,8 +61,8 @@ async def _context(runtime: HiveRuntime, cell: CellOut, part: str | None) -> dic
     }
     if cell.status in PROVISIONING or cell.status == "error":
         timings = await cell_timings(cell.id, runtime, view="steps")
-        assert isinstance(timings, Timings)  # the steps view, as asked
-        context["rows"] = checklist(cell, timings.steps)
+        steps = timings.steps if isinstance(timings, Timings) else []  # steps, as asked
+        context["rows"] = checklist(cell, steps)
     if cell.status in PROVISIONING:
         log = await setup_log(cell.id, runtime, tail=_LOG_TAIL)
         context["setup_output"] = current_attempt(bytes(log.body).decode())
