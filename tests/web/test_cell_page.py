@@ -54,9 +54,11 @@ def templates(gates: Path) -> dict[str, Any]:
             ],
         ),
         "web": basic_template(id="web", setup=[], services={"web": web}),
-        # A terminal agent that writes down what it is sent.
+        # A terminal agent that writes down the first thing it is sent, and ends.
         "agent": basic_template(
-            id="agent", setup=[], agent={"type": "command", "run": "cat >> agent-heard.txt"}
+            id="agent",
+            setup=[],
+            agent={"type": "command", "run": 'read line && echo "$line" > agent-heard.txt'},
         ),
     }
 
@@ -255,6 +257,9 @@ def test_a_ready_cell_shows_its_agent_and_sends_it_a_message(cell_ui: UI) -> Non
     hive.wait_for(
         cell["id"], lambda _c: heard.exists() and "please add a test" in heard.read_text()
     )
+    # It ended: the page says so as the API learns it, without a reload.
+    expect(page.locator("[data-agent-status]")).to_have_text("stopped")
+    assert hive.cell(cell["id"])["agent"]["status"] == "stopped"
 
 
 def test_archive_restore_and_delete_from_the_page(cell_ui: UI) -> None:
