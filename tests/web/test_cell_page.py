@@ -54,6 +54,14 @@ def templates(gates: Path) -> dict[str, Any]:
             ],
         ),
         "web": basic_template(id="web", setup=[], services={"web": web}),
+        "trio": basic_template(
+            id="trio",
+            setup=[],
+            services={
+                name: {**web, "run": f"{PY} service_app.py {name} $PORT"}
+                for name in ("api", "db", "queue")
+            },
+        ),
         # A terminal agent that writes down the first thing it is sent, and ends.
         "agent": basic_template(
             id="agent",
@@ -292,3 +300,21 @@ def test_a_cell_deleted_elsewhere_says_so_on_its_page(cell_ui: UI) -> None:
     assert hive.http.delete(f"/api/cells/{cell['id']}").status_code == 200  # `hive rm`
     expect(page.get_by_role("heading", name="This cell was deleted")).to_be_visible()
     expect(page.get_by_role("link", name="Back to the cells")).to_have_attribute("href", "/")
+
+
+def test_open_service_logs_are_followed_two_at_a_time(cell_ui: UI) -> None:
+    hive = cell_ui.hive
+    cell = hive.settle(hive.create("three", "trio")["id"])
+    assert cell["status"] == "ready", cell["lastSetupError"]
+    page = cell_ui.go(f"/cells/{cell['id']}")
+    logs = page.locator("details.service-log")
+    expect(logs).to_have_count(3)
+    expect(logs.nth(2)).not_to_have_attribute("open", "")
+
+    logs.nth(0).locator("summary").click()  # closed: its follower makes room
+    logs.nth(2).locator("summary").click()  # opened: followed from now on
+    row = page.locator("[data-service='queue']")
+    row.get_by_role("button", name="Restart queue").click()
+    expect(page.locator("[data-service-log='queue']")).to_have_text(
+        re.compile(r"(\[hive\] started.*\nqueue listening on \d+\n?){2}")
+    )
