@@ -32,7 +32,7 @@ document.addEventListener("DOMContentLoaded", () => {
     else refresh(part);
   }
 
-  // Only the running attempt's output, and not without end.
+  // Only the running attempt's output, and at most its last 20,000 characters.
   function paintSetupOutput() {
     const attempt = setupText.lastIndexOf("\n[hive] attempt ");
     if (attempt > 0) setupText = setupText.slice(attempt + 1);
