@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from hive.web.rendering import PageRenderer
-from hive.web.routes import home, new_cell, resource_pages, timing_pages
+from hive.web.routes import cell, home, new_cell, resource_pages, timing_pages
 
 
 def install_web(app: FastAPI) -> PageRenderer:
@@ -16,8 +16,9 @@ def install_web(app: FastAPI) -> PageRenderer:
     app.state.pages = renderer
     static = files("hive.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
-    # new_cell must come before the cell page router: `/cells/new` would otherwise
-    # match `/cells/{cell_id}`.
-    for router in (home.router, new_cell.router, resource_pages.router, timing_pages.router):
+    # `cell.router` stays last: its `/cells/{id}` would take any `/cells/<word>` page
+    # (such as `/cells/new`) whose router came after it.
+    routers = (home.router, new_cell.router, resource_pages.router, timing_pages.router)
+    for router in (*routers, cell.router):
         app.include_router(router)
     return renderer
