@@ -1,0 +1,299 @@
+"""A cell's checkout by copy-on-write clones of the main checkout, where that is exact.
+
+1. `prepare_cow` reads, and changes nothing: the base tree (`git ls-tree`), the main
+   checkout's index (dulwich), git's config and attributes. It refuses (`CowUnavailable`,
+   with the reason) whatever git should handle (`checkout_plan.unusual`) and a file
+   system that cannot clone (`CloneSupport`), and splits the tree between clones and
+   files git writes (`checkout_plan.plan_checkout`).
+2. `make_cow_worktree` runs `git worktree add --no-checkout`, has the include-copy's
+   worker process clone the files in batches (FICLONE first), checks every source
+   again (a file changed meanwhile goes to git), has `git checkout-index` write the
+   rest, and writes the cell's index last: blob ids from git, stat data from the
+   cell's own files. The clones keep their sources' mtimes, which the main index
+   already holds older than itself, so none is racy and `git status` re-hashes
+   nothing it cloned; files git wrote follow git's own racy rule.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hive.workspace.checkout_plan import (
+    CheckoutPlan,
+    TreeEntry,
+    parse_ls_tree,
+    plan_checkout,
+    same_stat,
+    source_matches,
+    unusual,
+)
+from hive.workspace.clone_support import CloneSupport
+from hive.workspace.copy_process import CopyWorker, CopyWorkerPool
+from hive.workspace.git import run_git
+from hive.workspace.git_index import (
+    CellEntry,
+    MainIndex,
+    StatData,
+    racy_entries,
+    read_main_index,
+    write_index,
+)
+from hive.workspace.tree_copy import CopyTotals, Progress
+from hive.workspace.tree_walk import BATCH_ITEMS, CopyWork
+from hive.workspace.worktree import add_worktree, attach_worktree, worktree_git_dir
+
+_NO_STAT = StatData(ctime=(0, 0), mtime=(0, 0), dev=0, ino=0, uid=0, gid=0, size=0)
+
+
+class CowUnavailable(Exception):  # noqa: N818 - a verdict, not a failure
+    """This checkout is for `git worktree add`; `reason` says why."""
+
+    def __init__(self, reason: str, files: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.files = files
+        """Tracked files of the base tree, when they were listed before the verdict."""
+
+
+@dataclass
+class CheckoutReport:
+    """How a cell's tracked files were made; `metadata()` goes on the timing row."""
+
+    checkout: str
+    """`cow` or `git`."""
+    reason: str
+    files_cloned: int = 0
+    files_checked_out: int | None = 0
+    """Files git wrote (all of them when `checkout` is `git`; None when not counted)."""
+    from_git: dict[str, int] = field(default_factory=dict)
+    """Why files of a cow checkout came from git: differs, untrusted, racy, changed."""
+    byte_copies: int = 0
+    racy: int = 0
+    plan_ms: float = 0.0
+    clone_ms: float = 0.0
+    git_ms: float = 0.0
+    index_ms: float = 0.0
+
+    def metadata(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "checkout": self.checkout,
+            "checkoutReason": self.reason,
+            "filesCloned": self.files_cloned,
+            "filesCheckedOut": self.files_checked_out,
+        }
+        if self.checkout == "cow":
+            data.update(
+                fromGit=dict(self.from_git),
+                byteCopies=self.byte_copies,
+                racyEntries=self.racy,
+                planMs=round(self.plan_ms, 3),
+                cloneMs=round(self.clone_ms, 3),
+                gitMs=round(self.git_ms, 3),
+                indexMs=round(self.index_ms, 3),
+            )
+        return data
+
+
+@dataclass(frozen=True)
+class CowPrepared:
+    main_root: Path
+    main: MainIndex
+    plan: CheckoutPlan
+    began: float
+
+
+async def prepare_cow(
+    repo: Path, commit: str, cells_dir: Path, support: CloneSupport
+) -> CowPrepared:
+    """Decide whether `commit` can be checked out by clones from `repo`'s checkout.
+
+    Raises CowUnavailable with the reason when it cannot; changes nothing.
+    """
+    began = time.perf_counter()
+    located = await run_git(repo, "rev-parse", "--show-toplevel", "--git-path", "index")
+    top, index_path = located.stdout.splitlines()[:2]
+    main_root = Path(top)
+    config = _parse_config((await run_git(repo, "config", "-z", "--list")).stdout)
+    listed = await run_git(repo, "ls-tree", "-r", "-z", "--full-tree", "--end-of-options", commit)
+    tree = parse_ls_tree(os.fsencode(listed.stdout))
+    main = await asyncio.to_thread(read_main_index, repo / index_path)
+    attributes = await _attributes(repo, tree, config)
+    if reason := unusual(tree, main, config, attributes):
+        raise CowUnavailable(reason, len(tree))
+    plan = await asyncio.to_thread(plan_checkout, str(main_root), tree, main)
+    if not plan.clone:
+        raise CowUnavailable("no file of the main checkout can be cloned", len(tree))
+    probe = next((e for e in plan.clone if not e.is_link and main.entries[e.path].stat.size), None)
+    if probe is not None:
+        source = main_root / os.fsdecode(probe.path)
+        await asyncio.to_thread(cells_dir.mkdir, parents=True, exist_ok=True)
+        if reason := await asyncio.to_thread(support.refusal, source, cells_dir):
+            raise CowUnavailable(reason, len(tree))
+    return CowPrepared(main_root, main, plan, began)
+
+
+async def make_cow_worktree(
+    repo: Path,
+    path: Path,
+    branch: str,
+    commit: str,
+    prepared: CowPrepared,
+    *,
+    new_branch: bool,
+    worker_pool: CopyWorkerPool | None = None,
+) -> CheckoutReport:
+    """Add the worktree without a checkout, then clone, have git write the rest, index."""
+    plan, main = prepared.plan, prepared.main
+    report = CheckoutReport(checkout="cow", reason="the file system clones")
+    report.plan_ms = (time.perf_counter() - prepared.began) * 1000
+    if new_branch:
+        await add_worktree(repo, path, branch, commit, checkout=False)
+    else:
+        await attach_worktree(repo, path, branch, checkout=False)
+
+    began = time.perf_counter()
+    totals = await _clone(prepared.main_root, path, plan.clone, worker_pool)
+    report.byte_copies = totals.fallback
+    cloned, changed = await asyncio.to_thread(
+        _verify_clones, prepared.main_root, path, plan.clone, main
+    )
+    report.clone_ms = (time.perf_counter() - began) * 1000
+
+    began = time.perf_counter()
+    from_git = [*plan.from_git, *changed]
+    git_dir = await asyncio.to_thread(worktree_git_dir, path)
+    written = await _git_writes(path, git_dir, from_git)
+    report.git_ms = (time.perf_counter() - began) * 1000
+
+    began = time.perf_counter()
+    entries = [*cloned, *written]
+    index = git_dir / "index"
+    await asyncio.to_thread(write_index, index, entries, main.version)
+    report.racy = len(await asyncio.to_thread(racy_entries, index, entries))
+    report.index_ms = (time.perf_counter() - began) * 1000
+
+    report.files_cloned, report.files_checked_out = len(cloned), len(written)
+    report.from_git = dict(plan.reasons)
+    if changed:
+        report.from_git["changed"] = report.from_git.get("changed", 0) + len(changed)
+    return report
+
+
+async def _clone(
+    source: Path, dest: Path, entries: list[TreeEntry], pool: CopyWorkerPool | None
+) -> CopyTotals:
+    """The include-copy engine's worker clones the files, fed in batches."""
+    batches: asyncio.Queue[CopyWork | None] = asyncio.Queue()
+    for start in range(0, len(entries), BATCH_ITEMS):
+        work = CopyWork()
+        for entry in entries[start : start + BATCH_ITEMS]:
+            rel = os.fsdecode(entry.path)
+            (work.links if entry.is_link else work.files).append(rel)
+            work.parents.add(rel.rpartition("/")[0])
+        batches.put_nowait(work)
+    batches.put_nowait(None)
+    worker = await (pool.take() if pool else CopyWorker.start())
+    try:
+        return await worker.copy(source, dest, batches, Progress(), threads=None)
+    finally:
+        await worker.close()
+
+
+def _verify_clones(
+    source: Path, dest: Path, entries: list[TreeEntry], main: MainIndex
+) -> tuple[list[CellEntry], list[TreeEntry]]:
+    """Stat every clone for the index; a source that changed (or a clone that is not its
+    source's) goes to git instead: its ctime moved, or the clone's mtime is not the one
+    the main index vouched for."""
+    source_prefix, dest_prefix = f"{source}/", f"{dest}/"
+    cloned: list[CellEntry] = []
+    changed: list[TreeEntry] = []
+    for entry in entries:
+        rel = os.fsdecode(entry.path)
+        known = main.entries[entry.path]
+        try:
+            st = os.lstat(dest_prefix + rel)
+        except OSError:
+            changed.append(entry)
+            continue
+        recorded = StatData.of(st)
+        if (
+            recorded.mtime != known.stat.mtime
+            or recorded.size != known.stat.size
+            or not same_stat(st, entry.mode, recorded)
+            or not source_matches(source_prefix + rel, known)
+        ):
+            changed.append(entry)
+            continue
+        cloned.append(CellEntry(entry.path, entry.sha, entry.mode, recorded))
+    return cloned, changed
+
+
+async def _git_writes(path: Path, git_dir: Path, entries: list[TreeEntry]) -> list[CellEntry]:
+    """`git checkout-index` writes these files from a temporary index; their stat data."""
+    if not entries:
+        return []
+    scratch = git_dir / "index.hive-cow"
+    stub = [CellEntry(e.path, e.sha, e.mode, _NO_STAT) for e in entries]
+    await asyncio.to_thread(write_index, scratch, stub)
+    try:
+        await run_git(
+            path,
+            "checkout-index",
+            "-f",
+            "-z",
+            "--stdin",
+            env={"GIT_INDEX_FILE": str(scratch)},
+            stdin=b"\0".join(e.path for e in entries) + b"\0",
+        )
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            await asyncio.to_thread(scratch.unlink)
+    return await asyncio.to_thread(_stat_written, path, entries)
+
+
+def _stat_written(path: Path, entries: list[TreeEntry]) -> list[CellEntry]:
+    prefix = f"{path}/"
+    return [
+        CellEntry(e.path, e.sha, e.mode, StatData.of(os.lstat(prefix + os.fsdecode(e.path))))
+        for e in entries
+    ]
+
+
+def _parse_config(text: str) -> dict[str, str]:
+    """`git config -z --list`: `key\\nvalue` records; the last value of a key wins."""
+    config: dict[str, str] = {}
+    for record in text.split("\0"):
+        if record:
+            key, _, value = record.partition("\n")
+            config[key.lower()] = value
+    return config
+
+
+async def _attributes(repo: Path, tree: list[TreeEntry], config: Mapping[str, str]) -> list[str]:
+    """The text of every attributes file that applies to a checkout of `tree`."""
+    texts: list[str] = []
+    tracked = [e.sha for e in tree if e.path.rsplit(b"/", 1)[-1] == b".gitattributes"]
+    if tracked:
+        listed = await run_git(repo, "cat-file", "--batch", stdin=b"\n".join(tracked) + b"\n")
+        texts.append(listed.stdout)  # headers too: harmless to the attribute scan
+    common = (await run_git(repo, "rev-parse", "--git-common-dir")).stdout.strip()
+    files = [repo / common / "info" / "attributes", _global_attributes(config)]
+    for file in files:
+        with contextlib.suppress(OSError):
+            texts.append(await asyncio.to_thread(file.read_text, "utf-8", "replace"))
+    return texts
+
+
+def _global_attributes(config: Mapping[str, str]) -> Path:
+    if configured := config.get("core.attributesfile"):
+        return Path(configured).expanduser()
+    xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(xdg) / "git" / "attributes"
