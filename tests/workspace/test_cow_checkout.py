@@ -20,7 +20,7 @@ from hive.workspace.cow_checkout import (
 )
 from hive.workspace.git_index import read_main_index
 from hive.workspace.worktree import checkout_finished, remove_worktree, worktree_git_dir
-from tests.support.btrfs import btrfs_mount, shares_extents
+from tests.support.btrfs import btrfs_mount, disk_clones, shares_extents
 from tests.workspace.conftest import GitRunner
 
 BIG = 256 * 1024
@@ -131,7 +131,11 @@ async def test_a_file_dirty_in_the_main_checkout_gets_head_content(
     git(repo, "add", "src/pkg1/m1.py")
     (repo / "big.bin").write_bytes(os.urandom(BIG))  # same size, new content
     cell = mount / "cells" / "dirty"
-    report = await cow(repo, cell)
+    sha = git(repo, "rev-parse", "HEAD")
+    prepared = await prepare_cow(repo, sha, cell.parent, CloneSupport())
+    # Known before anything is cloned: two files changed on disk, one staged.
+    assert prepared.plan.reasons == {"changed": 2, "differs": 1}
+    report = await make_cow_worktree(repo, cell, "hive/dirty", sha, prepared, new_branch=True)
     assert report.checkout == "cow"
     assert (cell / "src" / "pkg0" / "m0.py").read_text() == "VALUE = 0\n"
     assert (cell / "src" / "pkg1" / "m1.py").read_text() == "VALUE = 1\n"
@@ -241,15 +245,14 @@ async def test_harmless_attributes_keep_the_cow_checkout(mount: Path, git: GitRu
 async def test_a_file_system_that_refuses_clones_is_remembered(
     tmp_path: Path, git: GitRunner
 ) -> None:
+    if disk_clones(tmp_path):
+        pytest.skip("this disk clones (btrfs/XFS): nothing to fall back from")
     repo = make_repo(tmp_path / "repo", git)
     support = CloneSupport()
     sha = git(repo, "rev-parse", "HEAD")
-    try:
+    with pytest.raises(CowUnavailable) as caught:
         await prepare_cow(repo, sha, tmp_path / "cells", support)
-    except CowUnavailable as exc:
-        assert exc.reason == REFUSED
-    else:
-        pytest.skip("this disk clones (btrfs/XFS): nothing to fall back from")
+    assert caught.value.reason == REFUSED
     assert support.probes == 1
     with pytest.raises(CowUnavailable):
         await prepare_cow(repo, sha, tmp_path / "cells", support)

@@ -21,7 +21,7 @@ from hive.settings import Settings
 from hive.workspace.clone_support import REFUSED
 from hive.workspace.worktree import worktree_git_dir
 from tests.conftest import stop_leftover_services
-from tests.support.btrfs import btrfs_mount, shares_extents
+from tests.support.btrfs import btrfs_mount, disk_clones, shares_extents
 from tests.support.repos import basic_template, git, make_repo
 
 from ..conftest import Hive
@@ -122,12 +122,12 @@ async def test_a_cell_on_btrfs_is_a_cow_checkout_and_deletes_like_any(
 async def test_on_the_ordinary_disk_the_checkout_is_git_with_the_reason(
     tmp_path: Path, start_hive: StartHive
 ) -> None:
+    if disk_clones(tmp_path):
+        pytest.skip("this disk clones (btrfs/XFS): nothing to fall back from")
     hive = await start_hive(tmp_path)
     cell = await hive.settle((await hive.create()).id)
     assert cell.status == CellStatus.READY, cell.last_setup_error
     meta = await _checkout(hive, cell.id)
-    if meta["checkout"] == "cow":
-        pytest.skip("this disk clones (btrfs/XFS): nothing to fall back from")
     assert meta["checkout"] == "git"
     assert meta["checkoutReason"] == REFUSED
     assert meta["filesCloned"] == 0 and meta["filesCheckedOut"] == 5
