@@ -18,7 +18,7 @@ from hive.workspace.cow_checkout import (
     make_cow_worktree,
     prepare_cow,
 )
-from hive.workspace.git_index import read_main_index
+from hive.workspace.git_index import read_main_index, time_pair
 from hive.workspace.worktree import checkout_finished, remove_worktree, worktree_git_dir
 from tests.support.btrfs import btrfs_mount, disk_clones, shares_extents
 from tests.workspace.conftest import GitRunner
@@ -114,7 +114,7 @@ async def test_a_cow_checkout_is_the_checkout_git_makes(mount: Path, git: GitRun
     assert stat_dirty(cell) == ""
     index = worktree_git_dir(cell) / "index"
     entries = read_main_index(index)
-    assert all(e.stat.mtime[0] < entries.mtime_s for e in entries.entries.values())
+    assert all(time_pair(e.mtime)[0] < entries.mtime_s for e in entries.entries.values())
     before = index.stat().st_mtime_ns, index.read_bytes()
     assert status(cell) == ""
     assert (index.stat().st_mtime_ns, index.read_bytes()) == before, "git refreshed nothing"
@@ -133,10 +133,10 @@ async def test_a_file_dirty_in_the_main_checkout_gets_head_content(
     cell = mount / "cells" / "dirty"
     sha = git(repo, "rev-parse", "HEAD")
     prepared = await prepare_cow(repo, sha, cell.parent, CloneSupport())
-    # Known before anything is cloned: two files changed on disk, one staged.
-    assert prepared.plan.reasons == {"changed": 2, "differs": 1}
+    assert prepared.plan.reasons == {"differs": 1}, "the staged file: known from the index"
     report = await make_cow_worktree(repo, cell, "hive/dirty", sha, prepared, new_branch=True)
     assert report.checkout == "cow"
+    assert report.from_git == {"differs": 1, "changed": 2}, "found by checking the clones"
     assert (cell / "src" / "pkg0" / "m0.py").read_text() == "VALUE = 0\n"
     assert (cell / "src" / "pkg1" / "m1.py").read_text() == "VALUE = 1\n"
     head_big = subprocess.run(

@@ -3,10 +3,10 @@
 A file may be cloned only when the main checkout's index vouches for it exactly as
 git would: the same blob and mode as the cell's base tree, stat data git trusts (not
 assume-unchanged, skip-worktree or intent-to-add), not racy (its mtime older than the
-index file's, so `git status` there would not re-hash it), and the file on disk still
-matching that stat data. Anything else is written by git. `unusual` names what makes
-the whole repository a case for plain `git worktree add`. Pure, but for `plan_checkout`'s
-lstat calls (blocking: run it in a thread).
+index file's, so `git status` there would not re-hash it); and, checked once the clone
+is made (`source_matches`), the file on disk still matching that stat data. Anything
+else is written by git. `unusual` names what makes the whole repository a case for
+plain `git worktree add`. Pure, but for `source_matches`'s lstat.
 """
 
 from __future__ import annotations
@@ -17,9 +17,12 @@ import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from hive.workspace.git_index import SPARSE_INDEX, SPLIT_INDEX, MainEntry, MainIndex, StatData
+from dulwich.index import IndexEntry
+
+from hive.workspace.git_index import SPARSE_INDEX, SPLIT_INDEX, MainIndex, time_pair, trusted
 
 GITLINK = 0o160000
+_U32 = 0xFFFFFFFF
 _SHA1_HEX = 40
 #: Attributes that make a checkout write something else than the blob (or git add
 #: store something else than the file): a clone of the main checkout's file could differ.
@@ -58,56 +61,48 @@ class CheckoutPlan:
     """Files git writes: changed, racy, not in the main checkout's index, or another
     blob in the base tree."""
     reasons: dict[str, int] = field(default_factory=dict)
-    """Why files went to git, counted: `differs`, `untrusted`, `racy`, `changed`."""
+    """Why files went to git, counted: `differs`, `untrusted`, `racy`."""
 
     def _to_git(self, entry: TreeEntry, reason: str) -> None:
         self.from_git.append(entry)
         self.reasons[reason] = self.reasons.get(reason, 0) + 1
 
 
-def plan_checkout(root: str, tree: Iterable[TreeEntry], main: MainIndex) -> CheckoutPlan:
-    """Split the base tree's entries between clones from `root` and files git writes."""
+def plan_checkout(tree: Iterable[TreeEntry], main: MainIndex) -> CheckoutPlan:
+    """Split the base tree's entries between clones and files git writes, by the index."""
     plan = CheckoutPlan()
-    prefix = root.rstrip("/") + "/"
     for entry in tree:
         known = main.entries.get(entry.path)
         if known is None or known.sha != entry.sha or known.mode != entry.mode:
             plan._to_git(entry, "differs")
-        elif not known.trusted:
+        elif not trusted(known):
             plan._to_git(entry, "untrusted")
-        elif known.stat.mtime[0] >= main.mtime_s:
+        elif time_pair(known.mtime)[0] >= main.mtime_s:
             plan._to_git(entry, "racy")
-        elif not source_matches(prefix + os.fsdecode(entry.path), known):
-            plan._to_git(entry, "changed")
         else:
             plan.clone.append(entry)
     return plan
 
 
-def source_matches(path: str, known: MainEntry) -> bool:
+def source_matches(path: str, known: IndexEntry) -> bool:
     """The file at `path` is still what the index entry describes (git's stat check:
     type, exec bit, mtime, ctime, size, inode, owner; the device is not compared)."""
     try:
         st = os.lstat(path)
     except OSError:
         return False
-    return same_stat(st, known.mode, known.stat)
-
-
-def same_stat(st: os.stat_result, mode: int, recorded: StatData) -> bool:
-    if stat.S_ISLNK(mode):
+    if stat.S_ISLNK(known.mode):
         if not stat.S_ISLNK(st.st_mode):
             return False
-    elif not stat.S_ISREG(st.st_mode) or bool(st.st_mode & 0o100) != bool(mode & 0o100):
+    elif not stat.S_ISREG(st.st_mode) or bool(st.st_mode & 0o100) != bool(known.mode & 0o100):
         return False
-    now = StatData.of(st)
     return (
-        now.mtime == recorded.mtime
-        and now.ctime == recorded.ctime
-        and now.size == recorded.size
-        and now.ino == recorded.ino
-        and now.uid == recorded.uid
-        and now.gid == recorded.gid
+        divmod(st.st_mtime_ns, 1_000_000_000) == time_pair(known.mtime)
+        and divmod(st.st_ctime_ns, 1_000_000_000) == time_pair(known.ctime)
+        and st.st_size & _U32 == known.size
+        and st.st_ino & _U32 == known.ino
+        and st.st_uid == known.uid
+        and st.st_gid == known.gid
     )
 
 

@@ -9,9 +9,10 @@
    worker process clone the files in batches (FICLONE first), checks every source
    again (a file changed meanwhile goes to git), has `git checkout-index` write the
    rest, and writes the cell's index last: blob ids from git, stat data from the
-   cell's own files. The clones keep their sources' mtimes, which the main index
-   already holds older than itself, so none is racy and `git status` re-hashes
-   nothing it cloned; files git wrote follow git's own racy rule.
+   cell's own files (then `git write-tree` adds the cache tree). The clones keep
+   their sources' mtimes, which the main index already holds older than itself, so
+   none is racy and `git status` re-hashes nothing it cloned; files git wrote follow
+   git's own racy rule.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import stat
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,7 +32,6 @@ from hive.workspace.checkout_plan import (
     TreeEntry,
     parse_ls_tree,
     plan_checkout,
-    same_stat,
     source_matches,
     unusual,
 )
@@ -38,18 +39,18 @@ from hive.workspace.clone_support import CloneSupport
 from hive.workspace.copy_process import CopyWorker, CopyWorkerPool
 from hive.workspace.git import run_git
 from hive.workspace.git_index import (
+    NO_STAT,
     CellEntry,
     MainIndex,
     StatData,
     racy_entries,
     read_main_index,
+    time_pair,
     write_index,
 )
 from hive.workspace.tree_copy import CopyTotals, Progress
 from hive.workspace.tree_walk import BATCH_ITEMS, CopyWork
 from hive.workspace.worktree import add_worktree, attach_worktree, worktree_git_dir
-
-_NO_STAT = StatData(ctime=(0, 0), mtime=(0, 0), dev=0, ino=0, uid=0, gid=0, size=0)
 
 
 class CowUnavailable(Exception):  # noqa: N818 - a verdict, not a failure
@@ -127,10 +128,10 @@ async def prepare_cow(
     attributes = await _attributes(repo, tree, config)
     if reason := unusual(tree, main, config, attributes):
         raise CowUnavailable(reason, len(tree))
-    plan = await asyncio.to_thread(plan_checkout, str(main_root), tree, main)
+    plan = await asyncio.to_thread(plan_checkout, tree, main)
     if not plan.clone:
         raise CowUnavailable("no file of the main checkout can be cloned", len(tree))
-    probe = next((e for e in plan.clone if not e.is_link and main.entries[e.path].stat.size), None)
+    probe = next((e for e in plan.clone if not e.is_link and main.entries[e.path].size), None)
     if probe is not None:
         source = main_root / os.fsdecode(probe.path)
         await asyncio.to_thread(cells_dir.mkdir, parents=True, exist_ok=True)
@@ -176,6 +177,9 @@ async def make_cow_worktree(
     entries = [*cloned, *written]
     index = git_dir / "index"
     await asyncio.to_thread(write_index, index, entries, main.version)
+    # Dulwich writes no cache tree; without one `git status` compares every entry with
+    # HEAD's trees. `git write-tree` adds it (the trees exist: it only hashes them).
+    await run_git(path, "write-tree")
     report.racy = len(await asyncio.to_thread(racy_entries, index, entries))
     report.index_ms = (time.perf_counter() - began) * 1000
 
@@ -209,9 +213,11 @@ async def _clone(
 def _verify_clones(
     source: Path, dest: Path, entries: list[TreeEntry], main: MainIndex
 ) -> tuple[list[CellEntry], list[TreeEntry]]:
-    """Stat every clone for the index; a source that changed (or a clone that is not its
-    source's) goes to git instead: its ctime moved, or the clone's mtime is not the one
-    the main index vouched for."""
+    """Stat every clone for the index; one whose source changed goes to git instead.
+
+    A source changed before the worker read it gave the clone another mtime or size
+    than the main index vouched for; one changed while or after it was cloned has
+    another ctime or mtime now (`source_matches`)."""
     source_prefix, dest_prefix = f"{source}/", f"{dest}/"
     cloned: list[CellEntry] = []
     changed: list[TreeEntry] = []
@@ -225,9 +231,9 @@ def _verify_clones(
             continue
         recorded = StatData.of(st)
         if (
-            recorded.mtime != known.stat.mtime
-            or recorded.size != known.stat.size
-            or not same_stat(st, entry.mode, recorded)
+            recorded.mtime != time_pair(known.mtime)
+            or recorded.size != known.size
+            or stat.S_ISLNK(st.st_mode) != entry.is_link
             or not source_matches(source_prefix + rel, known)
         ):
             changed.append(entry)
@@ -241,7 +247,7 @@ async def _git_writes(path: Path, git_dir: Path, entries: list[TreeEntry]) -> li
     if not entries:
         return []
     scratch = git_dir / "index.hive-cow"
-    stub = [CellEntry(e.path, e.sha, e.mode, _NO_STAT) for e in entries]
+    stub = [CellEntry(e.path, e.sha, e.mode, NO_STAT) for e in entries]
     await asyncio.to_thread(write_index, scratch, stub)
     try:
         await run_git(
