@@ -112,7 +112,11 @@ async def test_a_cell_on_btrfs_is_a_cow_checkout_and_deletes_like_any(
     assert _clean(cell.worktree_path)
     assert (cell.worktree_path / ".env").read_text() == "TOP=1\n", "include-copy ran too"
 
+    (cell.worktree_path / "README.md").write_text("uncommitted\n")
     deletion = await hive.runtime.cells.delete(cell.id)
+    assert deletion.snapshot is not None
+    assert deletion.snapshot.snapshot.changed == ("README.md",)
+    assert (hive.repo / "README.md").read_text() == "# repo\n", "the edit stayed in the cell"
     assert deletion.branch is not None and deletion.branch.deleted
     assert not cell.worktree_path.exists()
     assert str(cell.worktree_path) not in git(hive.repo, "worktree", "list")
