@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from hive.workspace.checkout_plan import TreeEntry
 from hive.workspace.clone_support import REFUSED, CloneSupport
 from hive.workspace.cow_checkout import (
     CheckoutReport,
@@ -275,3 +276,17 @@ async def test_a_cut_short_checkout_has_no_index_and_removes_like_any_other(
     assert not made.exists()
     assert str(made) not in git(repo, "worktree", "list")
     assert (repo / "big.bin").stat().st_size == BIG, "the main checkout keeps its files"
+
+
+async def test_a_cow_checkout_failing_half_way_is_undone(mount: Path, git: GitRunner) -> None:
+    repo = make_repo(mount / "repo", git)
+    cell = mount / "cells" / "half"
+    sha = git(repo, "rev-parse", "HEAD")
+    prepared = await prepare_cow(repo, sha, cell.parent, CloneSupport())
+    # A file git cannot write (its blob is missing): the checkout fails after the clones.
+    prepared.plan.from_git.append(TreeEntry(b"lost.txt", 0o100644, b"1" * 40))
+    with pytest.raises(CowUnavailable, match="the copy-on-write checkout failed"):
+        await make_cow_worktree(repo, cell, "hive/half", sha, prepared, new_branch=True)
+    assert not cell.exists(), "the half-made worktree is removed"
+    assert str(cell) not in git(repo, "worktree", "list")
+    assert git(repo, "branch", "--list", "hive/half"), "the branch stays for git to check out"

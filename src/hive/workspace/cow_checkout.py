@@ -50,7 +50,12 @@ from hive.workspace.git_index import (
 )
 from hive.workspace.tree_copy import CopyTotals, Progress
 from hive.workspace.tree_walk import BATCH_ITEMS, CopyWork
-from hive.workspace.worktree import add_worktree, attach_worktree, worktree_git_dir
+from hive.workspace.worktree import (
+    add_worktree,
+    attach_worktree,
+    remove_worktree,
+    worktree_git_dir,
+)
 
 
 class CowUnavailable(Exception):  # noqa: N818 - a verdict, not a failure
@@ -118,14 +123,20 @@ async def prepare_cow(
     Raises CowUnavailable with the reason when it cannot; changes nothing.
     """
     began = time.perf_counter()
-    located = await run_git(repo, "rev-parse", "--show-toplevel", "--git-path", "index")
-    top, index_path = located.stdout.splitlines()[:2]
+    located = await run_git(
+        repo, "rev-parse", "--show-toplevel", "--git-path", "index", "--git-common-dir"
+    )
+    top, index_path, common_dir = located.stdout.splitlines()[:3]
     main_root = Path(top)
-    config = _parse_config((await run_git(repo, "config", "-z", "--list")).stdout)
-    listed = await run_git(repo, "ls-tree", "-r", "-z", "--full-tree", "--end-of-options", commit)
+    # Independent reads at once: two git processes and the index on a thread.
+    configured, listed, main = await asyncio.gather(
+        run_git(repo, "config", "-z", "--list"),
+        run_git(repo, "ls-tree", "-r", "-z", "--full-tree", "--end-of-options", commit),
+        asyncio.to_thread(read_main_index, repo / index_path),
+    )
+    config = _parse_config(configured.stdout)
     tree = parse_ls_tree(os.fsencode(listed.stdout))
-    main = await asyncio.to_thread(read_main_index, repo / index_path)
-    attributes = await _attributes(repo, tree, config)
+    attributes = await _attributes(repo, repo / common_dir, tree, config)
     if reason := unusual(tree, main, config, attributes):
         raise CowUnavailable(reason, len(tree))
     plan = await asyncio.to_thread(plan_checkout, tree, main)
@@ -150,17 +161,32 @@ async def make_cow_worktree(
     new_branch: bool,
     worker_pool: CopyWorkerPool | None = None,
 ) -> CheckoutReport:
-    """Add the worktree without a checkout, then clone, have git write the rest, index."""
-    plan, main = prepared.plan, prepared.main
-    report = CheckoutReport(checkout="cow", reason="the file system clones")
-    report.plan_ms = (time.perf_counter() - prepared.began) * 1000
+    """Add the worktree without a checkout, then clone, have git write the rest, index.
+
+    A failure once the worktree exists removes it (the branch stays) and raises
+    CowUnavailable: git can still check it out. One before (git refusing the add) is
+    raised as it is, as `git worktree add` would have failed the same way.
+    """
     if new_branch:
         await add_worktree(repo, path, branch, commit, checkout=False)
     else:
         await attach_worktree(repo, path, branch, checkout=False)
+    try:
+        return await _fill(path, prepared, worker_pool)
+    except Exception as exc:
+        await remove_worktree(repo, path)
+        raise CowUnavailable(
+            f"the copy-on-write checkout failed: {exc}",
+            len(prepared.plan.clone) + len(prepared.plan.from_git),
+        ) from exc
 
+
+async def _fill(path: Path, prepared: CowPrepared, pool: CopyWorkerPool | None) -> CheckoutReport:
+    plan, main = prepared.plan, prepared.main
+    report = CheckoutReport(checkout="cow", reason="the file system clones")
+    report.plan_ms = (time.perf_counter() - prepared.began) * 1000
     began = time.perf_counter()
-    totals = await _clone(prepared.main_root, path, plan.clone, worker_pool)
+    totals = await _clone(prepared.main_root, path, plan.clone, pool)
     report.byte_copies = totals.fallback
     cloned, changed = await asyncio.to_thread(
         _verify_clones, prepared.main_root, path, plan.clone, main
@@ -168,9 +194,8 @@ async def make_cow_worktree(
     report.clone_ms = (time.perf_counter() - began) * 1000
 
     began = time.perf_counter()
-    from_git = [*plan.from_git, *changed]
     git_dir = await asyncio.to_thread(worktree_git_dir, path)
-    written = await _git_writes(path, git_dir, from_git)
+    written = await _git_writes(path, git_dir, [*plan.from_git, *changed])
     report.git_ms = (time.perf_counter() - began) * 1000
 
     began = time.perf_counter()
@@ -283,15 +308,16 @@ def _parse_config(text: str) -> dict[str, str]:
     return config
 
 
-async def _attributes(repo: Path, tree: list[TreeEntry], config: Mapping[str, str]) -> list[str]:
+async def _attributes(
+    repo: Path, common_dir: Path, tree: list[TreeEntry], config: Mapping[str, str]
+) -> list[str]:
     """The text of every attributes file that applies to a checkout of `tree`."""
     texts: list[str] = []
     tracked = [e.sha for e in tree if e.path.rsplit(b"/", 1)[-1] == b".gitattributes"]
     if tracked:
         listed = await run_git(repo, "cat-file", "--batch", stdin=b"\n".join(tracked) + b"\n")
         texts.append(listed.stdout)  # headers too: harmless to the attribute scan
-    common = (await run_git(repo, "rev-parse", "--git-common-dir")).stdout.strip()
-    files = [repo / common / "info" / "attributes", _global_attributes(config)]
+    files = [common_dir / "info" / "attributes", _global_attributes(config)]
     for file in files:
         with contextlib.suppress(OSError):
             texts.append(await asyncio.to_thread(file.read_text, "utf-8", "replace"))

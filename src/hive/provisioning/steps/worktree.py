@@ -24,7 +24,7 @@ from hive.workspace.cow_checkout import (
     make_cow_worktree,
     prepare_cow,
 )
-from hive.workspace.git import branch_exists, head_commit
+from hive.workspace.git import GitError, branch_exists, head_commit
 from hive.workspace.include_copy import CopyProgress, copy_included
 from hive.workspace.placement import move_into
 from hive.workspace.worktree import (
@@ -112,22 +112,20 @@ class CreateWorktree:
         if self._clone_support is not None:
             try:
                 prepared = await prepare_cow(repo, commit, path.parent, self._clone_support)
+                return await make_cow_worktree(
+                    repo, path, branch, commit, prepared,
+                    new_branch=not reattach, worker_pool=self._copy_workers,
+                )  # fmt: skip
             except CowUnavailable as exc:
                 reason, files = exc.reason, exc.files
-            except Exception as exc:
+                if exc.__cause__ is not None:
+                    _log.warning("copy-on-write checkout of %s: %s", path, reason)
+            except (GitError, OSError, ValueError, AssertionError) as exc:
+                # Reading the main checkout failed (dulwich raises ValueError and
+                # AssertionError on an index it cannot read); nothing was made yet.
                 reason = f"the main checkout could not be read: {exc}"
-            else:
-                try:
-                    return await make_cow_worktree(
-                        repo, path, branch, commit, prepared,
-                        new_branch=not reattach, worker_pool=self._copy_workers,
-                    )  # fmt: skip
-                except Exception as exc:
-                    _log.warning("copy-on-write checkout of %s failed: %s", path, exc)
-                    reason = f"the copy-on-write checkout failed: {exc}"
-                    files = len(prepared.plan.clone) + len(prepared.plan.from_git)
-                    await remove_worktree(repo, path)
-                    reattach = await branch_exists(repo, branch)
+            # A failed cow checkout made the branch before it was undone.
+            reattach = reattach or await branch_exists(repo, branch)
         if reattach:
             await attach_worktree(repo, path, branch)
         else:
