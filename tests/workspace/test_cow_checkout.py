@@ -116,6 +116,7 @@ async def test_a_cow_checkout_is_the_checkout_git_makes(mount: Path, git: GitRun
     index = worktree_git_dir(cell) / "index"
     entries = read_main_index(index)
     assert all(time_pair(e.mtime)[0] < entries.mtime_s for e in entries.entries.values())
+    assert b"TREE" in entries.extensions, "a cache tree, as git's own checkout writes"
     before = index.stat().st_mtime_ns, index.read_bytes()
     assert status(cell) == ""
     assert (index.stat().st_mtime_ns, index.read_bytes()) == before, "git refreshed nothing"
