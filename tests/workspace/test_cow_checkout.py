@@ -256,9 +256,10 @@ async def test_a_file_system_that_refuses_clones_is_remembered(
         await prepare_cow(repo, sha, tmp_path / "cells", support)
     assert caught.value.reason == REFUSED
     assert support.probes == 1
-    with pytest.raises(CowUnavailable):
+    with pytest.raises(CowUnavailable) as again:
         await prepare_cow(repo, sha, tmp_path / "cells", support)
     assert support.probes == 1, "the refusal was remembered, not asked again"
+    assert again.value.reason == REFUSED and again.value.files is None, "known before any read"
     assert not list((tmp_path / "cells").iterdir()), "the probe left nothing behind"
 
 

@@ -25,6 +25,14 @@ class CloneSupport:
         self.probes = 0
         """Clones tried to learn the answer (one per file system, refusals included)."""
 
+    def remembered(self, checkout: Path, target_dir: Path) -> str | None:
+        """Why not, when it is known without a probe: another file system, or one whose
+        refusal was remembered. Two stat calls: a checkout that falls back costs no more."""
+        device = checkout.stat().st_dev
+        if target_dir.stat().st_dev != device:
+            return ANOTHER_FILE_SYSTEM
+        return self._known.get(device)
+
     def refusal(self, source: Path, target_dir: Path) -> str | None:
         """Why files of `source`'s file system cannot be cloned into `target_dir`, or None.
 

@@ -77,7 +77,7 @@ class CheckoutReport:
     reason: str
     files_cloned: int = 0
     files_checked_out: int | None = 0
-    """Files git wrote (all of them when `checkout` is `git`; None when not counted)."""
+    """Files git wrote (all of them when `checkout` is `git`; None if unknown)."""
     from_git: dict[str, int] = field(default_factory=dict)
     """Why files of a cow checkout came from git: differs, untrusted, racy, changed."""
     byte_copies: int = 0
@@ -123,6 +123,9 @@ async def prepare_cow(
     Raises CowUnavailable with the reason when it cannot; changes nothing.
     """
     began = time.perf_counter()
+    await asyncio.to_thread(cells_dir.mkdir, parents=True, exist_ok=True)
+    if reason := await asyncio.to_thread(support.remembered, repo, cells_dir):
+        raise CowUnavailable(reason)
     located = await run_git(
         repo, "rev-parse", "--show-toplevel", "--git-path", "index", "--git-common-dir"
     )
@@ -145,7 +148,6 @@ async def prepare_cow(
     probe = next((e for e in plan.clone if not e.is_link and main.entries[e.path].size), None)
     if probe is not None:
         source = main_root / os.fsdecode(probe.path)
-        await asyncio.to_thread(cells_dir.mkdir, parents=True, exist_ok=True)
         if reason := await asyncio.to_thread(support.refusal, source, cells_dir):
             raise CowUnavailable(reason, len(tree))
     return CowPrepared(main_root, main, plan, began)

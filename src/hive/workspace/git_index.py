@@ -25,6 +25,7 @@ from dulwich.index import (
     IndexEntry,
     SerializedIndexEntry,
     read_index_dict_with_version,
+    read_index_header,
 )
 from dulwich.index import write_index as dulwich_write_index
 from dulwich.objects import ObjectID
@@ -173,3 +174,9 @@ def racy_entries(index_path: Path, entries: Iterable[CellEntry]) -> list[bytes]:
     """
     index_s = index_path.stat().st_mtime_ns // 1_000_000_000
     return [e.path for e in entries if e.stat.mtime[0] >= index_s]
+
+
+def entry_count(path: Path) -> int:
+    """How many entries the index at `path` holds, from its header alone."""
+    with path.open("rb") as file:
+        return read_index_header(file)[1]

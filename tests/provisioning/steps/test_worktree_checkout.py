@@ -136,6 +136,11 @@ async def test_on_the_ordinary_disk_the_checkout_is_git_with_the_reason(
     assert meta["checkoutReason"] == REFUSED
     assert meta["filesCloned"] == 0 and meta["filesCheckedOut"] == 5
     assert _clean(cell.worktree_path)
+    # The next cell: the refusal is remembered, so nothing is read before git runs.
+    second = await hive.settle((await hive.create("second")).id)
+    again = await _checkout(hive, second.id)
+    assert (again["checkout"], again["checkoutReason"]) == ("git", REFUSED)
+    assert again["filesCheckedOut"] == 5
 
 
 async def test_a_retry_keeps_the_cow_worktree(

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from hive.config.schema import Template
+from hive.core.errors import InvalidInputError
 from hive.core.steps import Step, substep
 from hive.provisioning.engine.context import RunContext
 from hive.provisioning.engine.workflow import checkpointed
@@ -25,6 +26,7 @@ from hive.workspace.cow_checkout import (
     prepare_cow,
 )
 from hive.workspace.git import GitError, branch_exists, head_commit
+from hive.workspace.git_index import entry_count
 from hive.workspace.include_copy import CopyProgress, copy_included
 from hive.workspace.placement import move_into
 from hive.workspace.worktree import (
@@ -33,6 +35,7 @@ from hive.workspace.worktree import (
     checkout_finished,
     remove_worktree,
     worktree_exists,
+    worktree_git_dir,
 )
 
 _log = logging.getLogger(__name__)
@@ -130,6 +133,8 @@ class CreateWorktree:
             await attach_worktree(repo, path, branch)
         else:
             await add_worktree(repo, path, branch, base_commit or "")
+        if files is None:  # the new index's header says how many files git wrote
+            files = await asyncio.to_thread(_entries_of, path)
         return CheckoutReport(checkout="git", reason=reason, files_checked_out=files)
 
     async def _include_copy(self, ctx: RunContext, template: Template, dest: Path) -> None:
@@ -167,6 +172,13 @@ async def _both(first: Awaitable[None], second: Awaitable[None]) -> None:
     for task in tasks:
         if not task.cancelled() and (error := task.exception()) is not None:
             raise error
+
+
+def _entries_of(worktree: Path) -> int | None:
+    try:
+        return entry_count(worktree_git_dir(worktree) / "index")
+    except (OSError, ValueError, InvalidInputError):
+        return None
 
 
 def _empty_directory(path: Path) -> None:
