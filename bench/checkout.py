@@ -152,9 +152,11 @@ def ratio_line(name: str, times: list[float], base_name: str, base: list[float])
 
 
 def interleave(rounds: int, runs: list[Callable[[int], float]]) -> list[list[float]]:
+    """A B C, C B A, A B C …: no candidate always runs right after the same one."""
     results: list[list[float]] = [[] for _ in runs]
     for index in range(rounds):
-        for slot, run in enumerate(runs):
+        order = list(enumerate(runs))
+        for slot, run in order if index % 2 == 0 else reversed(order):
             results[slot].append(run(index))
     return results
 
