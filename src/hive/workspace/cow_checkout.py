@@ -36,7 +36,7 @@ from hive.workspace.checkout_plan import (
     unusual,
 )
 from hive.workspace.clone_support import CloneSupport
-from hive.workspace.copy_process import CopyWorker, CopyWorkerPool
+from hive.workspace.copy_process import CopyWorker, CopyWorkerPool, wait_through_cancel
 from hive.workspace.git import run_git
 from hive.workspace.git_index import (
     NO_STAT,
@@ -56,6 +56,8 @@ from hive.workspace.worktree import (
     remove_worktree,
     worktree_git_dir,
 )
+
+_CHECK_EVERY_S = 0.05
 
 
 class CowUnavailable(Exception):  # noqa: N818 - a verdict, not a failure
@@ -188,11 +190,8 @@ async def _fill(path: Path, prepared: CowPrepared, pool: CopyWorkerPool | None) 
     report = CheckoutReport(checkout="cow", reason="the file system clones")
     report.plan_ms = (time.perf_counter() - prepared.began) * 1000
     began = time.perf_counter()
-    totals = await _clone(prepared.main_root, path, plan.clone, pool)
+    totals, cloned, changed = await _clone(prepared.main_root, path, plan.clone, main, pool)
     report.byte_copies = totals.fallback
-    cloned, changed = await asyncio.to_thread(
-        _verify_clones, prepared.main_root, path, plan.clone, main
-    )
     report.clone_ms = (time.perf_counter() - began) * 1000
 
     began = time.perf_counter()
@@ -218,9 +217,14 @@ async def _fill(path: Path, prepared: CowPrepared, pool: CopyWorkerPool | None) 
 
 
 async def _clone(
-    source: Path, dest: Path, entries: list[TreeEntry], pool: CopyWorkerPool | None
-) -> CopyTotals:
-    """The include-copy engine's worker clones the files, fed in batches."""
+    source: Path,
+    dest: Path,
+    entries: list[TreeEntry],
+    main: MainIndex,
+    pool: CopyWorkerPool | None,
+) -> tuple[CopyTotals, list[CellEntry], list[TreeEntry]]:
+    """The include-copy engine's worker clones the files, fed in batches; the clones it
+    has made are checked (`_verify_clones`) on a thread here while it goes on."""
     batches: asyncio.Queue[CopyWork | None] = asyncio.Queue()
     for start in range(0, len(entries), BATCH_ITEMS):
         work = CopyWork()
@@ -230,11 +234,34 @@ async def _clone(
             work.parents.add(rel.rpartition("/")[0])
         batches.put_nowait(work)
     batches.put_nowait(None)
+    progress = Progress()
+    cloned: list[CellEntry] = []
+    changed: list[TreeEntry] = []
     worker = await (pool.take() if pool else CopyWorker.start())
+    copying = asyncio.ensure_future(worker.copy(source, dest, batches, progress, threads=None))
     try:
-        return await worker.copy(source, dest, batches, Progress(), threads=None)
+        checked = 0
+        while checked < len(entries) or not copying.done():
+            finished = copying.done()
+            # Clones run on one thread, in order: the worker's count is a prefix. (Were it
+            # not, a file checked before it was made fails the check and git writes it.)
+            reached = len(entries) if finished else min(progress.snapshot()[0], len(entries))
+            if reached > checked:
+                part = entries[checked:reached]
+                good, bad = await asyncio.to_thread(_verify_clones, source, dest, part, main)
+                cloned += good
+                changed += bad
+                checked = reached
+            elif not finished:
+                await asyncio.wait([copying], timeout=_CHECK_EVERY_S)
+        totals = copying.result()
+    except BaseException:
+        copying.cancel()  # the worker is stopped and waited for before this goes on
+        await wait_through_cancel(copying)
+        raise
     finally:
         await worker.close()
+    return totals, cloned, changed
 
 
 def _verify_clones(
