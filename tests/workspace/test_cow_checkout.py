@@ -12,13 +12,9 @@ from pathlib import Path
 import pytest
 
 from hive.workspace.checkout_plan import TreeEntry
+from hive.workspace.checkout_report import CheckoutReport
 from hive.workspace.clone_support import REFUSED, CloneSupport
-from hive.workspace.cow_checkout import (
-    CheckoutReport,
-    CowUnavailable,
-    make_cow_worktree,
-    prepare_cow,
-)
+from hive.workspace.cow_checkout import CowUnavailable, make_cow_worktree, prepare_cow
 from hive.workspace.git_index import read_main_index, time_pair
 from hive.workspace.worktree import checkout_finished, remove_worktree, worktree_git_dir
 from tests.support.btrfs import btrfs_mount, disk_clones, shares_extents

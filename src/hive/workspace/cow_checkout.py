@@ -22,10 +22,8 @@ import contextlib
 import os
 import stat
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from hive.workspace.checkout_plan import (
     CheckoutPlan,
@@ -35,6 +33,7 @@ from hive.workspace.checkout_plan import (
     source_matches,
     unusual,
 )
+from hive.workspace.checkout_report import CheckoutReport
 from hive.workspace.clone_support import CloneSupport
 from hive.workspace.copy_process import CopyWorker, CopyWorkerPool, wait_through_cancel
 from hive.workspace.git import run_git
@@ -48,6 +47,7 @@ from hive.workspace.git_index import (
     time_pair,
     write_index,
 )
+from hive.workspace.git_settings import parse_config, read_attributes
 from hive.workspace.tree_copy import CopyTotals, Progress
 from hive.workspace.tree_walk import BATCH_ITEMS, CopyWork
 from hive.workspace.worktree import (
@@ -58,6 +58,9 @@ from hive.workspace.worktree import (
 )
 
 _CHECK_EVERY_S = 0.05
+NO_FILE_VOUCHED_FOR = (
+    "the main checkout's index vouches for none of its files (`git status` there refreshes it)"
+)
 
 
 class CowUnavailable(Exception):  # noqa: N818 - a verdict, not a failure
@@ -68,45 +71,6 @@ class CowUnavailable(Exception):  # noqa: N818 - a verdict, not a failure
         self.reason = reason
         self.files = files
         """Tracked files of the base tree, when they were listed before the verdict."""
-
-
-@dataclass
-class CheckoutReport:
-    """How a cell's tracked files were made; `metadata()` goes on the timing row."""
-
-    checkout: str
-    """`cow` or `git`."""
-    reason: str
-    files_cloned: int = 0
-    files_checked_out: int | None = 0
-    """Files git wrote (all of them when `checkout` is `git`; None if unknown)."""
-    from_git: dict[str, int] = field(default_factory=dict)
-    """Why files of a cow checkout came from git: differs, untrusted, racy, changed."""
-    byte_copies: int = 0
-    racy: int = 0
-    plan_ms: float = 0.0
-    clone_ms: float = 0.0
-    git_ms: float = 0.0
-    index_ms: float = 0.0
-
-    def metadata(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "checkout": self.checkout,
-            "checkoutReason": self.reason,
-            "filesCloned": self.files_cloned,
-            "filesCheckedOut": self.files_checked_out,
-        }
-        if self.checkout == "cow":
-            data.update(
-                fromGit=dict(self.from_git),
-                byteCopies=self.byte_copies,
-                racyEntries=self.racy,
-                planMs=round(self.plan_ms, 3),
-                cloneMs=round(self.clone_ms, 3),
-                gitMs=round(self.git_ms, 3),
-                indexMs=round(self.index_ms, 3),
-            )
-        return data
 
 
 @dataclass(frozen=True)
@@ -122,7 +86,8 @@ async def prepare_cow(
 ) -> CowPrepared:
     """Decide whether `commit` can be checked out by clones from `repo`'s checkout.
 
-    Raises CowUnavailable with the reason when it cannot; changes nothing.
+    Raises CowUnavailable with the reason when it cannot; changes nothing (but makes
+    the cells root, as the checkout would).
     """
     began = time.perf_counter()
     await asyncio.to_thread(cells_dir.mkdir, parents=True, exist_ok=True)
@@ -139,14 +104,14 @@ async def prepare_cow(
         run_git(repo, "ls-tree", "-r", "-z", "--full-tree", "--end-of-options", commit),
         asyncio.to_thread(read_main_index, repo / index_path),
     )
-    config = _parse_config(configured.stdout)
+    config = parse_config(configured.stdout)
     tree = parse_ls_tree(os.fsencode(listed.stdout))
-    attributes = await _attributes(repo, repo / common_dir, tree, config)
+    attributes = await read_attributes(repo, repo / common_dir, tree, config)
     if reason := unusual(tree, main, config, attributes):
         raise CowUnavailable(reason, len(tree))
     plan = await asyncio.to_thread(plan_checkout, tree, main)
     if not plan.clone:
-        raise CowUnavailable("no file of the main checkout can be cloned", len(tree))
+        raise CowUnavailable(NO_FILE_VOUCHED_FOR, len(tree))
     probe = next((e for e in plan.clone if not e.is_link and main.entries[e.path].size), None)
     if probe is not None:
         source = main_root / os.fsdecode(probe.path)
@@ -325,36 +290,3 @@ def _stat_written(path: Path, entries: list[TreeEntry]) -> list[CellEntry]:
         CellEntry(e.path, e.sha, e.mode, StatData.of(os.lstat(prefix + os.fsdecode(e.path))))
         for e in entries
     ]
-
-
-def _parse_config(text: str) -> dict[str, str]:
-    """`git config -z --list`: `key\\nvalue` records; the last value of a key wins."""
-    config: dict[str, str] = {}
-    for record in text.split("\0"):
-        if record:
-            key, _, value = record.partition("\n")
-            config[key.lower()] = value
-    return config
-
-
-async def _attributes(
-    repo: Path, common_dir: Path, tree: list[TreeEntry], config: Mapping[str, str]
-) -> list[str]:
-    """The text of every attributes file that applies to a checkout of `tree`."""
-    texts: list[str] = []
-    tracked = [e.sha for e in tree if e.path.rsplit(b"/", 1)[-1] == b".gitattributes"]
-    if tracked:
-        listed = await run_git(repo, "cat-file", "--batch", stdin=b"\n".join(tracked) + b"\n")
-        texts.append(listed.stdout)  # headers too: harmless to the attribute scan
-    files = [common_dir / "info" / "attributes", _global_attributes(config)]
-    for file in files:
-        with contextlib.suppress(OSError):
-            texts.append(await asyncio.to_thread(file.read_text, "utf-8", "replace"))
-    return texts
-
-
-def _global_attributes(config: Mapping[str, str]) -> Path:
-    if configured := config.get("core.attributesfile"):
-        return Path(configured).expanduser()
-    xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(xdg) / "git" / "attributes"

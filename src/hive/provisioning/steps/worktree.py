@@ -17,14 +17,10 @@ from hive.provisioning.engine.context import RunContext
 from hive.provisioning.engine.workflow import checkpointed
 from hive.store.cells import CellStore
 from hive.store.clock import now_iso
+from hive.workspace.checkout_report import CheckoutReport
 from hive.workspace.clone_support import CloneSupport
 from hive.workspace.copy_process import CopyWorkerPool
-from hive.workspace.cow_checkout import (
-    CheckoutReport,
-    CowUnavailable,
-    make_cow_worktree,
-    prepare_cow,
-)
+from hive.workspace.cow_checkout import CowUnavailable, make_cow_worktree, prepare_cow
 from hive.workspace.git import GitError, branch_exists, head_commit
 from hive.workspace.git_index import entry_count
 from hive.workspace.include_copy import CopyProgress, copy_included
