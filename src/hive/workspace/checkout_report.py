@@ -19,6 +19,8 @@ class CheckoutReport:
     from_git: dict[str, int] = field(default_factory=dict)
     """Why files of a cow checkout came from git: differs, untrusted, racy, changed."""
     byte_copies: int = 0
+    reflinked_bytes: int = 0
+    """Bytes of the cloned files: shared with the main checkout until either changes."""
     racy: int = 0
     plan_ms: float = 0.0
     clone_ms: float = 0.0
@@ -36,6 +38,7 @@ class CheckoutReport:
             data.update(
                 fromGit=dict(self.from_git),
                 byteCopies=self.byte_copies,
+                reflinkedBytes=self.reflinked_bytes,
                 racyEntries=self.racy,
                 planMs=round(self.plan_ms, 3),
                 cloneMs=round(self.clone_ms, 3),

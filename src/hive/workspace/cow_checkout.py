@@ -175,6 +175,9 @@ async def _fill(path: Path, prepared: CowPrepared, pool: CopyWorkerPool | None) 
     report.index_ms = (time.perf_counter() - began) * 1000
 
     report.files_cloned, report.files_checked_out = len(cloned), len(written)
+    # The clones that stayed (git rewrote the changed ones), regular files only.
+    kept = sum(e.stat.size for e in cloned if e.mode != stat.S_IFLNK)
+    report.reflinked_bytes = min(kept, totals.reflinked_bytes)
     report.from_git = dict(plan.reasons)
     if changed:
         report.from_git["changed"] = report.from_git.get("changed", 0) + len(changed)

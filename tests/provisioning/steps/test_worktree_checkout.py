@@ -111,6 +111,10 @@ async def test_a_cell_on_btrfs_is_a_cow_checkout_and_deletes_like_any(
     assert shares_extents(cell.worktree_path / "data.bin")
     assert _clean(cell.worktree_path)
     assert (cell.worktree_path / ".env").read_text() == "TOP=1\n", "include-copy ran too"
+    # A cell's disk counts the clones as shared: they cost nothing until changed.
+    cloned = await hive.runtime.stores.disk.cloned_bytes(cell.id)
+    assert meta["reflinkedBytes"] >= 128 * 1024
+    assert cloned == meta["reflinkedBytes"] + len("TOP=1\n"), "the checkout and the .env"
 
     (cell.worktree_path / "README.md").write_text("uncommitted\n")
     deletion = await hive.runtime.cells.delete(cell.id)
