@@ -15,7 +15,7 @@ from hive.workspace.checkout_plan import TreeEntry
 from hive.workspace.checkout_report import CheckoutReport
 from hive.workspace.clone_support import REFUSED, CloneSupport
 from hive.workspace.cow_checkout import CowUnavailable, make_cow_worktree, prepare_cow
-from hive.workspace.git_index import read_main_index, time_pair
+from hive.workspace.git_index import UnreadableIndexError, read_main_index, time_pair
 from hive.workspace.worktree import checkout_finished, remove_worktree, worktree_git_dir
 from tests.support.btrfs import btrfs_mount, disk_clones, shares_extents
 from tests.workspace.conftest import GitRunner
@@ -288,3 +288,16 @@ async def test_a_cow_checkout_failing_half_way_is_undone(mount: Path, git: GitRu
     assert not cell.exists(), "the half-made worktree is removed"
     assert str(cell) not in git(repo, "worktree", "list")
     assert git(repo, "branch", "--list", "hive/half"), "the branch stays for git to check out"
+
+
+async def test_a_damaged_main_index_is_refused_before_anything_is_made(
+    mount: Path, git: GitRunner
+) -> None:
+    repo = make_repo(mount / "repo", git)
+    index = repo / ".git" / "index"
+    data = bytearray(index.read_bytes())
+    data[-1] ^= 0xFF  # the checksum no longer matches
+    index.write_bytes(bytes(data))
+    with pytest.raises(UnreadableIndexError, match="cannot read the index"):
+        await prepare_cow(repo, git(repo, "rev-parse", "HEAD"), mount / "cells", CloneSupport())
+    assert not list((mount / "cells").iterdir())

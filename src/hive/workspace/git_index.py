@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from dulwich.errors import ChecksumMismatch
 from dulwich.file import GitFile
 from dulwich.index import (
     EXTENDED_FLAG_INTEND_TO_ADD,
@@ -24,6 +26,7 @@ from dulwich.index import (
     IndexChecksumWriter,
     IndexEntry,
     SerializedIndexEntry,
+    UnsupportedIndexFormat,
     read_index_dict_with_version,
     read_index_header,
 )
@@ -98,6 +101,10 @@ def trusted(entry: IndexEntry) -> bool:
     )
 
 
+class UnreadableIndexError(ValueError):
+    """An index dulwich cannot read (damaged, truncated, a format it does not know)."""
+
+
 @dataclass(frozen=True)
 class MainIndex:
     entries: dict[bytes, IndexEntry]
@@ -119,8 +126,17 @@ def read_main_index(path: Path) -> MainIndex:
     except FileNotFoundError:
         return MainIndex({}, 0, 2, frozenset(), skip_worktree=False)
     reader = IndexChecksumReader(io.BytesIO(data))
-    read, version, extensions = read_index_dict_with_version(reader)
-    reader.check_checksum()
+    try:
+        read, version, extensions = read_index_dict_with_version(reader)
+        reader.check_checksum()
+    except (
+        ChecksumMismatch,
+        UnsupportedIndexFormat,
+        AssertionError,
+        ValueError,
+        struct.error,
+    ) as exc:
+        raise UnreadableIndexError(f"cannot read the index {path}: {exc}") from exc
     entries = {name: entry for name, entry in read.items() if isinstance(entry, IndexEntry)}
     skip_worktree = any(
         entry.extended_flags & EXTENDED_FLAG_SKIP_WORKTREE for entry in entries.values()

@@ -22,7 +22,7 @@ from hive.workspace.clone_support import CloneSupport
 from hive.workspace.copy_process import CopyWorkerPool
 from hive.workspace.cow_checkout import CowUnavailable, make_cow_worktree, prepare_cow
 from hive.workspace.git import GitError, branch_exists, head_commit
-from hive.workspace.git_index import entry_count
+from hive.workspace.git_index import UnreadableIndexError, entry_count
 from hive.workspace.include_copy import CopyProgress, copy_included
 from hive.workspace.placement import move_into
 from hive.workspace.worktree import (
@@ -119,9 +119,8 @@ class CreateWorktree:
                 reason, files = exc.reason, exc.files
                 if exc.__cause__ is not None:
                     _log.warning("copy-on-write checkout of %s: %s", path, reason)
-            except (GitError, OSError, ValueError, AssertionError) as exc:
-                # Reading the main checkout failed (dulwich raises ValueError and
-                # AssertionError on an index it cannot read); nothing was made yet.
+            except (GitError, OSError, UnreadableIndexError) as exc:
+                # Reading the main checkout failed; nothing was made yet.
                 reason = f"the main checkout could not be read: {exc}"
             # A failed cow checkout made the branch before it was undone.
             reattach = reattach or await branch_exists(repo, branch)
