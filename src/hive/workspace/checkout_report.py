@@ -23,6 +23,7 @@ class CheckoutReport:
     """Bytes of the cloned files: shared with the main checkout until either changes."""
     racy: int = 0
     plan_ms: float = 0.0
+    add_ms: float = 0.0
     clone_ms: float = 0.0
     git_ms: float = 0.0
     index_ms: float = 0.0
@@ -41,6 +42,7 @@ class CheckoutReport:
                 reflinkedBytes=self.reflinked_bytes,
                 racyEntries=self.racy,
                 planMs=round(self.plan_ms, 3),
+                addMs=round(self.add_ms, 3),
                 cloneMs=round(self.clone_ms, 3),
                 gitMs=round(self.git_ms, 3),
                 indexMs=round(self.index_ms, 3),

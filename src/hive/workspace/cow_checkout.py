@@ -79,6 +79,8 @@ class CowPrepared:
     main: MainIndex
     plan: CheckoutPlan
     began: float
+    planned: float
+    """`time.perf_counter()` when the decision began and when it was made."""
 
 
 async def prepare_cow(
@@ -117,7 +119,7 @@ async def prepare_cow(
         source = main_root / os.fsdecode(probe.path)
         if reason := await asyncio.to_thread(support.refusal, source, cells_dir):
             raise CowUnavailable(reason, len(tree))
-    return CowPrepared(main_root, main, plan, began)
+    return CowPrepared(main_root, main, plan, began, time.perf_counter())
 
 
 async def make_cow_worktree(
@@ -153,8 +155,9 @@ async def make_cow_worktree(
 async def _fill(path: Path, prepared: CowPrepared, pool: CopyWorkerPool | None) -> CheckoutReport:
     plan, main = prepared.plan, prepared.main
     report = CheckoutReport(checkout="cow", reason="the file system clones")
-    report.plan_ms = (time.perf_counter() - prepared.began) * 1000
     began = time.perf_counter()
+    report.plan_ms = (prepared.planned - prepared.began) * 1000
+    report.add_ms = (began - prepared.planned) * 1000
     totals, cloned, changed = await _clone(prepared.main_root, path, plan.clone, main, pool)
     report.byte_copies = totals.fallback
     report.clone_ms = (time.perf_counter() - began) * 1000
