@@ -42,6 +42,7 @@ test: lint check-types system-deps opencode
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/create.py
 	$(BIN)/python bench/include_copy.py
+	$(BIN)/python bench/checkout.py
 	$(BIN)/python bench/services.py
 	$(BIN)/python bench/timings.py
 	$(BIN)/python bench/events.py

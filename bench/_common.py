@@ -73,10 +73,13 @@ class Served:
 
 
 @contextmanager
-def hive_server(repo: Path, home: Path) -> Iterator[Served]:
+def hive_server(
+    repo: Path, home: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[Served]:
     """Serve `repo` from a separate process, with a token chosen here (`HIVE_TOKEN`)."""
     port, token = free_port(), secrets.token_urlsafe(32)
     env = {**os.environ, "HIVE_HOME": str(home), "HIVE_PORT": str(port), "HIVE_TOKEN": token}
+    env.update(extra_env or {})
     process = subprocess.Popen(
         [sys.executable, "-m", "hive", "serve"], cwd=repo, env=env, stderr=subprocess.DEVNULL
     )

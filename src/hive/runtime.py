@@ -52,6 +52,7 @@ from hive.store.step_history import StepHistoryStore
 from hive.store.template_history import TemplateHistoryStore
 from hive.store.timings import TimingStore
 from hive.store.workspaces import WorkspaceStore
+from hive.workspace.clone_support import CloneSupport
 from hive.workspace.copy_process import CopyWorkerPool
 from hive.workspace.disk_usage import read_free_space
 
@@ -173,6 +174,7 @@ class HiveRuntime:
                 records=records,
                 copy_workers=copy_workers,
                 copy_threads=settings.copy_workers,
+                clone_support=CloneSupport() if settings.cow_checkout else None,
                 logs_root=settings.logs_root,
                 setup_timeout_s=settings.setup_timeout_s,
                 grace_s=settings.kill_grace_s,

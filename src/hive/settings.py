@@ -68,6 +68,11 @@ class Settings(BaseModel):
     """Threads one include-copy uses. Unset: one while the file system clones (parallel
     clones only queue on its locks), the CPU count (at least two) for byte copies."""
 
+    cow_checkout: bool = True
+    """Copy-on-write checkouts (`HIVE_COW_CHECKOUT`): a cell's tracked files cloned from
+    the main checkout where the file system clones; `0` makes every checkout `git
+    worktree add`."""
+
     port_range: tuple[int, int] = (20000, 29999)
     """Ports leased to services that name no fixed port or range of their own."""
 
@@ -221,6 +226,7 @@ class Settings(BaseModel):
             "HIVE_SETUP_TIMEOUT": "setup_timeout_s",
             "HIVE_MAX_PARALLEL_WORKTREES": "max_parallel_worktrees",
             "HIVE_COPY_WORKERS": "copy_workers",
+            "HIVE_COW_CHECKOUT": "cow_checkout",
             "HIVE_SERVICE_START_GRACE": "service_start_grace_s",
             "HIVE_SAMPLE_INTERVAL": "sample_interval_s",
             "HIVE_STREAM_HEARTBEAT": "stream_heartbeat_s",

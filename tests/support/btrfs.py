@@ -46,3 +46,17 @@ def shares_extents(path: Path) -> bool:
     """filefrag reports the file's extents as shared (a reflink, not a copy)."""
     out = subprocess.run(["filefrag", "-v", str(path)], capture_output=True, text=True)
     return "shared" in out.stdout
+
+
+def disk_clones(directory: Path) -> bool:
+    """Whether `directory`'s file system clones files, asked of `cp`, not of Hive."""
+    source, target = directory / ".clone-check", directory / ".clone-check-copy"
+    source.write_bytes(b"x" * 4096)
+    try:
+        copied = subprocess.run(
+            ["cp", "--reflink=always", str(source), str(target)], capture_output=True
+        )
+        return copied.returncode == 0
+    finally:
+        source.unlink()
+        target.unlink(missing_ok=True)

@@ -22,6 +22,8 @@ from hive.store.tables import cell_timing_events as t
 from hive.store.tables import cells as c
 
 INCLUDE_COPY = substep(Step.CREATE_WORKTREE, "include_copy")
+CHECKOUT = substep(Step.CREATE_WORKTREE, "git_add")
+"""The checkout's row: a copy-on-write checkout's `reflinkedBytes` are cloned too."""
 
 
 @dataclass(frozen=True)
@@ -138,14 +140,18 @@ class CellDiskStore:
         return [BigCell(row.id, row.name, row.own) for row in rows]
 
     async def cloned_bytes(self, cell_id: str) -> int:
-        """What the cell's latest successful include-copy cloned (0 when none did)."""
-        row = await self._db.first(
-            select(t.c.metadata)
-            .where(t.c.cell_id == cell_id, t.c.step == INCLUDE_COPY, t.c.status == "ok")
-            .order_by(t.c.id.desc())
-            .limit(1)
-        )
-        return cloned_from(row.metadata if row else None)
+        """What the cell's latest successful include-copy and checkout cloned (0 when
+        neither did: a `git worktree add` writes every byte)."""
+        total = 0
+        for step in (INCLUDE_COPY, CHECKOUT):
+            row = await self._db.first(
+                select(t.c.metadata)
+                .where(t.c.cell_id == cell_id, t.c.step == step, t.c.status == "ok")
+                .order_by(t.c.id.desc())
+                .limit(1)
+            )
+            total += cloned_from(row.metadata if row else None)
+        return total
 
     async def prune(self) -> int:
         """Forget measurements of cells that no longer exist; how many went."""

@@ -104,10 +104,12 @@ async def run_git(
     check: bool = True,
     timeout: float = 120,  # noqa: ASYNC109
     env: Mapping[str, str] | None = None,
+    stdin: bytes | None = None,
 ) -> GitResult:
     """Run `git -C <repo> <args>`; raise `GitError` on timeout, or on failure when `check`.
 
-    `env` adds variables to git's environment (a temporary index, an identity).
+    `env` adds variables to git's environment (a temporary index, an identity); `stdin`
+    is fed to git (path lists too long for arguments).
     """
     arg_list = list(args)
     try:
@@ -116,7 +118,7 @@ async def run_git(
             "-C",
             str(repo),
             *arg_list,
-            stdin=asyncio.subprocess.DEVNULL,
+            stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env={**_git_env(), **(env or {})},
@@ -134,7 +136,7 @@ async def run_git(
         raise GitError(arg_list, 126, "", reason=f"git could not be started: {exc}") from exc
     try:
         async with asyncio.timeout(timeout):
-            out, err = await proc.communicate()
+            out, err = await proc.communicate(stdin)
     except TimeoutError:
         _kill_group(proc)
         await proc.wait()

@@ -58,12 +58,19 @@ def _prepare_target(path: Path) -> Path:
     return path
 
 
-async def add_worktree(repo: Path, path: Path, branch: str, start_commit: str) -> None:
-    """`git worktree add -b <branch> <path> <start_commit>`, creating the parent directory."""
+async def add_worktree(
+    repo: Path, path: Path, branch: str, start_commit: str, *, checkout: bool = True
+) -> None:
+    """`git worktree add -b <branch> <path> <start_commit>`, creating the parent directory.
+
+    Without `checkout`, git writes neither files nor an index (`--no-checkout`): a
+    copy-on-write checkout makes both.
+    """
     refuse_option_like(branch, "branch name")
     refuse_option_like(start_commit, "commit")
     target = await asyncio.to_thread(_prepare_target, path)
-    args = ["worktree", "add", "-b", branch, "--", str(target), start_commit]
+    add = ["worktree", "add", *([] if checkout else ["--no-checkout"])]
+    args = [*add, "-b", branch, "--", str(target), start_commit]
     for delay in (*_RACE_BACKOFF_S, None):
         try:
             await run_git(repo, *args)
@@ -73,15 +80,34 @@ async def add_worktree(repo: Path, path: Path, branch: str, start_commit: str) -
                 raise
         await asyncio.sleep(delay)
         if await branch_exists(repo, branch):
-            args = ["worktree", "add", "--", str(target), branch]
+            args = [*add, "--", str(target), branch]
 
 
-async def attach_worktree(repo: Path, path: Path, branch: str) -> None:
+async def attach_worktree(repo: Path, path: Path, branch: str, *, checkout: bool = True) -> None:
     """Check an existing branch out again at `path` (its earlier worktree is gone)."""
     refuse_option_like(branch, "branch name")
     target = await asyncio.to_thread(_prepare_target, path)
     await run_git(repo, "worktree", "prune")
-    await run_git(repo, "worktree", "add", "--", str(target), branch)
+    add = ["worktree", "add", *([] if checkout else ["--no-checkout"])]
+    await run_git(repo, *add, "--", str(target), branch)
+
+
+def worktree_git_dir(path: Path) -> Path:
+    """The administrative directory of the linked worktree at `path` (its `.git` file)."""
+    text = (path / ".git").read_text(encoding="utf-8", errors="surrogateescape").strip()
+    if not text.startswith("gitdir: "):
+        raise InvalidInputError(f"{path} is not a linked worktree", hint="pass a cell's worktree")
+    git_dir = Path(text.removeprefix("gitdir: "))
+    return git_dir if git_dir.is_absolute() else (path / git_dir).resolve()
+
+
+def checkout_finished(path: Path) -> bool:
+    """Whether the worktree at `path` has its index: git and the copy-on-write checkout
+    both write it last, so a checkout cut short (a killed server) has none."""
+    try:
+        return (worktree_git_dir(path) / "index").exists()
+    except (OSError, InvalidInputError):
+        return False
 
 
 async def _worktree_paths(repo: Path) -> list[Path]:

@@ -26,6 +26,7 @@ from hive.services.supervisor import Supervisor
 from hive.store.cells import CellStore
 from hive.store.records import CellRecord
 from hive.store.services import ServiceStore
+from hive.workspace.clone_support import CloneSupport
 from hive.workspace.copy_process import CopyWorkerPool
 
 
@@ -57,6 +58,7 @@ def create_workflow(
     prompt_fetcher: PromptFetcher,
     agents: AgentSessions,
     agent_timeout_s: float,
+    clone_support: CloneSupport | None = None,
 ) -> WorkflowSpec:
     """create_worktree → allocate_ports → run_setup → ensure_services → assemble_prompt
     → ensure_agent_session → mark_ready.
@@ -66,7 +68,7 @@ def create_workflow(
     at the failed step (ports, services, the prompt and the agent's session are made
     again, or found again, on every attempt; the first message is sent once).
     """
-    worktree = CreateWorktree(cells, copy_workers, copy_threads)
+    worktree = CreateWorktree(cells, copy_workers, copy_threads, clone_support)
     setup = RunSetup(
         cells, environments, records, logs_root, timeout_s=setup_timeout_s, grace_s=grace_s
     )
