@@ -108,6 +108,7 @@ class HiveRuntime:
     agents: AgentSessions
     # Disk per cell, room for new cells, and templates' estimates.
     disk_meter: DiskMeter
+    space: SpaceCheck
     estimates: TemplateEstimates
     # Resources: CPU and memory sampled per cell while the server runs.
     sampler: ResourceSampler
@@ -207,6 +208,9 @@ class HiveRuntime:
             supervisor=supervisor,
             records=records,
         )
+        space = SpaceCheck(
+            settings.worktrees_root, stores.disk, settings.free_space or read_free_space
+        )
         runtime = cls(
             settings=settings,
             db=db,
@@ -221,9 +225,7 @@ class HiveRuntime:
                 worktrees_root=settings.worktrees_root,
                 agents=agents,
                 checks=checks,
-                space=SpaceCheck(
-                    settings.worktrees_root, stores.disk, settings.free_space or read_free_space
-                ),
+                space=space,
             ),
             archive=CellArchive(
                 cells=stores.cells,
@@ -264,6 +266,7 @@ class HiveRuntime:
                 interval_s=settings.disk_interval_s,
                 budget_s=settings.disk_budget_s,
             ),
+            space=space,
             estimates=TemplateEstimates(TemplateHistoryStore(db)),
             sampler=sampler,
             resources=ResourceReports(

@@ -3,7 +3,6 @@ by minute), and the room left where cells live."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -17,7 +16,6 @@ from hive.api.resource_schemas import (
 )
 from hive.core.errors import HiveError
 from hive.resources.reports import ResourceSort
-from hive.workspace.disk_usage import read_free_space
 
 router = APIRouter(tags=["resources"])
 
@@ -66,10 +64,9 @@ async def resource_history(
 async def free_space(runtime: Runtime) -> FreeSpaceOut:
     """Free and total bytes of the file system that holds the cells root, and whether a
     create would warn (`low`) or be refused there."""
-    root = runtime.settings.worktrees_root
-    read = runtime.settings.free_space or read_free_space
+    root = runtime.space.root
     try:
-        space = await asyncio.to_thread(read, root)
+        space = await runtime.space.read()
     except OSError as exc:
         raise HiveError(
             f"could not read the free space of {root}: {exc.strerror or exc}",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from hive.core.disk_space import (
     NAMED_CELLS,
+    DiskSpace,
     FreeSpace,
     InsufficientSpaceError,
     SpaceLevel,
@@ -25,11 +26,19 @@ class SpaceCheck:
         self._disks = disks
         self._free_space = free_space
 
+    @property
+    def root(self) -> Path:
+        return self._root
+
+    async def read(self) -> DiskSpace:
+        """The room on the cells root's file system, read in a thread; OSError as is."""
+        return await asyncio.to_thread(self._free_space, self._root)
+
     async def before_create(self) -> list[str]:
         """The warnings a create carries; raises InsufficientSpaceError (409) naming the
         biggest cells when there is too little room to make one."""
         try:
-            space = await asyncio.to_thread(self._free_space, self._root)
+            space = await self.read()
         except OSError as exc:  # no reading is no reason to refuse: the create says so
             return [f"could not read the free space of {self._root}: {exc.strerror or exc}"]
         level = space_level(space)
