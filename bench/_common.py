@@ -99,3 +99,17 @@ def hive_server(
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=60)
+
+
+@contextmanager
+def btrfs_mount(image: Path, mountpoint: Path, size: str) -> Iterator[Path]:
+    """A btrfs file system of `size` in the loop file `image`, mounted for the bench."""
+    subprocess.run(["truncate", "-s", size, str(image)], check=True)
+    subprocess.run(["mkfs.btrfs", "-q", "-f", str(image)], check=True, capture_output=True)
+    mountpoint.mkdir(parents=True)
+    subprocess.run(["mount", "-o", "loop", str(image), str(mountpoint)], check=True)
+    try:
+        yield mountpoint
+    finally:
+        subprocess.run(["umount", str(mountpoint)], check=False)
+        image.unlink(missing_ok=True)

@@ -28,14 +28,13 @@ import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from _common import create_until_ready, git, hive_server
+from _common import btrfs_mount, create_until_ready, git, hive_server
 
 SMALL, LARGE, LARGE_BYTES = 10_000, 50, 4 << 20
 CONFIG = {
@@ -140,19 +139,6 @@ def free_bytes(path: Path) -> int:
     return shutil.disk_usage(path).free
 
 
-@contextmanager
-def btrfs_mount(image: Path, mountpoint: Path, size: str = "4G") -> Iterator[Path]:
-    subprocess.run(["truncate", "-s", size, str(image)], check=True)
-    subprocess.run(["mkfs.btrfs", "-q", "-f", str(image)], check=True, capture_output=True)
-    mountpoint.mkdir(parents=True)
-    subprocess.run(["mount", "-o", "loop", str(image), str(mountpoint)], check=True)
-    try:
-        yield mountpoint
-    finally:
-        subprocess.run(["umount", str(mountpoint)], check=False)
-        image.unlink(missing_ok=True)
-
-
 def ratio_line(name: str, times: list[float], base_name: str, base: list[float]) -> str:
     a, b = statistics.median(times) * 1000, statistics.median(base) * 1000
     return f"{name:<34} median {a:8.0f} ms   {base_name} {b:8.0f} ms   ratio {a / b:.2f}x"
@@ -169,7 +155,7 @@ def interleave(rounds: int, runs: list[Callable[[int], float]]) -> list[list[flo
 
 
 def bench_btrfs(scratch: Path, rounds: int) -> None:
-    with btrfs_mount(scratch / "btrfs.img", scratch / "mnt") as mount:
+    with btrfs_mount(scratch / "btrfs.img", scratch / "mnt", "4G") as mount:
         repo = make_repository(mount / "repo")
         cells = mount / "cells"
         cells.mkdir()

@@ -24,13 +24,12 @@ import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
-from _common import create_until_ready, git, hive_server
+from _common import btrfs_mount, create_until_ready, git, hive_server
 
 CONFIG = {
     "promptSources": [],
@@ -102,19 +101,6 @@ def hive_run(
     return elapsed, copy["metadata"]
 
 
-@contextmanager
-def btrfs_mount(image: Path, mountpoint: Path, size: str = "3G") -> Iterator[Path]:
-    subprocess.run(["truncate", "-s", size, str(image)], check=True)
-    subprocess.run(["mkfs.btrfs", "-q", "-f", str(image)], check=True, capture_output=True)
-    mountpoint.mkdir(parents=True)
-    subprocess.run(["mount", "-o", "loop", str(image), str(mountpoint)], check=True)
-    try:
-        yield mountpoint
-    finally:
-        subprocess.run(["umount", str(mountpoint)], check=False)
-        image.unlink(missing_ok=True)
-
-
 def measure(
     root: Path, rounds: int, large: int, baselines: dict[str, list[str]]
 ) -> tuple[list[float], dict[str, list[float]], dict[str, object]]:
@@ -179,7 +165,7 @@ def main() -> None:
             return
         if os.geteuid() != 0 or shutil.which("mkfs.btrfs") is None:
             raise SystemExit("--btrfs needs root and mkfs.btrfs (apt-get install btrfs-progs)")
-        with btrfs_mount(scratch / "btrfs.img", scratch / "mnt") as mount:
+        with btrfs_mount(scratch / "btrfs.img", scratch / "mnt", "3G") as mount:
             print("btrfs loop: 3,000 tracked files, node_modules of 20,000 small + 200 x 1 MB")
             hive_times, base, meta = measure(
                 mount,
