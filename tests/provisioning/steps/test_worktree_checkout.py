@@ -22,6 +22,7 @@ from hive.workspace.clone_support import REFUSED
 from hive.workspace.worktree import worktree_git_dir
 from tests.conftest import stop_leftover_services
 from tests.support.btrfs import btrfs_mount, disk_clones, shares_extents
+from tests.support.ports import worker_port_range
 from tests.support.repos import basic_template, git, make_repo
 
 from ..conftest import Hive
@@ -64,6 +65,7 @@ async def start_hive(tmp_path: Path) -> AsyncIterator[StartHive]:
         settings = Settings(
             hive_home=root / "home", port=0, setup_timeout_s=30, kill_grace_s=1,
             service_start_grace_s=0.2, cleanup_step_timeout_s=5, free_space=_roomy,
+            port_range=worker_port_range(),
         )  # fmt: skip
         homes.append(settings.hive_home)
         runtime = await HiveRuntime.start(settings)
