@@ -31,31 +31,23 @@ class TimingFilters:
     @classmethod
     def of(cls, request: Request) -> TimingFilters:
         params = request.query_params
-        names = {
-            "workspace_id": "workspaceId",
-            "template_id": "templateId",
-            "cell_id": "cellId",
-        }
         values = {}
         for field in fields(cls):
-            raw = params.get(names.get(field.name, field.name), "").strip()
+            raw = params.get(_param(field.name), "").strip()
             values[field.name] = raw or None
         return cls(**values)
 
     def query(self, **changes: str | None) -> str:
         """This filter as a query string (cursor included only when set or changed)."""
         chosen = replace(self, **changes)
-        pairs = {
-            "workspaceId": chosen.workspace_id,
-            "templateId": chosen.template_id,
-            "cellId": chosen.cell_id,
-            "step": chosen.step,
-            "status": chosen.status,
-            "since": chosen.since,
-            "until": chosen.until,
-            "cursor": chosen.cursor,
-        }
+        pairs = {_param(field.name): getattr(chosen, field.name) for field in fields(chosen)}
         return urlencode({key: value for key, value in pairs.items() if value is not None})
+
+
+def _param(field: str) -> str:
+    """The API's query parameter of a field: `workspace_id` → `workspaceId`."""
+    head, *rest = field.split("_")
+    return head + "".join(word.capitalize() for word in rest)
 
 
 @dataclass(frozen=True)
