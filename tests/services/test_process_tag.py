@@ -120,9 +120,9 @@ async def test_nothing_tagged_is_fine() -> None:
 def test_the_servers_own_helpers_never_carry_a_tag(monkeypatch: pytest.MonkeyPatch) -> None:
     # A server started from a shell inside one of its cells inherits that cell's tag.
     from hive.workspace.copy_process import _worker_environment
-    from hive.workspace.git import _git_env
+    from hive.workspace.git import git_environment
 
     monkeypatch.setenv(TAG_VARIABLE, "cell/outer/service/ide")
     assert TAG_VARIABLE not in inherited_environ()
-    assert TAG_VARIABLE not in _git_env()
+    assert TAG_VARIABLE not in git_environment()
     assert TAG_VARIABLE not in _worker_environment()

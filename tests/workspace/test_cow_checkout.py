@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 import subprocess
@@ -9,12 +10,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
-from hive.workspace.checkout_plan import TreeEntry
 from hive.workspace.checkout_report import CheckoutReport
 from hive.workspace.clone_support import REFUSED, CloneSupport
 from hive.workspace.cow_checkout import CowUnavailable, make_cow_worktree, prepare_cow
+from hive.workspace.cow_job import HELPER_FROM_FILES
 from hive.workspace.git_index import UnreadableIndexError, read_main_index, time_pair
 from hive.workspace.worktree import checkout_finished, remove_worktree, worktree_git_dir
 from tests.support.btrfs import btrfs_mount, disk_clones, shares_extents
@@ -131,7 +133,7 @@ async def test_a_file_dirty_in_the_main_checkout_gets_head_content(
     cell = mount / "cells" / "dirty"
     sha = git(repo, "rev-parse", "HEAD")
     prepared = await prepare_cow(repo, sha, cell.parent, CloneSupport())
-    assert prepared.plan.reasons == {"differs": 1}, "the staged file: known from the index"
+    assert prepared.reasons == {"differs": 1}, "the staged file: known from the index"
     report = await make_cow_worktree(repo, cell, "hive/dirty", sha, prepared, new_branch=True)
     assert report.checkout == "cow"
     assert report.from_git == {"differs": 1, "changed": 2}, "found by checking the clones"
@@ -173,7 +175,7 @@ async def test_racy_and_changed_files_are_taken_from_git(mount: Path, git: GitRu
     cell = mount / "cells" / "racy"
     sha = git(repo, "rev-parse", "HEAD")
     prepared = await prepare_cow(repo, sha, cell.parent, CloneSupport())
-    assert prepared.plan.reasons == {"racy": 1}
+    assert prepared.reasons == {"racy": 1}
     # Changed after the plan, before the clone: found when the clones are checked.
     (repo / "src" / "pkg1" / "m1.py").write_text("VALUE = 9\n")
     report = await make_cow_worktree(repo, cell, "hive/racy", sha, prepared, new_branch=True)
@@ -278,13 +280,21 @@ async def test_a_cut_short_checkout_has_no_index_and_removes_like_any_other(
 
 async def test_a_cow_checkout_failing_half_way_is_undone(mount: Path, git: GitRunner) -> None:
     repo = make_repo(mount / "repo", git)
+    # A file dirty in the main checkout whose HEAD blob is missing (a damaged object
+    # store): the plan sends it to git, whose checkout fails after the clones.
+    blob = git(repo, "rev-parse", "HEAD:src/pkg0/m0.py")
+    (repo / "src" / "pkg0" / "m0.py").write_text("edited\n")
+    git(repo, "add", "src/pkg0/m0.py")
+    (repo / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
     cell = mount / "cells" / "half"
     sha = git(repo, "rev-parse", "HEAD")
     prepared = await prepare_cow(repo, sha, cell.parent, CloneSupport())
-    # A file git cannot write (its blob is missing): the checkout fails after the clones.
-    prepared.plan.from_git.append(TreeEntry(b"lost.txt", 0o100644, b"1" * 40))
-    with pytest.raises(CowUnavailable, match="the copy-on-write checkout failed"):
+    assert prepared.reasons == {"differs": 1}
+    with pytest.raises(
+        CowUnavailable, match=r"the copy-on-write checkout failed: .*checkout-index"
+    ):
         await make_cow_worktree(repo, cell, "hive/half", sha, prepared, new_branch=True)
+    assert prepared.worker.ended
     assert not cell.exists(), "the half-made worktree is removed"
     assert str(cell) not in git(repo, "worktree", "list")
     assert git(repo, "branch", "--list", "hive/half"), "the branch stays for git to check out"
@@ -301,3 +311,57 @@ async def test_a_damaged_main_index_is_refused_before_anything_is_made(
     with pytest.raises(UnreadableIndexError, match="cannot read the index"):
         await prepare_cow(repo, git(repo, "rev-parse", "HEAD"), mount / "cells", CloneSupport())
     assert not list((mount / "cells").iterdir())
+
+
+def make_large_repo(root: Path, git: GitRunner, files: int) -> Path:
+    """`files` small files in directories of 50, aged and committed (none racy)."""
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.email", "hive@example.com")
+    git(root, "config", "user.name", "Hive Tests")
+    for index in range(files):
+        path = root / f"d{index // 50}" / f"f{index}.txt"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(f"file {index}\n")
+    age_tree(root)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "many")
+    return root
+
+
+async def test_a_large_checkout_is_cloned_by_two_processes(mount: Path, git: GitRunner) -> None:
+    repo = make_large_repo(mount / "repo", git, HELPER_FROM_FILES + 100)
+    cell = mount / "cells" / "large"
+    report = await cow(repo, cell)
+    assert report.clone_processes == 2, "a helper cloned half of the files"
+    assert report.files_cloned == HELPER_FROM_FILES + 100 and report.files_checked_out == 0
+    assert git(cell, "ls-files", "-s") == git(repo, "ls-files", "-s")
+    assert stat_dirty(cell) == "" and status(cell) == ""
+    last = HELPER_FROM_FILES + 99
+    assert (cell / f"d{last // 50}" / f"f{last}.txt").read_text() == f"file {last}\n"
+
+
+async def test_a_cancelled_checkout_stops_its_worker_and_helper(
+    mount: Path, git: GitRunner
+) -> None:
+    repo = make_large_repo(mount / "repo", git, 4 * HELPER_FROM_FILES)
+    cell = mount / "cells" / "cancelled"
+    sha = git(repo, "rev-parse", "HEAD")
+    prepared = await prepare_cow(repo, sha, cell.parent, CloneSupport())
+    worker = psutil.Process(prepared.worker.pid)
+    making = asyncio.ensure_future(
+        make_cow_worktree(repo, cell, "hive/cancelled", sha, prepared, new_branch=True)
+    )
+    helpers: list[psutil.Process] = []
+    while not helpers or (not any((cell / "d0").glob("*")) and not making.done()):
+        helpers = worker.children()
+        await asyncio.sleep(0.005)
+    assert not making.done(), "cancelled while cloning"
+    assert [os.getpgid(h.pid) for h in helpers] == [worker.pid], "in the worker's group"
+    making.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await making
+    assert prepared.worker.ended
+    for helper in helpers:
+        assert not helper.is_running() or helper.status() == psutil.STATUS_ZOMBIE
+    assert not checkout_finished(cell), "no index: a retry makes the checkout again"

@@ -4,25 +4,21 @@ A file may be cloned only when the main checkout's index vouches for it exactly 
 git would: the same blob and mode as the cell's base tree, stat data git trusts (not
 assume-unchanged, skip-worktree or intent-to-add), not racy (its mtime older than the
 index file's, so `git status` there would not re-hash it); and, checked once the clone
-is made (`source_matches`), the file on disk still matching that stat data. Anything
-else is written by git. `unusual` names what makes the whole repository a case for
-plain `git worktree add`. Pure, but for `source_matches`'s lstat.
+is made (`tracked_clone.stat_matches`), the file on disk still matching that stat data.
+Anything else is written by git. `unusual` names what makes the whole repository a case
+for plain `git worktree add`. Pure.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from dulwich.index import IndexEntry
-
 from hive.workspace.git_index import SPARSE_INDEX, SPLIT_INDEX, MainIndex, time_pair, trusted
 
 GITLINK = 0o160000
-_U32 = 0xFFFFFFFF
 _SHA1_HEX = 40
 #: Attributes that make a checkout write something else than the blob (or git add
 #: store something else than the file): a clone of the main checkout's file could differ.
@@ -82,28 +78,6 @@ def plan_checkout(tree: Iterable[TreeEntry], main: MainIndex) -> CheckoutPlan:
         else:
             plan.clone.append(entry)
     return plan
-
-
-def source_matches(path: str, known: IndexEntry) -> bool:
-    """The file at `path` is still what the index entry describes (git's stat check:
-    type, exec bit, mtime, ctime, size, inode, owner; the device is not compared)."""
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return False
-    if stat.S_ISLNK(known.mode):
-        if not stat.S_ISLNK(st.st_mode):
-            return False
-    elif not stat.S_ISREG(st.st_mode) or bool(st.st_mode & 0o100) != bool(known.mode & 0o100):
-        return False
-    return (
-        divmod(st.st_mtime_ns, 1_000_000_000) == time_pair(known.mtime)
-        and divmod(st.st_ctime_ns, 1_000_000_000) == time_pair(known.ctime)
-        and st.st_size & _U32 == known.size
-        and st.st_ino & _U32 == known.ino
-        and st.st_uid == known.uid
-        and st.st_gid == known.gid
-    )
 
 
 def unusual(

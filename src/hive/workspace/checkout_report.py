@@ -22,11 +22,18 @@ class CheckoutReport:
     reflinked_bytes: int = 0
     """Bytes of the cloned files: shared with the main checkout until either changes."""
     racy: int = 0
+    clone_processes: int = 0
+    """Processes that cloned: one, or two when a helper took half of a large checkout."""
     plan_ms: float = 0.0
     add_ms: float = 0.0
     clone_ms: float = 0.0
     git_ms: float = 0.0
     index_ms: float = 0.0
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CheckoutReport:
+        """From `dataclasses.asdict` of one (a worker process sends it so)."""
+        return cls(**data)
 
     def metadata(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -41,6 +48,7 @@ class CheckoutReport:
                 byteCopies=self.byte_copies,
                 reflinkedBytes=self.reflinked_bytes,
                 racyEntries=self.racy,
+                cloneProcesses=self.clone_processes,
                 planMs=round(self.plan_ms, 3),
                 addMs=round(self.add_ms, 3),
                 cloneMs=round(self.clone_ms, 3),

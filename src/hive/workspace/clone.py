@@ -23,7 +23,7 @@ FICLONE = 0x40049409  # _IOW(0x94, 9, int), from linux/fs.h
 _NO_REFLINK = frozenset(
     {errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EINVAL, errno.ENOTTY, errno.ENOSYS}
 )
-_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
 _WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_TYPE = 0o170000
 
@@ -80,29 +80,35 @@ class Cloner:
         Raises FileNotFoundError when the source vanished, IsADirectoryError/OSError
         when it is not a regular file any more (the caller decides).
         """
-        src = _open(source, _READ_FLAGS)
+        src = _open(source, READ_FLAGS)
         try:
             st = _fstat(src)
             if st.st_mode & _FILE_TYPE != stat.S_IFREG:
                 raise OSError(errno.EINVAL, "not a regular file any more", source)
-            mode = st.st_mode & 0o7777
-            dst = _create(target, mode | stat.S_IWUSR)
-            try:
-                size = st.st_size
-                if size and (self.reflink_refused or _ioctl(dst, FICLONE, src) != 0):
-                    self._fall_back(src, dst, size)
-                elif size:
-                    with self._lock:
-                        self.reflinked += 1
-                        self.reflinked_bytes += size
-                if mode & self._stripped or not mode & stat.S_IWUSR:
-                    _fchmod(dst, mode)  # open() could not give it exactly (umask, r/o…)
-                _utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
-            finally:
-                _close(dst)
+            self.copy_open(src, st, target)
         finally:
             _close(src)
-        return size
+        return st.st_size
+
+    def copy_open(self, src: int, st: os.stat_result, target: str) -> os.stat_result:
+        """Copy the regular file open as `src` (`st` is its fstat) to `target`, with its
+        mode and times; returns the copy's own stat, taken before it is closed."""
+        mode = st.st_mode & 0o7777
+        dst = _create(target, mode | stat.S_IWUSR)
+        try:
+            size = st.st_size
+            if size and (self.reflink_refused or _ioctl(dst, FICLONE, src) != 0):
+                self._fall_back(src, dst, size)
+            elif size:
+                with self._lock:
+                    self.reflinked += 1
+                    self.reflinked_bytes += size
+            if mode & self._stripped or not mode & stat.S_IWUSR:
+                _fchmod(dst, mode)  # open() could not give it exactly (umask, r/o…)
+            _utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
+            return _fstat(dst)
+        finally:
+            _close(dst)
 
     def _fall_back(self, src: int, dst: int, size: int) -> None:
         if not self.reflink_refused:  # the clone was just tried and failed: why?

@@ -92,6 +92,41 @@ class CopyWorker:
             stdin.write(b'{"end": true}\n')
             await stdin.drain()
 
+    async def send(self, message: dict[str, Any]) -> None:
+        """One line of a job that is a conversation (a copy-on-write checkout's)."""
+        stdin = self._process.stdin
+        assert stdin is not None
+        with contextlib.suppress(ConnectionError):  # it ended: `receive` says why
+            stdin.write(json.dumps(message).encode() + b"\n")
+            await stdin.drain()
+
+    async def receive(self) -> dict[str, Any]:
+        """The next answer that is not progress; `{}` once the worker has ended."""
+        assert self._process.stdout is not None
+        while line := await self._process.stdout.readline():
+            try:
+                message: dict[str, Any] = json.loads(line)
+            except ValueError as exc:
+                await self.close()
+                raise StepError(
+                    f"the copy worker ({WORKER_MODULE}) sent what Hive cannot read: {exc}",
+                    hint="retry; if it fails again, report this message (it is a bug in Hive)",
+                    output_tail=await self._stderr,
+                ) from exc
+            if "progress" not in message:
+                return message
+        return {}
+
+    async def last_words(self) -> str:
+        """Why it ended: its exit code and the last line it wrote to stderr."""
+        await self.close()
+        stderr = (await self._stderr).strip().splitlines()[-1:] or ["no output"]
+        return f"exit code {self._process.returncode}: {stderr[0]}"
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
     @property
     def ended(self) -> bool:
         return self._process.returncode is not None

@@ -82,7 +82,7 @@ def _first_line(text: str) -> str:
     return lines[0] if lines else ""
 
 
-def _git_env() -> dict[str, str]:
+def git_environment() -> dict[str, str]:
     # No credential prompts (there is no terminal to answer them) and untranslated
     # messages, because callers look at stderr text.
     return {**inherited_environ(), "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
@@ -121,7 +121,7 @@ async def run_git(
             stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            env={**_git_env(), **(env or {})},
+            env={**git_environment(), **(env or {})},
             start_new_session=True,
         )
     except FileNotFoundError as exc:

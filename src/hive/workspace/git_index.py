@@ -15,6 +15,7 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from dulwich.errors import ChecksumMismatch
 from dulwich.file import GitFile
@@ -38,9 +39,10 @@ SPLIT_INDEX = b"link"
 SPARSE_INDEX = b"sdir"
 
 
-@dataclass(frozen=True)
-class StatData:
-    """The stat fields git keeps per entry, as git keeps them (32-bit, seconds + ns)."""
+class StatData(NamedTuple):
+    """The stat fields git keeps per entry, as git keeps them (32-bit, seconds + ns).
+
+    Tuples, not dataclasses: a checkout makes one per file (tens of thousands)."""
 
     ctime: tuple[int, int]
     mtime: tuple[int, int]
@@ -52,14 +54,24 @@ class StatData:
 
     @classmethod
     def of(cls, st: os.stat_result) -> StatData:
+        return cls.from_ns(
+            st.st_ctime_ns, st.st_mtime_ns, st.st_dev, st.st_ino, st.st_uid, st.st_gid,
+            st.st_size,
+        )  # fmt: skip
+
+    @classmethod
+    def from_ns(
+        cls, ctime_ns: int, mtime_ns: int, dev: int, ino: int, uid: int, gid: int, size: int
+    ) -> StatData:
+        """From a stat result's fields (times in nanoseconds), cut to git's 32 bits."""
         return cls(
-            ctime=_split_ns(st.st_ctime_ns),
-            mtime=_split_ns(st.st_mtime_ns),
-            dev=st.st_dev & _U32,
-            ino=st.st_ino & _U32,
-            uid=st.st_uid & _U32,
-            gid=st.st_gid & _U32,
-            size=st.st_size & _U32,
+            ctime=_split_ns(ctime_ns),
+            mtime=_split_ns(mtime_ns),
+            dev=dev & _U32,
+            ino=ino & _U32,
+            uid=uid & _U32,
+            gid=gid & _U32,
+            size=size & _U32,
         )
 
 
@@ -145,8 +157,7 @@ def read_main_index(path: Path) -> MainIndex:
     return MainIndex(entries, mtime_s, version, signatures, skip_worktree)
 
 
-@dataclass(frozen=True)
-class CellEntry:
+class CellEntry(NamedTuple):
     """An entry of the cell's index: git's blob id and mode, the cell file's stat."""
 
     path: bytes

@@ -1,15 +1,41 @@
-"""What of git's configuration and attributes a checkout must respect, read from git."""
+"""What of git's configuration and attributes a checkout must respect, read from git.
+
+Blocking: the copy-on-write checkout reads them in its worker process (`cow_job`).
+"""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
 from hive.workspace.checkout_plan import TreeEntry
-from hive.workspace.git import run_git
+from hive.workspace.git import GitError, git_environment
+
+
+def git_output(
+    repo: Path, *args: str, stdin: bytes | None = None, env: Mapping[str, str] | None = None
+) -> bytes:
+    """`git -C <repo> <args>`'s output, blocking; GitError when it fails."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(repo), *args],
+            input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
+            capture_output=True,
+            env={**git_environment(), **(env or {})},
+            check=False,
+            timeout=120,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise GitError(list(args), -1, "", reason="timed out after 120s") from exc
+    except OSError as exc:
+        raise GitError(list(args), 127, "", reason=f"git could not be started: {exc}") from exc
+    if done.returncode != 0:
+        raise GitError(list(args), done.returncode, done.stderr.decode(errors="replace"))
+    return done.stdout
 
 
 def parse_config(text: str) -> dict[str, str]:
@@ -22,19 +48,18 @@ def parse_config(text: str) -> dict[str, str]:
     return config
 
 
-async def read_attributes(
+def read_attributes(
     repo: Path, common_dir: Path, tree: list[TreeEntry], config: Mapping[str, str]
 ) -> list[str]:
     """The text of every attributes file that applies to a checkout of `tree`."""
     texts: list[str] = []
     tracked = [e.sha for e in tree if e.path.rsplit(b"/", 1)[-1] == b".gitattributes"]
     if tracked:
-        listed = await run_git(repo, "cat-file", "--batch", stdin=b"\n".join(tracked) + b"\n")
-        texts.append(listed.stdout)  # headers too: harmless to the attribute scan
-    files = [common_dir / "info" / "attributes", global_attributes(config)]
-    for file in files:
+        listed = git_output(repo, "cat-file", "--batch", stdin=b"\n".join(tracked) + b"\n")
+        texts.append(listed.decode(errors="replace"))  # headers too: harmless to the scan
+    for file in (common_dir / "info" / "attributes", global_attributes(config)):
         with contextlib.suppress(OSError):
-            texts.append(await asyncio.to_thread(file.read_text, "utf-8", "replace"))
+            texts.append(file.read_text("utf-8", "replace"))
     return texts
 
 

@@ -110,11 +110,12 @@ class CreateWorktree:
         reason, files = "copy-on-write checkouts are off (HIVE_COW_CHECKOUT)", None
         if self._clone_support is not None:
             try:
-                prepared = await prepare_cow(repo, commit, path.parent, self._clone_support)
+                prepared = await prepare_cow(
+                    repo, commit, path.parent, self._clone_support, self._copy_workers
+                )
                 return await make_cow_worktree(
-                    repo, path, branch, commit, prepared,
-                    new_branch=not reattach, worker_pool=self._copy_workers,
-                )  # fmt: skip
+                    repo, path, branch, commit, prepared, new_branch=not reattach
+                )
             except CowUnavailable as exc:
                 reason, files = exc.reason, exc.files
                 if exc.__cause__ is not None:
