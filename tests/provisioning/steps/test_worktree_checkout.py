@@ -191,3 +191,25 @@ async def test_recovery_makes_a_cut_short_cow_checkout_again(
     assert not (rows[-1].metadata or {}).get("reused"), "made again, not reused"
     assert (cell.worktree_path / "data.bin").read_bytes() == (hive.repo / "data.bin").read_bytes()
     assert _clean(cell.worktree_path)
+
+
+async def test_archive_and_restore_keep_the_cow_worktree_and_its_work(
+    mount: Path, start_hive: StartHive
+) -> None:
+    hive = await start_hive(mount)
+    cell = await hive.settle((await hive.create()).id)
+    assert (await _checkout(hive, cell.id))["checkout"] == "cow"
+    (cell.worktree_path / "README.md").write_text("work in progress\n")
+    await hive.runtime.archive.archive(cell.id)
+    await hive.wait(cell.id, lambda _cell: not hive.runtime.runner.is_running(cell.id))
+    restored = await hive.runtime.archive.restore(cell.id)
+    cell = await hive.settle(cell.id)
+    assert cell.status == CellStatus.READY, cell.last_setup_error
+    rerun = {row.step for row in await hive.steps(cell.id, restored.run_id)}
+    assert "create_worktree" not in rerun, "the worktree is kept, not checked out again"
+    assert (cell.worktree_path / "README.md").read_text() == "work in progress\n"
+    assert (hive.repo / "README.md").read_text() == "# repo\n"
+    status = git(cell.worktree_path, "status", "--porcelain")
+    assert status == "M README.md", "only the cell's own edit"
+    os.sync()
+    assert shares_extents(cell.worktree_path / "data.bin"), "the clones still share"
