@@ -186,7 +186,7 @@ def bench_btrfs(scratch: Path, rounds: int) -> None:
             hive_s, plain_s = flushed["hive"], flushed["plain"]
             print(ratio_line("  ... + sync", hive_s, "worktree add + sync", plain_s))
             keys = ("checkout", "checkoutReason", "filesCloned", "filesCheckedOut", "planMs")
-            keys += ("addMs", "cloneMs", "gitMs", "indexMs", "racyEntries")  # type: ignore[assignment]
+            keys += ("addMs", "cloneMs", "cloneProcesses", "gitMs", "indexMs", "racyEntries")  # type: ignore[assignment]
             print("  create_worktree: " + ", ".join(f"{k}={meta.get(k)}" for k in keys))
 
             # Disk and `git status`: one cell and one plain worktree side by side.
