@@ -330,13 +330,23 @@ class CloneHelper:
     def close(self) -> None:
         """Stop it and wait until it has ended."""
         self.stop()
+        # An answer nobody reads must not keep it blocked on a full pipe: closed, its
+        # write fails and it ends.
+        if self._process.stdout is not None:
+            self._process.stdout.close()
         try:
             self._process.wait(_HELPER_STOP_WAIT_S)
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
-        if self._process.stdout is not None:
-            self._process.stdout.close()
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self._process.returncode
 
     def _stdin(self) -> IO[bytes] | None:
         with self._lock:
