@@ -18,6 +18,7 @@ import pytest
 from hive.workspace.copy_process import WORKER_MODULE
 from hive.workspace.include_rules import IncludeRules
 from hive.workspace.tree_walk import CopyPlan, CopyWork, walk_in_batches
+from tests.support.crash import wait_for
 from tests.support.held_file import HeldFile
 from tests.support.repos import basic_template, git, make_repo
 from tests.support.server import LiveHive
@@ -63,11 +64,12 @@ def _copying(cell: dict[str, Any]) -> bool:
 
 def _copy_workers_with_a_job() -> list[psutil.Process]:
     """This process's copy workers that are copying: a job runs its input reader and
-    progress reporter on threads of their own, where a spare waits on one thread."""
+    progress reporter on threads of their own beside the copy, where a spare waits on
+    one thread, two while it loads a checkout's modules."""
     found = []
     for child in psutil.Process().children():
         with suppress(psutil.NoSuchProcess):
-            if WORKER_MODULE in child.cmdline() and child.num_threads() > 1:
+            if WORKER_MODULE in child.cmdline() and child.num_threads() > 2:
                 found.append(child)
     return found
 
@@ -128,6 +130,9 @@ def test_delete_during_the_copy_stops_it_and_leaves_nothing_behind(
         cell = hive.create("deleted while copying")
         hold.wait_reached()  # the copy is part-way and cannot finish meanwhile
         assert hive.cell(cell["id"])["status"] == "spawning"
+        # The checkout runs beside the copy and is not held: once it has made the
+        # branch, the delete has a branch to remove as well as a copy to stop.
+        wait_for(lambda: git(big_repo, "branch", "--list", cell["branchName"]), what="branch")
         [copier] = _copy_workers_with_a_job()
         # Held until the delete has answered: the delete must end a copy stuck on a
         # file (the worker does not answer its stop, so it is killed) and wait for it.
@@ -136,7 +141,7 @@ def test_delete_during_the_copy_stops_it_and_leaves_nothing_behind(
         # delete answered, and the worktree was gone then: nothing can bring files back.
         assert _ended(copier), "the delete answered while the copy was still running"
     assert outcome.status_code == 200, outcome.text
-    assert outcome.json()["branch"]["deleted"] is True
+    assert outcome.json()["branch"]["deleted"] is True, outcome.json()
     worktree = Path(cell["workspacePath"])
     assert not worktree.exists()
     assert git(big_repo, "branch", "--list", cell["branchName"]) == ""

@@ -50,9 +50,10 @@ _IDLE_BEFORE_PRELOAD_S = 0.2
 
 
 def main() -> int:
-    if HELPER_ARGUMENT not in sys.argv[1:]:
+    if HELPER_ARGUMENT not in sys.argv[1:] and not _job_waiting(_IDLE_BEFORE_PRELOAD_S):
         # A checkout's modules (git, dulwich: ~150 ms to import) load while this worker
-        # waits as the pool's spare; a copy job meanwhile goes ahead without them.
+        # waits as the pool's spare; a worker started for a job at once goes ahead
+        # without competing with that import for the interpreter.
         threading.Thread(
             target=importlib.import_module, args=(_CHECKOUT_MODULE,), daemon=True
         ).start()
