@@ -89,8 +89,8 @@ def unusual(
     """Why this repository is checked out by `git worktree add`, or None.
 
     `config` is `git config --list` as a dict (keys lower-case); `attributes` the text
-    of every attributes file that applies (tracked `.gitattributes`, info/attributes,
-    core.attributesFile).
+    of every attributes file that applies to the cell or applied to the main checkout's
+    files (`git_settings.read_attributes`).
     """
     if any(entry.mode == GITLINK for entry in tree) or any(
         entry.path == b".gitmodules" for entry in tree
@@ -104,7 +104,7 @@ def unusual(
         return "split index"
     if any(len(entry.sha) != _SHA1_HEX for entry in tree[:1]):
         return "object format other than SHA-1"
-    if _true(config.get("core.autocrlf")):
+    if not _false(config.get("core.autocrlf", "false")):  # `true` and `input` convert
         return "line-ending conversion (core.autocrlf)"
     for text in attributes:
         if attribute := converting_attribute(text):
@@ -126,3 +126,7 @@ def converting_attribute(text: str) -> str | None:
 
 def _true(value: str | None) -> bool:
     return value is not None and value.strip().lower() in ("true", "yes", "on", "1")
+
+
+def _false(value: str) -> bool:
+    return value.strip().lower() in ("false", "no", "off", "0")

@@ -90,11 +90,17 @@ class Cloner:
             _close(src)
         return st.st_size
 
-    def copy_open(self, src: int, st: os.stat_result, target: str) -> os.stat_result:
+    def copy_open(
+        self, src: int, st: os.stat_result, target: str, *, checkout_mode: int | None = None
+    ) -> os.stat_result:
         """Copy the regular file open as `src` (`st` is its fstat) to `target`, with its
-        mode and times; returns the copy's own stat, taken before it is closed."""
-        mode = st.st_mode & 0o7777
-        dst = _create(target, mode | stat.S_IWUSR)
+        mode and times; returns the copy's own stat, taken before it is closed.
+
+        `checkout_mode` (0o666 or 0o777): made with that mode less the umask, as git's
+        checkout makes a file, instead of the source's own mode.
+        """
+        mode = st.st_mode & 0o7777 if checkout_mode is None else checkout_mode
+        dst = _create(target, mode | stat.S_IWUSR if checkout_mode is None else mode)
         try:
             size = st.st_size
             if size and (self.reflink_refused or _ioctl(dst, FICLONE, src) != 0):
@@ -103,7 +109,7 @@ class Cloner:
                 with self._lock:
                     self.reflinked += 1
                     self.reflinked_bytes += size
-            if mode & self._stripped or not mode & stat.S_IWUSR:
+            if checkout_mode is None and (mode & self._stripped or not mode & stat.S_IWUSR):
                 _fchmod(dst, mode)  # open() could not give it exactly (umask, r/o…)
             _utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
             return _fstat(dst)

@@ -128,7 +128,9 @@ def _checkout(job: dict[str, Any]) -> int:
     def start_helper(entries: int) -> None:
         nonlocal helper
         if entries >= cow_job.HELPER_FROM_FILES and (os.cpu_count() or 1) > 1:
-            helper = cow_job.CloneHelper()
+            # Without one (it could not start), this process clones all the files.
+            with contextlib.suppress(OSError):
+                helper = cow_job.CloneHelper()
 
     try:
         try:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hive.core.errors import StepError
 from hive.workspace.checkout_report import CheckoutReport
 from hive.workspace.clone_support import CloneSupport
 from hive.workspace.copy_process import CopyWorker, CopyWorkerPool, wait_through_cancel
@@ -38,7 +39,8 @@ class CowUnavailable(Exception):  # noqa: N818 - a verdict, not a failure
 
 @dataclass
 class CowPrepared:
-    """A worker holding a plan in favour of cloning; `close` it if it is not used."""
+    """A worker holding a plan in favour of cloning, for `make_cow_worktree` (whose
+    end is the worker's too)."""
 
     worker: CopyWorker
     summary: dict[str, Any]
@@ -53,9 +55,6 @@ class CowPrepared:
     @property
     def files(self) -> int:
         return int(self.summary["files"])
-
-    async def close(self) -> None:
-        await self.worker.close()
 
 
 async def prepare_cow(
@@ -77,7 +76,10 @@ async def prepare_cow(
     worker = await (worker_pool.take() if worker_pool else CopyWorker.start())
     try:
         await worker.send({"checkout": {"repo": str(repo), "commit": commit}})
-        answer = await worker.receive()
+        try:
+            answer = await worker.receive()
+        except (StepError, ValueError) as exc:  # a garbled or overlong line
+            raise CowUnavailable(f"the copy worker's plan could not be read: {exc}") from exc
         if "plan" not in answer:
             raise await _verdict(worker, answer)
         summary = answer["plan"]

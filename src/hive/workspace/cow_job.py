@@ -71,6 +71,7 @@ HELPER_FROM_FILES = 2000
 #: The helper is another copy worker (named here: that module imports this one).
 _HELPER_MODULE = "hive.workspace.copy_worker"
 _HELPER_STOP_WAIT_S = 10.0
+_GIT_TIMEOUT_S = 120
 NO_FILE_VOUCHED_FOR = (
     "the main checkout's index vouches for none of its files (`git status` there refreshes it)"
 )
@@ -128,7 +129,7 @@ def plan(repo: Path, commit: str, on_index: Callable[[int], None] | None = None)
     finally:
         for process in (listing, configuring):
             _reap(process)
-    attributes = read_attributes(repo, repo / common_dir, tree, config)
+    attributes = read_attributes(Path(top), repo / common_dir, tree, config)
     if reason := unusual(tree, main, config, attributes):
         raise NotForCow(reason, len(tree))
     planned = plan_checkout(tree, main)
@@ -149,13 +150,16 @@ def fill(
     began = time.perf_counter()
     files = [_vouched(entry, main) for entry in plan.clone]
     source = str(planned.main_root)
-    report.clone_processes = 1 if helper is None else 2
     by_path = {os.fsdecode(entry.path): entry for entry in plan.clone}
+    mine, theirs = split_by_directory(files, 2) if helper is not None else (files, [])
+    if helper is not None and not theirs:  # one directory holds them all
+        helper.close()
+        helper = None
+    report.clone_processes = 1 if helper is None else 2
     if helper is None:
         done = clone_tracked(source, str(dest), files, stop)
         cloned = _cell_entries(done.cloned, by_path)
     else:
-        mine, theirs = split_by_directory(files, 2)
         threading.Thread(target=_stop_with, args=(stop, helper), daemon=True).start()
         try:
             helper.clone(source, str(dest), theirs)
@@ -268,9 +272,12 @@ def _start_git(repo: Path, *args: str) -> subprocess.Popen[bytes]:
 
 
 def _finish(process: subprocess.Popen[bytes]) -> bytes:
-    out, err = process.communicate(timeout=120)
+    args = [str(a) for a in process.args][3:]  # type: ignore[union-attr]
+    try:
+        out, err = process.communicate(timeout=_GIT_TIMEOUT_S)
+    except subprocess.TimeoutExpired as exc:  # `_reap` ends it
+        raise GitError(args, -1, "", reason=f"timed out after {_GIT_TIMEOUT_S}s") from exc
     if process.returncode != 0:
-        args = [str(a) for a in process.args][3:]  # type: ignore[union-attr]
         raise GitError(args, process.returncode, err.decode(errors="replace"))
     return out
 
@@ -302,7 +309,8 @@ class CloneHelper:
         job = {"share": {"source": source, "dest": dest, "files": [f.to_json() for f in files]}}
         stdin = self._stdin()
         if stdin is not None:
-            with contextlib.suppress(OSError):  # it ended: `result` says why
+            # It ended (`result` says why), or a stop closed its input meanwhile.
+            with contextlib.suppress(OSError, ValueError):
                 stdin.write(json.dumps(job).encode() + b"\n")
                 stdin.flush()
 

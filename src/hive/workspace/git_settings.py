@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -51,16 +52,54 @@ def parse_config(text: str) -> dict[str, str]:
 def read_attributes(
     repo: Path, common_dir: Path, tree: list[TreeEntry], config: Mapping[str, str]
 ) -> list[str]:
-    """The text of every attributes file that applies to a checkout of `tree`."""
+    """The text of every attributes file that applies to a checkout of `tree` at
+    `repo`'s top level, or to the files of `repo`'s own checkout.
+
+    The cell's: the tree's `.gitattributes`, info/attributes, core.attributesFile and the
+    system file. The main checkout's: the `.gitattributes` in its directories as they
+    are on disk (modified or untracked ones included): they shaped its files, which are
+    cloned only when no attribute converts either way.
+    """
     texts: list[str] = []
     tracked = [e.sha for e in tree if e.path.rsplit(b"/", 1)[-1] == b".gitattributes"]
     if tracked:
         listed = git_output(repo, "cat-file", "--batch", stdin=b"\n".join(tracked) + b"\n")
         texts.append(listed.decode(errors="replace"))  # headers too: harmless to the scan
-    for file in (common_dir / "info" / "attributes", global_attributes(config)):
+    files = [common_dir / "info" / "attributes", global_attributes(config)]
+    files += system_attributes() + _checkout_attributes(repo, tree)
+    for file in files:
         with contextlib.suppress(OSError):
             texts.append(file.read_text("utf-8", "replace"))
     return texts
+
+
+def system_attributes() -> list[Path]:
+    """Where git reads its system-wide attributes: `$(prefix)/etc/gitattributes`, which
+    is /etc/gitattributes for a git installed in /usr (unless GIT_ATTR_NOSYSTEM)."""
+    if _true_env(os.environ.get("GIT_ATTR_NOSYSTEM")):
+        return []
+    candidates = [Path("/etc/gitattributes")]
+    if git := shutil.which("git"):
+        prefix = Path(git).resolve().parent.parent
+        if prefix != Path("/usr"):
+            candidates.append(prefix / "etc" / "gitattributes")
+    return candidates
+
+
+def _checkout_attributes(top: Path, tree: list[TreeEntry]) -> list[Path]:
+    """`.gitattributes` at the top of `top` and in every directory the tree has there
+    (an untracked directory's attributes reach only untracked files)."""
+    directories = {b""}
+    for entry in tree:
+        parent = entry.path.rpartition(b"/")[0]
+        while parent not in directories:
+            directories.add(parent)
+            parent = parent.rpartition(b"/")[0]
+    return [top / os.fsdecode(directory) / ".gitattributes" for directory in directories]
+
+
+def _true_env(value: str | None) -> bool:
+    return value is not None and value.strip().lower() in ("true", "yes", "on", "1")
 
 
 def global_attributes(config: Mapping[str, str]) -> Path:

@@ -3,10 +3,10 @@ stat check against what the main index vouched for, before and after its clone.
 
 The file is opened once and checked through that descriptor (`fstat`): before the
 clone, that the inode is the one the index vouched for, unchanged; after it, that
-nothing wrote to it meanwhile (a write moves its ctime past the vouched one, which is
-at least a second older than the index). A file that fails either check is left for
-git to write. Blocking; it runs in copy worker processes, without dulwich (a helper
-process starts faster without it).
+nothing wrote to it meanwhile (a write moves its mtime and ctime past the vouched
+ones; the vouched mtime is at least a second older than the index). A file that
+fails either check is left for git to write. Blocking; it runs in copy worker
+processes, without dulwich (a helper process starts faster without it).
 """
 
 from __future__ import annotations
@@ -81,6 +81,8 @@ class Copied(NamedTuple):
 
 
 _S_IFMT = 0o170000
+#: Opening a tracked path failed because it is no longer that file: git writes it.
+_NOT_THAT_FILE = frozenset((errno.ENOENT, errno.ELOOP, errno.ENOTDIR, errno.EISDIR))
 
 
 def stat_matches(st: os.stat_result, known: Vouched) -> bool:
@@ -161,16 +163,19 @@ def clone_tracked(
 
 def _clone_file(cloner: Cloner, source: str, target: str, known: Vouched) -> os.stat_result | None:
     try:
-        src = os.open(source, READ_FLAGS)
+        # Non-blocking: a FIFO put at a tracked path would hold a plain open for ever.
+        src = os.open(source, READ_FLAGS | os.O_NONBLOCK)
     except OSError as exc:
-        if exc.errno in (errno.ENOENT, errno.ELOOP, errno.ENOTDIR, errno.EISDIR):
+        if exc.errno in _NOT_THAT_FILE:
             return None  # gone or another kind of file now
         raise
     try:
         st = os.fstat(src)
         if not stat_matches(st, known):
             return None
-        copied = cloner.copy_open(src, st, target)
+        # The mode git's checkout gives it, not the source's (a chmod there stays there).
+        checkout_mode = 0o777 if known.mode & 0o100 else 0o666
+        copied = cloner.copy_open(src, st, target, checkout_mode=checkout_mode)
         # Written to since it was checked? git's `checkout-index -f` replaces the clone.
         return copied if stat_matches(os.fstat(src), known) else None
     finally:
@@ -184,8 +189,10 @@ def _clone_link(_cloner: Cloner, source: str, target: str, known: Vouched) -> os
         copy_symlink(source, target)
         if not stat_matches(os.lstat(source), known):
             return None
-    except FileNotFoundError:
-        return None
+    except OSError as exc:
+        if exc.errno in _NOT_THAT_FILE or exc.errno == errno.EINVAL:
+            return None  # gone, not a link any more, or a parent not a directory
+        raise
     return os.lstat(target)
 
 
