@@ -21,10 +21,11 @@ from hive.resources.reports import (
 )
 from hive.resources.sampler import ResourceSampler
 from hive.resources.usage import Usage
+from hive.store.cell_disk import CellDisk
 from hive.store.cells import CellStore
 from hive.store.database import Database
 from hive.store.records import CellRecord
-from hive.store.resources import DiskRecord, ResourceStore
+from hive.store.resources import ResourceStore
 from hive.store.services import ServiceStore
 from hive.store.workspaces import WorkspaceStore
 from tests.resources.test_sampler import Clock, FixedReader, reading
@@ -83,7 +84,7 @@ async def test_a_cell_by_scope_with_its_services_agent_setup_and_disk(
     assert report.agent.figures.now == Usage(2.0, 20, 1)
     assert report.setup is not None and report.setup.now == Usage(30.0, 300, 1)
     assert [p.pid for p in report.processes] == [40, 10, 50]  # by scope
-    assert report.disk == DiskRecord("c1", 1, 2, 0, 0, 1, False, "2026-01-01T00:00:00Z")
+    assert report.disk == CellDisk("c1", 1, 2, 0, 0, 1, False, 1.0, "2026-01-01T00:00:00Z")
     with pytest.raises(NotFoundError):
         await reports.cell("nope")
 
@@ -122,7 +123,7 @@ def row(cell: CellRecord, name: str, cpu: float | None, rss: int, disk: int | No
         now=Usage(cpu, rss, 1) if cpu is not None else None,
         services=(),
         footprint=None,
-        disk=DiskRecord(name, disk, disk, 0, 0, 0, True, "") if disk is not None else None,
+        disk=CellDisk(name, disk, disk, 0, 0, 0, True, 0.0, "") if disk is not None else None,
     )
 
 

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from hive.api.agent_schemas import AgentOut
 from hive.api.bodies import _Body
+from hive.api.disk_schemas import DiskOut
 from hive.core.disk_space import DiskSpace, SpaceLevel, low_space_warning, space_level
 from hive.resources.process_table import ProcessReading
 from hive.resources.reports import (
@@ -26,7 +27,7 @@ from hive.resources.reports import (
 )
 from hive.resources.usage import Usage
 from hive.store.records import CellRecord
-from hive.store.resources import DiskRecord, Rollup
+from hive.store.resources import Rollup
 
 
 def _iso(at: float | None) -> str | None:
@@ -132,30 +133,6 @@ class AgentFiguresOut(_Body):
         )
 
 
-class DiskOut(_Body):
-    apparent_bytes: int
-    allocated_bytes: int
-    cloned_bytes: int
-    logs_bytes: int
-    files: int
-    complete: bool
-    measured_at: str
-
-    @classmethod
-    def of(cls, disk: DiskRecord | None) -> DiskOut | None:
-        if disk is None:
-            return None
-        return cls(
-            apparent_bytes=disk.apparent_bytes,
-            allocated_bytes=disk.allocated_bytes,
-            cloned_bytes=disk.cloned_bytes,
-            logs_bytes=disk.logs_bytes,
-            files=disk.files,
-            complete=disk.complete,
-            measured_at=disk.measured_at,
-        )
-
-
 class CellResourcesOut(FiguresOut):
     """All of the cell's processes (`now`, `averages`, `peak`), then by part."""
 
@@ -178,7 +155,7 @@ class CellResourcesOut(FiguresOut):
             services=[ServiceFiguresOut.of_service(s) for s in report.services],
             agent=AgentFiguresOut.of(report.agent),
             setup=FiguresOut.of(report.setup) if report.setup else None,
-            disk=DiskOut.of(report.disk),
+            disk=DiskOut.of(report.disk) if report.disk else None,
             **_figures(report.figures),
         )
 
@@ -220,7 +197,7 @@ class CellResourceRowOut(_Body):
             now=UsageOut.of(row.now),
             peak_rss=footprint.peak_rss_bytes if footprint else None,
             cpu_mean=round(mean, 1) if mean is not None else None,
-            disk=DiskOut.of(row.disk),
+            disk=DiskOut.of(row.disk) if row.disk else None,
             services=[ServiceNowOut.of(s) for s in row.services],
         )
 

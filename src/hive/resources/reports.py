@@ -18,10 +18,10 @@ from hive.resources.process_table import ProcessReading
 from hive.resources.sampler import ResourceSampler
 from hive.resources.scopes import AGENT, CELL, SETUP, service_of, service_scope
 from hive.resources.usage import CellUsage, Usage
+from hive.store.cell_disk import CellDisk
 from hive.store.cells import CellStore
 from hive.store.records import CellRecord
 from hive.store.resources import (
-    DiskRecord,
     Footprint,
     Peak,
     ResourceStore,
@@ -83,7 +83,7 @@ class CellResources:
     services: tuple[ServiceFigures, ...]
     agent: AgentFigures
     setup: ScopeFigures | None
-    disk: DiskRecord | None
+    disk: CellDisk | None
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ class CellResourceRow:
     now: Usage | None
     services: tuple[ServiceNow, ...]
     footprint: Footprint | None
-    disk: DiskRecord | None
+    disk: CellDisk | None
 
 
 def _agent(

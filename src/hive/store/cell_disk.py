@@ -52,7 +52,8 @@ class CellDisk:
         return self.own_bytes + self.logs_bytes
 
 
-def _record(row: Any) -> CellDisk:
+def disk_of_row(row: Any) -> CellDisk:
+    """A `cell_disk` row as a CellDisk."""
     return CellDisk(
         cell_id=row.cell_id,
         apparent_bytes=row.apparent_bytes,
@@ -86,7 +87,7 @@ class CellDiskStore:
 
     async def get(self, cell_id: str) -> CellDisk | None:
         row = await self._db.first(select(d).where(d.c.cell_id == cell_id))
-        return _record(row) if row else None
+        return disk_of_row(row) if row else None
 
     async def save(self, disk: CellDisk, footprint_of: CellRecord | None = None) -> None:
         """Keep the measurement; with `footprint_of`, also its `added_bytes` as the

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Executable, case, delete, func, literal_column, select
 from sqlalchemy.dialects.sqlite import insert
 
+from hive.store.cell_disk import CellDisk, disk_of_row
 from hive.store.clock import now_iso
 from hive.store.database import Database
 from hive.store.tables import cell_disk, cell_footprints, cell_processes, cell_services, cells
@@ -101,20 +102,6 @@ class Footprint:
     @property
     def cpu_mean(self) -> float | None:
         return self.cpu_sum / self.cpu_samples if self.cpu_samples else None
-
-
-@dataclass(frozen=True)
-class DiskRecord:
-    """A cell's disk as last measured (written by the disk measurement, read here)."""
-
-    cell_id: str
-    apparent_bytes: int
-    allocated_bytes: int
-    cloned_bytes: int
-    logs_bytes: int
-    files: int
-    complete: bool
-    measured_at: str
 
 
 @dataclass(frozen=True)
@@ -276,19 +263,6 @@ def _rollup(row: Any) -> Rollup:
     )
 
 
-def _disk(row: Any) -> DiskRecord:
-    return DiskRecord(
-        cell_id=row.cell_id,
-        apparent_bytes=row.apparent_bytes,
-        allocated_bytes=row.allocated_bytes,
-        cloned_bytes=row.cloned_bytes,
-        logs_bytes=row.logs_bytes,
-        files=row.files,
-        complete=bool(row.complete),
-        measured_at=row.measured_at,
-    )
-
-
 class ResourceStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -411,11 +385,11 @@ class ResourceStore:
             query = query.where(cell_footprints.c.cell_id.in_(list(cell_ids)))
         return {row.cell_id: _footprint(row) for row in await self._db.all(query)}
 
-    async def disks(self, cell_ids: Iterable[str] | None = None) -> dict[str, DiskRecord]:
+    async def disks(self, cell_ids: Iterable[str] | None = None) -> dict[str, CellDisk]:
         query = select(cell_disk)
         if cell_ids is not None:
             query = query.where(cell_disk.c.cell_id.in_(list(cell_ids)))
-        return {row.cell_id: _disk(row) for row in await self._db.all(query)}
+        return {row.cell_id: disk_of_row(row) for row in await self._db.all(query)}
 
     async def services(self, cell_id: str | None = None) -> list[ServiceRow]:
         query = select(*_SERVICE_COLUMNS).order_by(cell_services.c.cell_id, cell_services.c.name)
