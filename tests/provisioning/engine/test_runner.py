@@ -28,11 +28,12 @@ async def test_a_create_runs_its_steps_in_order_and_checkpoints_each(make_hive: 
     hive = await make_hive(setup=["true"])
     cell = await hive.settle((await hive.create()).id)
     assert cell.status == CellStatus.READY
+    assert cell.run_id is None and cell.last_setup_error is None
+    # The last checkpoint, and mark_ready's row with it, lands just after the status
+    # that makes the cell ready.
+    cell = await hive.wait(cell.id, lambda c: list(c.completed_steps) == STEPS)
     rows = await hive.steps(cell.id)
     assert top_level(rows) == ["create_request_received", "create_cell_record", *STEPS]
-    assert cell.run_id is None and cell.last_setup_error is None
-    # The last checkpoint lands just after the status that makes the cell ready.
-    cell = await hive.wait(cell.id, lambda c: list(c.completed_steps) == STEPS)
 
 
 async def test_setup_runs_before_services_that_need_what_it_made(make_hive: MakeHive) -> None:
