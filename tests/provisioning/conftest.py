@@ -34,7 +34,16 @@ class Hive:
         return (await self.runtime.cells.create(request)).cell
 
     async def settle(self, cell_id: str, timeout: float = 60) -> CellRecord:
-        return await self.wait(cell_id, lambda cell: cell.status in SETTLED, timeout)
+        # A create's last checkpoint (and mark_ready's timing row) lands just after the
+        # ready status: settled is once that is there too.
+        return await self.wait(
+            cell_id,
+            lambda cell: (
+                cell.status in SETTLED
+                and (cell.status != CellStatus.READY or "mark_ready" in cell.completed_steps)
+            ),
+            timeout,
+        )
 
     async def wait(
         self, cell_id: str, done: Callable[[CellRecord], bool], timeout: float = 60

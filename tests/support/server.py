@@ -60,4 +60,13 @@ class LiveHive:
             time.sleep(0.05)
 
     def settle(self, cell_id: str, timeout: float = 60) -> dict[str, Any]:
-        return self.wait_for(cell_id, lambda cell: cell["status"] in SETTLED, timeout)
+        # A create's last checkpoint (and mark_ready's timing row) lands just after the
+        # ready status: settled is once that is there too.
+        return self.wait_for(
+            cell_id,
+            lambda cell: (
+                cell["status"] in SETTLED
+                and (cell["status"] != "ready" or "mark_ready" in cell["completedSteps"])
+            ),
+            timeout,
+        )

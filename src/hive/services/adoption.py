@@ -10,7 +10,7 @@ from pathlib import Path
 from hive.core.status import ServiceStatus
 from hive.services.backend import ProcessBackend
 from hive.services.handle import ServiceHandle
-from hive.services.leftovers import end_recorded, still_running
+from hive.services.leftovers import end_recorded, end_unrecorded, still_running
 from hive.services.plan import ServicePlan, orphan_plan
 from hive.services.statuses import ServiceStatuses, service_error
 from hive.store.services import ServiceRecord
@@ -31,6 +31,7 @@ async def adopt_services(
     describes it); end and mark stopped the rest. Returns {"adopted": [...], "gone": [...]}.
     """
     outcome: dict[str, list[str]] = {"adopted": [], "gone": []}
+    adopted: set[tuple[str, str]] = set()
     for record in await statuses.store.with_process():
         label = f"{record.cell_id[:8]}/{record.name}"
         running = await still_running(backend, record)
@@ -40,11 +41,14 @@ async def adopt_services(
             )
             watch(record, worktrees[record.cell_id], plan)
             outcome["adopted"].append(label)
+            adopted.add((record.cell_id, record.name))
             continue
         # Not running, its cell is gone and nothing owns it, or a stop was under way.
         await end_recorded(backend, record, running=running, grace=grace_s)
         await statuses.lay_to_rest(record, "not running when the Hive server started")
         outcome["gone"].append(label)
+    # Then whatever carries a service's tag that no adopted record accounts for.
+    outcome["gone"] += await end_unrecorded(backend, worktrees, adopted, grace=grace_s)
     for record in await statuses.store.in_status(ServiceStatus.BACKOFF):
         # Its restart was due when the server stopped: say that nothing will bring it back.
         await statuses.move(

@@ -6,10 +6,10 @@ record: pid and process start time. The pid alone proves nothing: it may be reus
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence, Set
 
 from hive.services.backend import ProcessBackend, TaggedProcess, is_same_process
-from hive.services.process_tag import service_tag
+from hive.services.process_tag import CELL_TAG_START, service_of_tag, service_tag
 from hive.store.services import ServiceRecord
 
 
@@ -43,3 +43,31 @@ async def end_recorded(
         await backend.terminate(record.pid, strays, grace=grace)
     elif strays:  # the pid is someone else's now: only the tag is safe to follow
         await backend.terminate(None, strays, grace=grace)
+
+
+async def end_unrecorded(
+    backend: ProcessBackend,
+    cell_ids: Iterable[str],
+    kept: Set[tuple[str, str]],
+    *,
+    grace: float,
+) -> list[str]:
+    """End the service processes of these cells that carry a service's tag but are not
+    `kept` (adopted); labels of the services ended, `<cell id[:8]>/<name>`.
+
+    A server killed between a service's spawn and its record left a process no record
+    leads to: it would hold the service's port against the one started next. Only the
+    tag finds it (one scan); other cells' processes (another server's) are not looked at.
+    """
+    cells = set(cell_ids)
+    strays = [
+        process
+        for process in await backend.find_tagged(CELL_TAG_START, prefix=True)
+        if (owner := service_of_tag(process.tag)) is not None
+        and owner[0] in cells
+        and owner not in kept
+    ]
+    if strays:
+        await backend.terminate(None, strays, grace=grace)
+    owners = {service_of_tag(process.tag) for process in strays}
+    return sorted(f"{cell[:8]}/{name}" for cell, name in filter(None, owners))

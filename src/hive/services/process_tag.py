@@ -16,11 +16,13 @@ from collections.abc import Mapping
 import psutil
 
 TAG_VARIABLE = "HIVE_PROCESS_TAG"
+CELL_TAG_START = "cell/"
+"""How every tag starts (`cell_tag`)."""
 
 
 def cell_tag(cell_id: str) -> str:
     """The prefix every tag of the cell starts with."""
-    return f"cell/{cell_id}/"
+    return f"{CELL_TAG_START}{cell_id}/"
 
 
 def setup_tag(cell_id: str, service: str | None = None) -> str:
@@ -36,6 +38,14 @@ def setup_prefix(cell_id: str) -> str:
 
 def service_tag(cell_id: str, service: str) -> str:
     return f"{cell_tag(cell_id)}service/{service}"
+
+
+def service_of_tag(tag: str) -> tuple[str, str] | None:
+    """(cell id, service name) of a `service_tag`; None for any other tag."""
+    start, cell_id, kind, name = [*tag.split("/", 3), "", "", ""][:4]
+    if start + "/" != CELL_TAG_START or kind != "service" or not cell_id or not name:
+        return None
+    return cell_id, name
 
 
 def agent_tag(cell_id: str) -> str:
