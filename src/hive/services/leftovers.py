@@ -60,14 +60,13 @@ async def end_unrecorded(
     tag finds it (one scan); other cells' processes (another server's) are not looked at.
     """
     cells = set(cell_ids)
-    strays = [
-        process
-        for process in await backend.find_tagged(CELL_TAG_START, prefix=True)
-        if (owner := service_of_tag(process.tag)) is not None
-        and owner[0] in cells
-        and owner not in kept
-    ]
+    strays: list[TaggedProcess] = []
+    owners: set[tuple[str, str]] = set()
+    for process in await backend.find_tagged(CELL_TAG_START, prefix=True):
+        owner = service_of_tag(process.tag)
+        if owner is not None and owner[0] in cells and owner not in kept:
+            strays.append(process)
+            owners.add(owner)
     if strays:
         await backend.terminate(None, strays, grace=grace)
-    owners = {service_of_tag(process.tag) for process in strays}
-    return sorted(f"{cell[:8]}/{name}" for cell, name in filter(None, owners))
+    return sorted(f"{cell[:8]}/{name}" for cell, name in owners)

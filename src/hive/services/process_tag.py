@@ -42,10 +42,11 @@ def service_tag(cell_id: str, service: str) -> str:
 
 def service_of_tag(tag: str) -> tuple[str, str] | None:
     """(cell id, service name) of a `service_tag`; None for any other tag."""
-    start, cell_id, kind, name = [*tag.split("/", 3), "", "", ""][:4]
-    if start + "/" != CELL_TAG_START or kind != "service" or not cell_id or not name:
+    parts = tag.split("/", 3)
+    if len(parts) != 4 or f"{parts[0]}/" != CELL_TAG_START or parts[2] != "service":
         return None
-    return cell_id, name
+    _, cell_id, _, name = parts
+    return (cell_id, name) if cell_id and name else None
 
 
 def agent_tag(cell_id: str) -> str:

@@ -96,11 +96,11 @@ def unusual(
         entry.path == b".gitmodules" for entry in tree
     ):
         return "submodules"
-    if _true(config.get("core.sparsecheckout")) or main.skip_worktree:
+    if git_true(config.get("core.sparsecheckout")) or main.skip_worktree:
         return "sparse checkout"
     if SPARSE_INDEX in main.extensions:
         return "sparse index"
-    if _true(config.get("core.splitindex")) or SPLIT_INDEX in main.extensions:
+    if git_true(config.get("core.splitindex")) or SPLIT_INDEX in main.extensions:
         return "split index"
     if any(len(entry.sha) != _SHA1_HEX for entry in tree[:1]):
         return "object format other than SHA-1"
@@ -124,7 +124,8 @@ def converting_attribute(text: str) -> str | None:
     return None
 
 
-def _true(value: str | None) -> bool:
+def git_true(value: str | None) -> bool:
+    """A git boolean (a config value, an environment switch) that is set and true."""
     return value is not None and value.strip().lower() in ("true", "yes", "on", "1")
 
 

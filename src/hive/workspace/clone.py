@@ -99,8 +99,13 @@ class Cloner:
         `checkout_mode` (0o666 or 0o777): made with that mode less the umask, as git's
         checkout makes a file, instead of the source's own mode.
         """
-        mode = st.st_mode & 0o7777 if checkout_mode is None else checkout_mode
-        dst = _create(target, mode | stat.S_IWUSR if checkout_mode is None else mode)
+        if checkout_mode is None:  # exactly the source's mode, owner-writable while made
+            mode = st.st_mode & 0o7777
+            chmod = bool(mode & self._stripped or not mode & stat.S_IWUSR)
+            dst = _create(target, mode | stat.S_IWUSR)
+        else:  # the umask applies, as to git's own files
+            mode, chmod = checkout_mode, False
+            dst = _create(target, mode)
         try:
             size = st.st_size
             if size and (self.reflink_refused or _ioctl(dst, FICLONE, src) != 0):
@@ -109,7 +114,7 @@ class Cloner:
                 with self._lock:
                     self.reflinked += 1
                     self.reflinked_bytes += size
-            if checkout_mode is None and (mode & self._stripped or not mode & stat.S_IWUSR):
+            if chmod:
                 _fchmod(dst, mode)  # open() could not give it exactly (umask, r/o…)
             _utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
             return _fstat(dst)

@@ -157,7 +157,7 @@ def fill(
         helper = None
     report.clone_processes = 1 if helper is None else 2
     if helper is None:
-        done = clone_tracked(source, str(dest), files, stop)
+        done = clone_tracked(source, str(dest), mine, stop)
         cloned = _cell_entries(done.cloned, by_path)
     else:
         threading.Thread(target=_stop_with, args=(stop, helper), daemon=True).start()

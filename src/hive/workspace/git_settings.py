@@ -12,7 +12,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from hive.workspace.checkout_plan import TreeEntry
+from hive.workspace.checkout_plan import TreeEntry, git_true
 from hive.workspace.git import GitError, git_environment
 
 
@@ -76,7 +76,7 @@ def read_attributes(
 def system_attributes() -> list[Path]:
     """Where git reads its system-wide attributes: `$(prefix)/etc/gitattributes`, which
     is /etc/gitattributes for a git installed in /usr (unless GIT_ATTR_NOSYSTEM)."""
-    if _true_env(os.environ.get("GIT_ATTR_NOSYSTEM")):
+    if git_true(os.environ.get("GIT_ATTR_NOSYSTEM")):
         return []
     candidates = [Path("/etc/gitattributes")]
     if git := shutil.which("git"):
@@ -96,10 +96,6 @@ def _checkout_attributes(top: Path, tree: list[TreeEntry]) -> list[Path]:
             directories.add(parent)
             parent = parent.rpartition(b"/")[0]
     return [top / os.fsdecode(directory) / ".gitattributes" for directory in directories]
-
-
-def _true_env(value: str | None) -> bool:
-    return value is not None and value.strip().lower() in ("true", "yes", "on", "1")
 
 
 def global_attributes(config: Mapping[str, str]) -> Path:
