@@ -237,6 +237,16 @@ async def test_follow_command_returns_at_once_for_a_command_that_has_ended(
     assert seen == [final] == [CommandState(AgentStatus.STOPPED, 7)]
 
 
+async def test_a_session_of_a_server_left_without_sessions_is_gone(tmux: Tmux) -> None:
+    """The moment between a server's last session ending and the server exiting: held
+    open here (`exit-empty off`), where tmux answers "no current target"."""
+    await tmux.run("new-session", "-d", "-s", "only", "sleep 600")
+    await tmux.run("set-option", "-g", "exit-empty", "off")
+    assert await tmux.pane("only") is not None
+    await tmux.run("kill-session", "-t", "=only")
+    assert await tmux.pane("only") is None
+
+
 def test_the_socket_lives_under_the_home_unless_too_long_for_a_unix_socket(
     tmp_path: Path,
 ) -> None:

@@ -18,8 +18,10 @@ from hive.services.process_tag import inherited_environ
 
 # What tmux says when the session (or its whole server) does not exist.
 # A busy server refusing a connection for a moment (EAGAIN) is not one that is gone.
+# "no current target": the server is still up but holds no session (its last one was
+# just killed and it has yet to exit).
 _GONE = re.compile(
-    r"can't find|no server running"
+    r"can't find|no server running|no current target"
     r"|error connecting to .*\((No such file or directory|Connection refused)\)"
 )
 
